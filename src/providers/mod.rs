@@ -1,0 +1,1 @@
+//! Provider clients: plain async Rust, no egui inside.
