@@ -4,6 +4,11 @@
 //! the provider clients (`providers`), the local emulator (`sandbox`) and the
 //! secret wrapper that keeps key values out of `Debug` output and logs.
 
+pub mod app;
+pub mod config;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;
+pub mod tabs;
+pub mod vault;
+pub mod widgets;

@@ -74,5 +74,9 @@ fn run_sandbox(port: u16, data: Option<PathBuf>, print_secrets: bool) -> anyhow:
 }
 
 fn run_app() -> anyhow::Result<()> {
-    anyhow::bail!("the desktop app is not built yet; run `keydeck sandbox` for the emulator")
+    // One runtime for the process: HTTP, the keychain and the embedded sandbox run on it,
+    // the UI thread only polls their results.
+    let rt = runtime()?;
+    let _guard = rt.enter();
+    keydeck::app::run(rt.handle().clone())
 }

@@ -1,0 +1,69 @@
+//! What views ask for. Tabs return these from `ui()`; [`super::KeydeckApp::handle_command`] is
+//! the one place that performs them.
+
+use crate::config::{Connection, RetiringKey};
+use crate::providers::cometchat::{ApiKey, ApiKeyUpdate, NewApiKey};
+use crate::secret::Secret;
+
+use super::Tab;
+use super::toasts::Toast;
+
+/// A secret field typed into a form: (field name, value).
+pub type SecretInput = (&'static str, Secret);
+
+pub enum Command {
+    SelectTab(Tab),
+    SelectConnection(String),
+    /// Switch to the Connections tab and open the editor of this connection.
+    EditConnection(String),
+    ToggleTheme,
+    /// Put a value on the clipboard; `what` names it in the confirmation toast.
+    Copy {
+        value: Secret,
+        what: String,
+    },
+    Toast(Toast),
+
+    // ----- API keys of the active CometChat app ------------------------------------------
+    RefreshKeys,
+    CreateKey(NewApiKey),
+    UpdateKey {
+        key: Secret,
+        update: ApiKeyUpdate,
+    },
+    DeleteKey {
+        key: Secret,
+        name: String,
+    },
+    /// Create a replacement with the same name and scope.
+    RotateKey {
+        old: ApiKey,
+        overlap_secs: i64,
+    },
+    /// Remember a key as retiring (survives a restart).
+    MarkRetiring(RetiringKey),
+    /// Forget the retiring record of a key (deleted, or the rotation was abandoned).
+    ForgetRetiring {
+        connection_id: String,
+        key_sha256: String,
+    },
+    /// Store a new API key in the keychain for this connection.
+    UseKeyForConnection {
+        connection_id: String,
+        key: Secret,
+    },
+
+    // ----- Connections ---------------------------------------------------------------------
+    /// Add or replace a connection; empty secret inputs keep what is stored.
+    SaveConnection {
+        connection: Connection,
+        secrets: Vec<SecretInput>,
+    },
+    RemoveConnection(String),
+    /// Try a connection as it is in the editor; the result goes back to the editor.
+    TestConnection {
+        connection: Connection,
+        secrets: Vec<SecretInput>,
+    },
+    AddSandboxConnections,
+}

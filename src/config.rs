@@ -1,0 +1,336 @@
+//! Non-secret connection profiles and retiring-key records, in one JSON file in the platform's
+//! config directory, written atomically.
+//!
+//! Nothing here is secret: secret values live in the [`crate::vault::Vault`] under
+//! `"{connection id}/{field}"`; a retiring key is remembered by its SHA-256 and a masked prefix.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::secret::Secret;
+
+/// The file name inside the config directory.
+pub const FILE_NAME: &str = "connections.json";
+
+/// The environment a connection belongs to, drawn in its own colour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Dev,
+    Staging,
+    Prod,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 3] = [Environment::Dev, Environment::Staging, Environment::Prod];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Dev => "dev",
+            Environment::Staging => "staging",
+            Environment::Prod => "prod",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a connection talks to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ConnectionKind {
+    /// One CometChat app, with a REST API key.
+    CometChatApp { app_id: String, region: String },
+    /// The CometChat Management API, with a key and a secret.
+    Management,
+}
+
+impl ConnectionKind {
+    /// The provider, in words.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            ConnectionKind::CometChatApp { .. } => "CometChat app",
+            ConnectionKind::Management => "CometChat management",
+        }
+    }
+
+    /// The secret fields of this kind: (field, label).
+    pub fn secret_fields(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ConnectionKind::CometChatApp { .. } => &[(FIELD_API_KEY, "REST API key")],
+            ConnectionKind::Management => &[(FIELD_KEY, "Key"), (FIELD_SECRET, "Secret")],
+        }
+    }
+}
+
+pub const FIELD_API_KEY: &str = "api_key";
+pub const FIELD_KEY: &str = "key";
+pub const FIELD_SECRET: &str = "secret";
+
+/// A connection profile. Holds no secret values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: String,
+    pub label: String,
+    pub kind: ConnectionKind,
+    #[serde(default)]
+    pub environment: Environment,
+    /// Replaces the provider's own base URL (a proxy, a sandbox started by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Talks to the sandbox embedded in the app; its base URL is resolved at run time because
+    /// the port changes on every start.
+    #[serde(default)]
+    pub embedded_sandbox: bool,
+}
+
+impl Connection {
+    /// The base URL override, when one is set and not blank.
+    pub fn base_url_override(&self) -> Option<&str> {
+        self.base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A key being replaced: kept until its overlap ends and the user confirms the delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiringKey {
+    pub connection_id: String,
+    /// Hex SHA-256 of the key value, to recognise it in a listing without storing it.
+    pub key_sha256: String,
+    /// The masked prefix (`a1b2…`), for display.
+    pub masked: String,
+    pub name: String,
+    /// When the overlap ends (Unix seconds).
+    pub deadline_unix: i64,
+}
+
+impl RetiringKey {
+    pub fn matches(&self, connection_id: &str, key: &Secret) -> bool {
+        self.connection_id == connection_id && self.key_sha256 == key_sha256(key)
+    }
+}
+
+/// Hex SHA-256 of a secret value.
+pub fn key_sha256(key: &Secret) -> String {
+    hex::encode(Sha256::digest(key.expose().as_bytes()))
+}
+
+/// Everything in the config file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub connections: Vec<Connection>,
+    #[serde(default)]
+    pub retiring_keys: Vec<RetiringKey>,
+    /// The connection shown when the app opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_connection: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid Keydeck config: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(FILE_NAME)
+    }
+
+    /// Reads the config; a missing file is an empty config.
+    pub fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let path = Self::path(dir);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| ConfigError::Parse {
+                path: path.clone(),
+                source,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// Writes the config atomically: a temporary file in the same directory, flushed to disk,
+    /// then renamed over the old one. A crash leaves either the old file or the new one.
+    pub fn save(&self, dir: &Path) -> Result<(), ConfigError> {
+        let path = Self::path(dir);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| ConfigError::Write {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomically(&path, &bytes).map_err(|source| ConfigError::Write { path, source })
+    }
+
+    pub fn connection(&self, id: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary sibling and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| std::io::Error::other("the path has no parent directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config");
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable where the platform allows opening a directory.
+        #[cfg(unix)]
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A new, unique connection id: short, lowercase, safe in a keychain account name.
+pub fn new_connection_id() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("c{n:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Config {
+        Config {
+            connections: vec![
+                Connection {
+                    id: "c1".into(),
+                    label: "Shop (prod)".into(),
+                    kind: ConnectionKind::CometChatApp {
+                        app_id: "abc123".into(),
+                        region: "eu".into(),
+                    },
+                    environment: Environment::Prod,
+                    base_url: None,
+                    embedded_sandbox: false,
+                },
+                Connection {
+                    id: "c2".into(),
+                    label: "Management".into(),
+                    kind: ConnectionKind::Management,
+                    environment: Environment::Dev,
+                    base_url: Some("http://127.0.0.1:9".into()),
+                    embedded_sandbox: true,
+                },
+            ],
+            retiring_keys: vec![RetiringKey {
+                connection_id: "c1".into(),
+                key_sha256: key_sha256(&Secret::new("0123456789abcdef0123456789abcdef01234567")),
+                masked: "0123…".into(),
+                name: "ci-bot".into(),
+                deadline_unix: 1_900_000_000,
+            }],
+            selected_connection: Some("c1".into()),
+        }
+    }
+
+    #[test]
+    fn a_saved_config_loads_back_and_a_missing_one_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), Config::default());
+        let c = sample();
+        c.save(dir.path()).unwrap();
+        assert_eq!(Config::load(dir.path()).unwrap(), c);
+    }
+
+    #[test]
+    fn saving_replaces_the_file_atomically_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = sample();
+        c.save(dir.path()).unwrap();
+        c.connections.pop();
+        c.save(dir.path()).unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![FILE_NAME.to_owned()]);
+        assert_eq!(Config::load(dir.path()).unwrap().connections.len(), 1);
+    }
+
+    #[test]
+    fn a_config_directory_that_does_not_exist_yet_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        sample().save(&nested).unwrap();
+        assert!(Config::path(&nested).exists());
+    }
+
+    #[test]
+    fn no_secret_value_lands_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        sample().save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(Config::path(dir.path())).unwrap();
+        assert!(!text.contains("0123456789abcdef0123456789abcdef01234567"));
+        assert!(text.contains("0123…"));
+        assert!(text.contains("\"key_sha256\""));
+    }
+
+    #[test]
+    fn a_retiring_record_recognises_its_key_by_hash() {
+        let c = sample();
+        let r = &c.retiring_keys[0];
+        assert!(r.matches(
+            "c1",
+            &Secret::new("0123456789abcdef0123456789abcdef01234567")
+        ));
+        assert!(!r.matches("c1", &Secret::new("another-key-value-000")));
+        assert!(!r.matches(
+            "c2",
+            &Secret::new("0123456789abcdef0123456789abcdef01234567")
+        ));
+    }
+
+    #[test]
+    fn a_damaged_file_is_reported_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(Config::path(dir.path()), b"{not json").unwrap();
+        assert!(matches!(
+            Config::load(dir.path()),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}

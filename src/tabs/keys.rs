@@ -1,0 +1,1074 @@
+//! API keys of the selected CometChat app: a sortable, filterable table; create, rename,
+//! change scope, reveal, copy, delete (asking first), and rotate with an overlap.
+
+use std::collections::HashSet;
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use poll_promise::Promise;
+
+use crate::app::errors::{self, Explained, NextStep};
+use crate::app::remote::{Op, Remote};
+use crate::app::shortcuts::Shortcut;
+use crate::app::theme::{self, Tone};
+use crate::app::toasts::Toast;
+use crate::app::{ActiveClient, Command, TabContext};
+use crate::config::{Environment, RetiringKey, key_sha256};
+use crate::providers::ApiError;
+use crate::providers::cometchat::{ApiKey, ApiKeyUpdate, NewApiKey, Scope};
+use crate::secret::Secret;
+use crate::widgets::{self, ConfirmDialog, ConfirmOutcome, SecretAction};
+
+/// Longest name the API accepts.
+const MAX_NAME_CHARS: usize = 100;
+
+/// Overlap choices offered when rotating: (label, seconds).
+const OVERLAPS: [(&str, i64); 4] = [
+    ("1 hour", 3600),
+    ("1 day", 86_400),
+    ("7 days", 7 * 86_400),
+    ("30 days", 30 * 86_400),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SortBy {
+    Name,
+    Scope,
+    Created,
+}
+
+#[derive(Default)]
+pub struct KeysTab {
+    pub list: Remote<Vec<ApiKey>>,
+    bound_connection: Option<String>,
+    seen_generation: u64,
+    search: String,
+    scope_filter: Option<Scope>,
+    sort: Option<(SortBy, bool)>,
+    focus_search: bool,
+    /// SHA-256 of the keys whose value is shown.
+    revealed: HashSet<String>,
+    editing: Option<RowEdit>,
+    new_dialog: Option<NewKeyDialog>,
+    created: Option<CreatedDialog>,
+    delete: Option<DeleteDialog>,
+    rotate: Option<RotateDialog>,
+}
+
+struct RowEdit {
+    key: Secret,
+    key_hash: String,
+    name: String,
+    scope: Scope,
+    original: (String, Scope),
+    op: Option<Op<ApiKey>>,
+    error: Option<String>,
+}
+
+#[derive(Default)]
+struct NewKeyDialog {
+    name: String,
+    scope: Option<Scope>,
+    op: Option<Op<ApiKey>>,
+    error: Option<Explained>,
+    field_error: Option<String>,
+    asking_to_discard: bool,
+}
+
+impl NewKeyDialog {
+    fn is_dirty(&self) -> bool {
+        !self.name.trim().is_empty() || self.scope.is_some()
+    }
+
+    fn name_problem(&self) -> Option<&'static str> {
+        let n = self.name.trim();
+        if n.is_empty() {
+            Some("Give the key a name")
+        } else if n.chars().count() > MAX_NAME_CHARS {
+            Some("A name has at most 100 characters")
+        } else {
+            None
+        }
+    }
+}
+
+struct CreatedDialog {
+    title: String,
+    key: ApiKey,
+    revealed: bool,
+    /// The connection that signs with the old key, when the user may switch it to this one.
+    offer_for_connection: Option<String>,
+    stored: bool,
+    note: Option<String>,
+}
+
+struct DeleteDialog {
+    key: ApiKey,
+    connection_id: String,
+    confirm: ConfirmDialog,
+    op: Option<Op<()>>,
+}
+
+struct RotateDialog {
+    old: ApiKey,
+    connection_id: String,
+    old_is_connection_key: bool,
+    overlap_secs: i64,
+    op: Option<Op<ApiKey>>,
+    error: Option<Explained>,
+}
+
+impl KeysTab {
+    /// Whether a dialog is open (shortcuts are not read then).
+    pub fn has_dialog(&self) -> bool {
+        self.new_dialog.is_some()
+            || self.created.is_some()
+            || self.delete.is_some()
+            || self.rotate.is_some()
+    }
+
+    pub fn create_started(&mut self, p: Promise<Result<ApiKey, ApiError>>) {
+        if let Some(d) = &mut self.new_dialog {
+            d.op = Some(Op::new(p));
+            d.error = None;
+        }
+    }
+
+    pub fn update_started(&mut self, p: Promise<Result<ApiKey, ApiError>>) {
+        if let Some(e) = &mut self.editing {
+            e.op = Some(Op::new(p));
+            e.error = None;
+        }
+    }
+
+    pub fn delete_started(&mut self, p: Promise<Result<(), ApiError>>) {
+        if let Some(d) = &mut self.delete {
+            d.op = Some(Op::new(p));
+            d.confirm.busy = true;
+            d.confirm.error = None;
+        }
+    }
+
+    pub fn rotate_started(&mut self, p: Promise<Result<ApiKey, ApiError>>, overlap_secs: i64) {
+        if let Some(d) = &mut self.rotate {
+            d.op = Some(Op::new(p));
+            d.overlap_secs = overlap_secs;
+            d.error = None;
+        }
+    }
+
+    /// Settles finished operations; returns follow-up commands. Runs at the start of a frame.
+    pub fn settle(&mut self, _generation: u64) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.list.poll();
+
+        if let Some(d) = &mut self.new_dialog
+            && let Some(result) = Op::settle(&mut d.op)
+        {
+            match result {
+                Ok(key) => {
+                    out.push(Command::RefreshKeys);
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Created key {}",
+                        key.name
+                    ))));
+                    self.new_dialog = None;
+                    self.created = Some(CreatedDialog {
+                        title: "API key created".to_owned(),
+                        key,
+                        revealed: true,
+                        offer_for_connection: None,
+                        stored: false,
+                        note: None,
+                    });
+                }
+                Err(e) => {
+                    d.field_error = e.field_errors("name").first().cloned();
+                    d.error = Some(errors::explain(&e));
+                }
+            }
+        }
+
+        if let Some(edit) = &mut self.editing
+            && let Some(result) = Op::settle(&mut edit.op)
+        {
+            match result {
+                Ok(updated) => {
+                    if let Some(list) = self.list.data_mut()
+                        && let Some(k) = list.iter_mut().find(|k| k.api_key == updated.api_key)
+                    {
+                        *k = updated.clone();
+                    }
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Saved key {}",
+                        updated.name
+                    ))));
+                    out.push(Command::RefreshKeys);
+                    self.editing = None;
+                }
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    edit.error = Some(format!("{} — {}", x.title, x.body));
+                }
+            }
+        }
+
+        if let Some(d) = &mut self.delete
+            && let Some(result) = Op::settle(&mut d.op)
+        {
+            d.confirm.busy = false;
+            match result {
+                Ok(()) => {
+                    let hash = key_sha256(&d.key.api_key);
+                    if let Some(list) = self.list.data_mut() {
+                        list.retain(|k| k.api_key != d.key.api_key);
+                    }
+                    out.push(Command::ForgetRetiring {
+                        connection_id: d.connection_id.clone(),
+                        key_sha256: hash,
+                    });
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Deleted key {}",
+                        d.key.name
+                    ))));
+                    out.push(Command::RefreshKeys);
+                    self.delete = None;
+                }
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    d.confirm.error = Some(format!("{} — {}", x.title, x.body));
+                }
+            }
+        }
+
+        if let Some(d) = &mut self.rotate
+            && let Some(result) = Op::settle(&mut d.op)
+        {
+            match result {
+                Ok(new_key) => {
+                    let deadline = widgets::now_unix() + d.overlap_secs;
+                    out.push(Command::MarkRetiring(RetiringKey {
+                        connection_id: d.connection_id.clone(),
+                        key_sha256: key_sha256(&d.old.api_key),
+                        masked: d.old.api_key.masked(),
+                        name: d.old.name.clone(),
+                        deadline_unix: deadline,
+                    }));
+                    out.push(Command::RefreshKeys);
+                    self.created = Some(CreatedDialog {
+                        title: format!("Replacement for {} created", d.old.name),
+                        key: new_key,
+                        revealed: true,
+                        offer_for_connection: d
+                            .old_is_connection_key
+                            .then(|| d.connection_id.clone()),
+                        stored: false,
+                        note: Some(format!(
+                            "The old key ({}) stays listed as retiring for {}. Move your apps to the new key, then delete the old one.",
+                            d.old.api_key.masked(),
+                            OVERLAPS
+                                .iter()
+                                .find(|(_, s)| *s == d.overlap_secs)
+                                .map(|(l, _)| *l)
+                                .unwrap_or("the overlap")
+                        )),
+                    });
+                    self.rotate = None;
+                }
+                Err(e) => d.error = Some(errors::explain(&e)),
+            }
+        }
+        out
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        let mut out = Vec::new();
+        let Some(conn) = cx.connection else {
+            super::header_ui(ui, "API keys", "", |_| {});
+            if super::empty_state_ui(
+                ui,
+                "No connection yet",
+                "Add a CometChat app in the Connections tab to manage its API keys.",
+                Some("Open connections"),
+            ) {
+                out.push(Command::SelectTab(crate::app::Tab::Connections));
+            }
+            return out;
+        };
+        let subtitle = match &conn.kind {
+            crate::config::ConnectionKind::CometChatApp { app_id, region } => {
+                format!("{} · app {app_id} · region {region}", conn.label)
+            }
+            crate::config::ConnectionKind::Management => conn.label.clone(),
+        };
+
+        let client = match cx.client {
+            Ok(ActiveClient::CometChat(c)) => c.clone(),
+            Ok(ActiveClient::Management(_)) => {
+                super::header_ui(ui, "API keys", &subtitle, |_| {});
+                if super::empty_state_ui(
+                    ui,
+                    "API keys belong to an app",
+                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its keys, or open the Apps tab.",
+                    Some("Open apps"),
+                ) {
+                    out.push(Command::SelectTab(crate::app::Tab::Apps));
+                }
+                return out;
+            }
+            Err(problem) => {
+                super::header_ui(ui, "API keys", &subtitle, |_| {});
+                if problem.is_transient() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        widgets::muted(ui, problem.message());
+                    });
+                } else if widgets::message(
+                    ui,
+                    Tone::Error,
+                    "This connection cannot be used yet",
+                    &problem.message(),
+                    &["Edit connection…"],
+                )
+                .is_some()
+                {
+                    out.push(Command::EditConnection(conn.id.clone()));
+                }
+                return out;
+            }
+        };
+
+        // Follow the active connection: a new one starts empty, a changed one refreshes.
+        if self.bound_connection.as_deref() != Some(conn.id.as_str()) {
+            *self = KeysTab {
+                bound_connection: Some(conn.id.clone()),
+                seen_generation: cx.generation,
+                ..KeysTab::default()
+            };
+        } else if self.seen_generation != cx.generation {
+            self.seen_generation = cx.generation;
+            out.push(Command::RefreshKeys);
+        }
+        if matches!(self.list, Remote::NotRequested) {
+            out.push(Command::RefreshKeys);
+        }
+
+        for s in cx.shortcuts {
+            match s {
+                Shortcut::FocusSearch => self.focus_search = true,
+                Shortcut::New => self.new_dialog = Some(NewKeyDialog::default()),
+                Shortcut::Refresh => out.push(Command::RefreshKeys),
+            }
+        }
+
+        super::header_ui(ui, "API keys", &subtitle, |ui| {
+            if ui
+                .button(RichText::new("New API key…").strong())
+                .on_hover_text("Ctrl+N")
+                .clicked()
+            {
+                self.new_dialog = Some(NewKeyDialog::default());
+            }
+        });
+
+        self.toolbar_ui(ui, &mut out);
+
+        if let Some(e) = self.list.error() {
+            let x = errors::explain(e);
+            let next = match x.next {
+                NextStep::EditConnection => vec!["Edit connection…", "Retry"],
+                NextStep::None => vec!["Retry"],
+                NextStep::Retry | NextStep::Refresh => vec!["Retry"],
+            };
+            let title = format!("Could not load the keys: {}", x.title.to_lowercase());
+            match widgets::message(ui, Tone::Error, &title, &x.body, &next) {
+                Some(i) if next[i] == "Edit connection…" => {
+                    out.push(Command::EditConnection(conn.id.clone()))
+                }
+                Some(_) => out.push(Command::RefreshKeys),
+                None => {}
+            }
+            ui.add_space(theme::SPACE_S);
+        }
+
+        let own_key = client.api_key().clone();
+        let retiring: Vec<&RetiringKey> = cx
+            .config
+            .retiring_keys
+            .iter()
+            .filter(|r| r.connection_id == conn.id)
+            .collect();
+
+        match self.list.data() {
+            None if self.list.is_pending() || matches!(self.list, Remote::NotRequested) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    widgets::muted(ui, "Loading API keys…");
+                });
+            }
+            None => {}
+            Some(keys) if keys.is_empty() => {
+                if super::empty_state_ui(
+                    ui,
+                    "No API keys yet",
+                    "An app needs a fullAccess key for servers and an authOnly key for logins.",
+                    Some("New API key…"),
+                ) {
+                    self.new_dialog = Some(NewKeyDialog::default());
+                }
+            }
+            Some(keys) => {
+                let rows = self.visible_rows(keys, &retiring, cx.now_unix);
+                if rows.is_empty() {
+                    if super::empty_state_ui(
+                        ui,
+                        "No keys match",
+                        "Nothing matches the search and scope filter.",
+                        Some("Clear filters"),
+                    ) {
+                        self.search.clear();
+                        self.scope_filter = None;
+                    }
+                } else {
+                    self.table_ui(ui, rows, &own_key, conn, cx.now_unix, &mut out);
+                }
+            }
+        }
+
+        self.dialogs_ui(ui.ctx(), cx, &own_key, &mut out);
+        out
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            let search = ui.add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .hint_text("Search keys by name  (Ctrl+F)")
+                    .desired_width(260.0),
+            );
+            if std::mem::take(&mut self.focus_search) {
+                search.request_focus();
+            }
+            let scope_text = self.scope_filter.map_or("All scopes", Scope::as_str);
+            egui::ComboBox::from_id_salt("keys-scope-filter")
+                .selected_text(scope_text)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.scope_filter, None, "All scopes");
+                    for s in Scope::ALL {
+                        ui.selectable_value(&mut self.scope_filter, Some(s), s.as_str());
+                    }
+                });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let busy = self.list.is_pending();
+                if ui
+                    .add_enabled(!busy, egui::Button::new("⟳ Refresh"))
+                    .on_hover_text("F5 or Ctrl+R")
+                    .clicked()
+                {
+                    out.push(Command::RefreshKeys);
+                }
+                if busy {
+                    ui.spinner();
+                }
+                if let Some(keys) = self.list.data() {
+                    let n = keys.len();
+                    widgets::muted(
+                        ui,
+                        if n == 1 {
+                            "1 key".to_owned()
+                        } else {
+                            format!("{n} keys")
+                        },
+                    );
+                }
+            });
+        });
+        ui.add_space(theme::SPACE_S);
+    }
+
+    fn visible_rows(&self, keys: &[ApiKey], retiring: &[&RetiringKey], now: i64) -> Vec<Row> {
+        let needle = self.search.trim().to_lowercase();
+        let mut rows: Vec<Row> = keys
+            .iter()
+            .filter(|k| self.scope_filter.is_none_or(|s| s == k.scope))
+            .filter(|k| needle.is_empty() || k.name.to_lowercase().contains(&needle))
+            .map(|k| {
+                let hash = key_sha256(&k.api_key);
+                let retiring_left = retiring
+                    .iter()
+                    .find(|r| r.key_sha256 == hash)
+                    .map(|r| r.deadline_unix - now);
+                Row {
+                    key: k.clone(),
+                    hash,
+                    retiring_left,
+                }
+            })
+            .collect();
+        let (by, asc) = self.sort.unwrap_or((SortBy::Created, false));
+        rows.sort_by(|a, b| {
+            let o = match by {
+                SortBy::Name => a.key.name.to_lowercase().cmp(&b.key.name.to_lowercase()),
+                SortBy::Scope => a.key.scope.cmp(&b.key.scope),
+                SortBy::Created => a.key.created_at.cmp(&b.key.created_at),
+            };
+            if asc { o } else { o.reverse() }
+        });
+        rows
+    }
+
+    fn table_ui(
+        &mut self,
+        ui: &mut Ui,
+        rows: Vec<Row>,
+        own_key: &Secret,
+        conn: &crate::config::Connection,
+        now: i64,
+        out: &mut Vec<Command>,
+    ) {
+        let dark = ui.visuals().dark_mode;
+        let sort = self.sort.unwrap_or((SortBy::Created, false));
+        let mut new_sort = None;
+        let header_button =
+            |ui: &mut Ui, title: &str, by: SortBy, new_sort: &mut Option<(SortBy, bool)>| {
+                let arrow = if sort.0 == by {
+                    if sort.1 { " ⏶" } else { " ⏷" }
+                } else {
+                    ""
+                };
+                if ui
+                    .add(
+                        egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
+                            .frame(false),
+                    )
+                    .on_hover_text(format!("Sort by {}", title.to_lowercase()))
+                    .clicked()
+                {
+                    *new_sort = Some((
+                        by,
+                        if sort.0 == by {
+                            !sort.1
+                        } else {
+                            by != SortBy::Created
+                        },
+                    ));
+                }
+            };
+        TableBuilder::new(ui)
+            .striped(true)
+            .resizable(false)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::remainder().at_least(200.0).clip(true))
+            .column(Column::exact(150.0))
+            .column(Column::exact(100.0))
+            .column(Column::exact(96.0))
+            .column(Column::exact(80.0))
+            .column(Column::exact(236.0))
+            .header(26.0, |mut h| {
+                h.col(|ui| header_button(ui, "Name", SortBy::Name, &mut new_sort));
+                h.col(|ui| {
+                    ui.label(RichText::new("Key").strong());
+                });
+                h.col(|ui| header_button(ui, "Scope", SortBy::Scope, &mut new_sort));
+                h.col(|ui| header_button(ui, "Created", SortBy::Created, &mut new_sort));
+                h.col(|ui| {
+                    ui.label(RichText::new("Age").strong());
+                });
+                h.col(|ui| {
+                    ui.label(RichText::new("Actions").strong());
+                });
+            })
+            .body(|mut body| {
+                for row in &rows {
+                    let k = &row.key;
+                    let is_own = &k.api_key == own_key;
+                    let id_text = format!("{} ({})", k.name, k.api_key.masked());
+                    let editing = self
+                        .editing
+                        .as_ref()
+                        .is_some_and(|e| e.key_hash == row.hash);
+                    body.row(theme::ROW_HEIGHT + 6.0, |mut r| {
+                        r.col(|ui| {
+                            if editing {
+                                if let Some(e) = &mut self.editing {
+                                    let resp = ui.add(
+                                        egui::TextEdit::singleline(&mut e.name)
+                                            .desired_width(ui.available_width() - 8.0),
+                                    );
+                                    let label = format!("New name for {id_text}");
+                                    ui.ctx().accesskit_node_builder(resp.id, |n| n.set_label(label));
+                                }
+                            } else {
+                                ui.label(&k.name);
+                                if is_own {
+                                    widgets::badge(ui, "this connection", theme::neutral(dark))
+                                        .on_hover_text("This connection signs its requests with this key");
+                                }
+                                if let Some(left) = row.retiring_left {
+                                    widgets::badge(
+                                        ui,
+                                        &format!("retiring · {}", widgets::time_left(left)),
+                                        theme::retiring(dark),
+                                    )
+                                    .on_hover_text("Replaced by a rotation; delete it once your apps use the new key");
+                                }
+                            }
+                        });
+                        r.col(|ui| {
+                            let mut revealed = self.revealed.contains(&row.hash);
+                            if widgets::secret_value(ui, &k.api_key, &mut revealed, &format!("key {id_text}"))
+                                == SecretAction::Copy
+                            {
+                                out.push(Command::Copy {
+                                    value: k.api_key.clone(),
+                                    what: format!("key {}", k.name),
+                                });
+                            }
+                            if revealed {
+                                self.revealed.insert(row.hash.clone());
+                            } else {
+                                self.revealed.remove(&row.hash);
+                            }
+                        });
+                        r.col(|ui| {
+                            if editing {
+                                if let Some(e) = &mut self.editing {
+                                    egui::ComboBox::from_id_salt(("scope-edit", &row.hash))
+                                        .selected_text(e.scope.as_str())
+                                        .width(90.0)
+                                        .show_ui(ui, |ui| {
+                                            for s in Scope::ALL {
+                                                ui.selectable_value(&mut e.scope, s, s.as_str())
+                                                    .on_hover_text(s.explanation());
+                                            }
+                                        });
+                                }
+                            } else {
+                                widgets::scope_badge(ui, k.scope).on_hover_text(k.scope.explanation());
+                            }
+                        });
+                        r.col(|ui| {
+                            widgets::muted(ui, widgets::date(k.created_at));
+                        });
+                        r.col(|ui| {
+                            widgets::muted(ui, widgets::age(now, k.created_at));
+                        });
+                        r.col(|ui| {
+                            if editing {
+                                self.row_edit_actions_ui(ui, &id_text, out);
+                            } else {
+                                self.row_actions_ui(ui, k, is_own, conn, &id_text, &row.hash);
+                            }
+                        });
+                    });
+                }
+            });
+        if let Some(s) = new_sort {
+            self.sort = Some(s);
+        }
+        if let Some(e) = self.editing.as_ref().and_then(|e| e.error.clone()) {
+            ui.add_space(theme::SPACE_S);
+            widgets::field_error(ui, &e);
+        }
+    }
+
+    fn row_edit_actions_ui(&mut self, ui: &mut Ui, id_text: &str, out: &mut Vec<Command>) {
+        let Some(e) = &mut self.editing else { return };
+        let busy = e.op.is_some();
+        let name_ok = !e.name.trim().is_empty() && e.name.trim().chars().count() <= MAX_NAME_CHARS;
+        let changed = (e.name.trim().to_owned(), e.scope) != e.original;
+        let save = named_button(
+            ui,
+            busy_or(busy, "Save"),
+            &format!("Save {id_text}"),
+            name_ok && changed && !busy,
+        );
+        let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (save.clicked() || (enter && name_ok && changed && !busy)) && name_ok {
+            let mut update = ApiKeyUpdate::default();
+            if e.name.trim() != e.original.0 {
+                update.name = Some(e.name.trim().to_owned());
+            }
+            if e.scope != e.original.1 {
+                update.scope = Some(e.scope);
+            }
+            out.push(Command::UpdateKey {
+                key: e.key.clone(),
+                update,
+            });
+        }
+        if named_button(ui, "Cancel", &format!("Cancel editing {id_text}"), !busy).clicked()
+            || ui.input(|i| i.key_pressed(egui::Key::Escape))
+        {
+            self.editing = None;
+        }
+        if busy {
+            ui.spinner();
+        }
+    }
+
+    fn row_actions_ui(
+        &mut self,
+        ui: &mut Ui,
+        k: &ApiKey,
+        is_own: bool,
+        conn: &crate::config::Connection,
+        id_text: &str,
+        hash: &str,
+    ) {
+        if named_button(
+            ui,
+            "Edit",
+            &format!("Edit {id_text}"),
+            self.editing.is_none(),
+        )
+        .on_hover_text("Rename or change the scope")
+        .clicked()
+        {
+            self.editing = Some(RowEdit {
+                key: k.api_key.clone(),
+                key_hash: hash.to_owned(),
+                name: k.name.clone(),
+                scope: k.scope,
+                original: (k.name.clone(), k.scope),
+                op: None,
+                error: None,
+            });
+        }
+        if named_button(ui, "Rotate…", &format!("Rotate {id_text}"), true)
+            .on_hover_text("Create a replacement with the same name and scope")
+            .clicked()
+        {
+            self.rotate = Some(RotateDialog {
+                old: k.clone(),
+                connection_id: conn.id.clone(),
+                old_is_connection_key: is_own,
+                overlap_secs: OVERLAPS[1].1,
+                op: None,
+                error: None,
+            });
+        }
+        let delete = named_button(ui, "Delete…", &format!("Delete {id_text}"), !is_own);
+        if is_own {
+            delete.on_disabled_hover_text(
+                "This connection signs its requests with this key, and a key cannot delete itself. Rotate it and switch the connection to the new key first.",
+            );
+        } else if delete.clicked() {
+            let typed = conn.environment == Environment::Prod && k.scope == Scope::FullAccess;
+            let mut confirm = ConfirmDialog::new(
+                format!("Delete key {}?", k.name),
+                format!(
+                    "Everything that uses {} ({}, {}) stops working at once. This cannot be undone.",
+                    k.name,
+                    k.api_key.masked(),
+                    k.scope
+                ),
+                format!("Delete key {}", k.name),
+            );
+            if typed {
+                confirm = confirm.with_typed_name(k.name.clone());
+            }
+            self.delete = Some(DeleteDialog {
+                key: k.clone(),
+                connection_id: conn.id.clone(),
+                confirm,
+                op: None,
+            });
+        }
+    }
+
+    fn dialogs_ui(
+        &mut self,
+        ctx: &egui::Context,
+        cx: &mut TabContext<'_>,
+        own_key: &Secret,
+        out: &mut Vec<Command>,
+    ) {
+        let connection_id = cx.connection.map(|c| c.id.clone()).unwrap_or_default();
+        if let Some(d) = &mut self.new_dialog {
+            match new_key_dialog_ui(ctx, d) {
+                DialogOutcome::Open => {}
+                DialogOutcome::Submit => out.push(Command::CreateKey(NewApiKey {
+                    name: d.name.trim().to_owned(),
+                    scope: d.scope.unwrap_or(Scope::AuthOnly),
+                })),
+                DialogOutcome::EditConnection => {
+                    out.push(Command::EditConnection(connection_id.clone()));
+                    self.new_dialog = None;
+                }
+                DialogOutcome::Close => self.new_dialog = None,
+            }
+        }
+
+        if let Some(d) = &mut self.delete {
+            match d.confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    if &d.key.api_key == own_key {
+                        d.confirm.error = Some("This connection signs its requests with this key; a key cannot delete itself.".to_owned());
+                    } else {
+                        out.push(Command::DeleteKey {
+                            key: d.key.api_key.clone(),
+                            name: d.key.name.clone(),
+                        });
+                    }
+                }
+                ConfirmOutcome::Cancelled if d.op.is_none() => self.delete = None,
+                _ => {}
+            }
+        }
+
+        if let Some(d) = &mut self.rotate {
+            match rotate_dialog_ui(ctx, d) {
+                DialogOutcome::Submit => out.push(Command::RotateKey {
+                    old: d.old.clone(),
+                    overlap_secs: d.overlap_secs,
+                }),
+                DialogOutcome::EditConnection => {
+                    out.push(Command::EditConnection(connection_id.clone()));
+                    self.rotate = None;
+                }
+                DialogOutcome::Close => self.rotate = None,
+                DialogOutcome::Open => {}
+            }
+        }
+
+        if let Some(d) = &mut self.created {
+            let mut close = false;
+            let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
+                ui.set_width(480.0);
+                ui.heading(&d.title);
+                ui.add_space(theme::SPACE_S);
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&d.key.name).strong());
+                    widgets::scope_badge(ui, d.key.scope);
+                });
+                ui.add_space(theme::SPACE_XS);
+                theme::card_frame(ui.visuals()).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    if widgets::secret_value(ui, &d.key.api_key, &mut d.revealed, "new key")
+                        == SecretAction::Copy
+                    {
+                        out.push(Command::Copy {
+                            value: d.key.api_key.clone(),
+                            what: format!("key {}", d.key.name),
+                        });
+                    }
+                });
+                ui.add_space(theme::SPACE_XS);
+                widgets::muted(ui, "Copy it now and hand it only to the servers or apps that need it.");
+                if let Some(note) = &d.note {
+                    ui.add_space(theme::SPACE_S);
+                    ui.add(egui::Label::new(note.as_str()).wrap());
+                }
+                if let Some(conn_id) = &d.offer_for_connection {
+                    ui.add_space(theme::SPACE_S);
+                    widgets::message(
+                        ui,
+                        Tone::Warning,
+                        "This connection signs with the old key",
+                        if d.stored {
+                            "Done: the connection now uses the new key."
+                        } else {
+                            "Use the new key for this connection, so that the old one can be deleted."
+                        },
+                        &[],
+                    );
+                    if !d.stored
+                        && ui
+                            .button(format!("Use the new key for this connection ({})", cx.vault.where_kept().to_lowercase()))
+                            .clicked()
+                    {
+                        out.push(Command::UseKeyForConnection {
+                            connection_id: conn_id.clone(),
+                            key: d.key.api_key.clone(),
+                        });
+                        d.stored = true;
+                    }
+                }
+                ui.add_space(theme::SPACE_M);
+                if ui.button("Done").clicked() {
+                    close = true;
+                }
+            });
+            if close || modal.should_close() {
+                self.created = None;
+            }
+        }
+    }
+}
+
+struct Row {
+    key: ApiKey,
+    hash: String,
+    retiring_left: Option<i64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DialogOutcome {
+    Open,
+    Submit,
+    EditConnection,
+    Close,
+}
+
+fn busy_or(busy: bool, text: &str) -> &str {
+    if busy { "Saving…" } else { text }
+}
+
+/// A text button whose accessible name says which row it acts on ("Delete ci-bot (a1b2…)").
+fn named_button(ui: &mut Ui, text: &str, name: &str, enabled: bool) -> egui::Response {
+    let r = ui.add_enabled(enabled, egui::Button::new(text));
+    let label = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(r.id, |n| n.set_label(label));
+    r
+}
+
+fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome {
+    let mut outcome = DialogOutcome::Open;
+    let busy = d.op.is_some();
+    let modal = egui::Modal::new(egui::Id::unique("keys-new")).show(ctx, |ui| {
+        ui.set_width(460.0);
+        ui.heading("New API key");
+        ui.add_space(theme::SPACE_S);
+        let problem = d.name_problem();
+        let show_problem =
+            d.field_error
+                .as_deref()
+                .or(if d.name.is_empty() { None } else { problem });
+        let before = d.name.clone();
+        let r = widgets::text_field(ui, "Name", &mut d.name, "e.g. ci-bot", show_problem);
+        if d.name != before {
+            d.field_error = None;
+        }
+        if !r.has_focus() && d.name.is_empty() && !busy && d.scope.is_none() {
+            r.request_focus();
+        }
+        let submit_on_enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        ui.label(RichText::new("Scope").strong());
+        let scope = d.scope.unwrap_or(Scope::AuthOnly);
+        for s in Scope::ALL {
+            ui.horizontal(|ui| {
+                if ui.radio(scope == s, s.as_str()).clicked() {
+                    d.scope = Some(s);
+                }
+                widgets::muted(ui, scope_line(s));
+            });
+        }
+        if let Some(x) = &d.error {
+            ui.add_space(theme::SPACE_S);
+            let actions: Vec<&str> = x.next.label().into_iter().collect();
+            if widgets::message(ui, Tone::Error, &x.title, &x.body, &actions).is_some() {
+                outcome = DialogOutcome::EditConnection;
+            }
+        }
+        ui.add_space(theme::SPACE_M);
+        if d.asking_to_discard {
+            widgets::message(
+                ui,
+                Tone::Warning,
+                "Discard this new key?",
+                "What you typed will be lost.",
+                &[],
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Discard").clicked() {
+                    outcome = DialogOutcome::Close;
+                }
+                if ui.button("Keep editing").clicked() {
+                    d.asking_to_discard = false;
+                }
+            });
+            return;
+        }
+        ui.horizontal(|ui| {
+            let valid = problem.is_none() && !busy;
+            let label = if busy { "Creating…" } else { "Create key" };
+            if ui
+                .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
+                .clicked()
+                || (submit_on_enter && valid)
+            {
+                outcome = DialogOutcome::Submit;
+            }
+            if ui.button("Cancel").clicked() {
+                outcome = if d.is_dirty() {
+                    d.asking_to_discard = true;
+                    DialogOutcome::Open
+                } else {
+                    DialogOutcome::Close
+                };
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+    });
+    if modal.should_close() && outcome == DialogOutcome::Open {
+        if d.is_dirty() {
+            d.asking_to_discard = true;
+        } else {
+            outcome = DialogOutcome::Close;
+        }
+    }
+    outcome
+}
+
+/// One line on each scope, as the New dialog shows it.
+fn scope_line(s: Scope) -> &'static str {
+    match s {
+        Scope::FullAccess => "Every operation. For servers only, never in an app",
+        Scope::AuthOnly => "Creating users and auth tokens only. Safe for logins",
+    }
+}
+
+fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome {
+    let mut outcome = DialogOutcome::Open;
+    let busy = d.op.is_some();
+    let modal = egui::Modal::new(egui::Id::unique("keys-rotate")).show(ctx, |ui| {
+        ui.set_width(460.0);
+        ui.heading(format!("Rotate key {}", d.old.name));
+        ui.add_space(theme::SPACE_S);
+        ui.add(
+            egui::Label::new(format!(
+                "CometChat keys cannot be rolled in place. Keydeck creates a new {} key named {}, and keeps the old one ({}) listed as retiring until you delete it.",
+                d.old.scope,
+                d.old.name,
+                d.old.api_key.masked()
+            ))
+            .wrap(),
+        );
+        ui.add_space(theme::SPACE_S);
+        ui.label(RichText::new("Overlap").strong());
+        ui.horizontal(|ui| {
+            for (label, secs) in OVERLAPS {
+                ui.radio_value(&mut d.overlap_secs, secs, label);
+            }
+        });
+        widgets::muted(ui, "How long both keys should work while your apps switch over.");
+        if let Some(x) = &d.error {
+            ui.add_space(theme::SPACE_S);
+            let actions: Vec<&str> = x.next.label().into_iter().collect();
+            if widgets::message(ui, Tone::Error, &x.title, &x.body, &actions).is_some() {
+                outcome = DialogOutcome::EditConnection;
+            }
+        }
+        ui.add_space(theme::SPACE_M);
+        ui.horizontal(|ui| {
+            let label = if busy { "Creating…" } else { "Create replacement" };
+            if ui.add_enabled(!busy, egui::Button::new(RichText::new(label).strong())).clicked() {
+                outcome = DialogOutcome::Submit;
+            }
+            if ui.button("Cancel").clicked() {
+                outcome = DialogOutcome::Close;
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+    });
+    if modal.should_close() && outcome == DialogOutcome::Open && !busy {
+        outcome = DialogOutcome::Close;
+    }
+    outcome
+}

@@ -1,0 +1,51 @@
+//! One module per tab. Each tab is a struct that owns its UI state; its `ui()` draws with a
+//! [`crate::app::TabContext`] and returns the [`crate::app::Command`]s it wants performed.
+
+pub mod apps;
+pub mod connections;
+pub mod keys;
+pub mod users;
+
+use egui::{RichText, Ui};
+
+use crate::app::theme;
+
+/// The heading row of a tab: a title, a muted subtitle, and room on the right for actions.
+pub fn header_ui(ui: &mut Ui, title: &str, subtitle: &str, right: impl FnOnce(&mut Ui)) {
+    ui.horizontal(|ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new(title).heading().strong());
+            if !subtitle.is_empty() {
+                crate::widgets::muted(ui, subtitle);
+            }
+        });
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), right);
+    });
+    ui.add_space(theme::SPACE_M);
+}
+
+/// A centred card for empty and waiting states, with an optional action; true when clicked.
+pub fn empty_state_ui(ui: &mut Ui, title: &str, body: &str, action: Option<&str>) -> bool {
+    let mut clicked = false;
+    ui.add_space(theme::SPACE_L);
+    ui.vertical_centered(|ui| {
+        theme::card_frame(ui.visuals()).show(ui, |ui| {
+            ui.set_max_width(460.0);
+            ui.vertical_centered(|ui| {
+                ui.label(RichText::new(title).strong().size(15.0));
+                ui.add_space(theme::SPACE_XS);
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(body).color(theme::muted(ui.visuals().dark_mode)),
+                    )
+                    .wrap(),
+                );
+                if let Some(a) = action {
+                    ui.add_space(theme::SPACE_S);
+                    clicked = ui.button(a).clicked();
+                }
+            });
+        });
+    });
+    clicked
+}

@@ -1,0 +1,276 @@
+//! Small widgets shared by the tabs: badges, secret display and input, form fields with their
+//! error underneath, confirm dialogs.
+
+use egui::{Response, RichText, Ui};
+
+use crate::app::theme::{self, BadgeColours};
+use crate::config::Environment;
+use crate::providers::cometchat::Scope;
+use crate::secret::Secret;
+
+pub mod confirm;
+
+pub use confirm::{ConfirmDialog, ConfirmOutcome};
+
+/// A small rounded label in the given colours.
+pub fn badge(ui: &mut Ui, text: &str, colours: BadgeColours) -> Response {
+    egui::Frame::new()
+        .fill(colours.bg)
+        .corner_radius(egui::CornerRadius::same(9))
+        .inner_margin(egui::Margin::symmetric(7, 1))
+        .show(ui, |ui| {
+            ui.add(
+                egui::Label::new(RichText::new(text).small().strong().color(colours.fg))
+                    .selectable(false),
+            )
+        })
+        .inner
+}
+
+pub fn scope_badge(ui: &mut Ui, scope: Scope) -> Response {
+    let dark = ui.visuals().dark_mode;
+    badge(ui, scope.as_str(), theme::scope(scope, dark))
+}
+
+pub fn environment_badge(ui: &mut Ui, env: Environment) -> Response {
+    let dark = ui.visuals().dark_mode;
+    badge(ui, env.name(), theme::environment(env, dark))
+}
+
+/// A button showing only an icon, with an accessible name (and the same text on hover).
+pub fn icon_button(ui: &mut Ui, icon: &str, name: &str) -> Response {
+    let response = ui.add(egui::Button::new(icon).small().frame(false));
+    let label = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_label(label));
+    response.on_hover_text(name)
+}
+
+/// What the user did with a [`secret_value`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretAction {
+    None,
+    Copy,
+}
+
+/// A secret shown masked, with a reveal toggle and a copy button. `name` says whose secret it
+/// is, for the buttons' accessible names ("Reveal key ci-bot").
+pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &str) -> SecretAction {
+    let mut action = SecretAction::None;
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        let text = if *revealed {
+            secret.expose().to_owned()
+        } else {
+            secret.masked()
+        };
+        ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(*revealed));
+        let (icon, verb) = if *revealed {
+            ("🙈", "Hide")
+        } else {
+            ("👁", "Reveal")
+        };
+        if icon_button(ui, icon, &format!("{verb} {name}")).clicked() {
+            *revealed = !*revealed;
+        }
+        if icon_button(ui, "🗐", &format!("Copy {name}")).clicked() {
+            action = SecretAction::Copy;
+        }
+    });
+    action
+}
+
+/// A labelled single-line text field with its error (if any) underneath.
+pub fn text_field(
+    ui: &mut Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    error: Option<&str>,
+) -> Response {
+    field_frame(ui, label, error, |ui, label_id| {
+        ui.add(
+            egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label_id)
+    })
+}
+
+/// A labelled password field with a reveal toggle and its error underneath.
+pub fn secret_field(
+    ui: &mut Ui,
+    label: &str,
+    text: &mut String,
+    revealed: &mut bool,
+    hint: &str,
+    error: Option<&str>,
+) -> Response {
+    field_frame(ui, label, error, |ui, label_id| {
+        ui.horizontal(|ui| {
+            let (icon, verb) = if *revealed {
+                ("🙈", "Hide")
+            } else {
+                ("👁", "Reveal")
+            };
+            let width = ui.available_width() - 28.0;
+            let response = ui
+                .add(
+                    egui::TextEdit::singleline(text)
+                        .password(!*revealed)
+                        .hint_text(hint)
+                        .font(egui::TextStyle::Monospace)
+                        .desired_width(width),
+                )
+                .labelled_by(label_id);
+            if icon_button(ui, icon, &format!("{verb} {}", label.to_lowercase())).clicked() {
+                *revealed = !*revealed;
+            }
+            response
+        })
+        .inner
+    })
+}
+
+/// A label above a field, and the error (if any) under it.
+pub fn field_frame(
+    ui: &mut Ui,
+    label: &str,
+    error: Option<&str>,
+    add: impl FnOnce(&mut Ui, egui::Id) -> Response,
+) -> Response {
+    let label_id = ui.label(RichText::new(label).strong()).id;
+    let response = add(ui, label_id);
+    if let Some(error) = error {
+        field_error(ui, error);
+    }
+    ui.add_space(theme::SPACE_XS);
+    response
+}
+
+/// An error line under a field.
+pub fn field_error(ui: &mut Ui, error: &str) {
+    let dark = ui.visuals().dark_mode;
+    ui.label(
+        RichText::new(error)
+            .small()
+            .color(theme::tone(theme::Tone::Error, dark).fg),
+    );
+}
+
+/// Muted secondary text.
+pub fn muted(ui: &mut Ui, text: impl Into<String>) -> Response {
+    let dark = ui.visuals().dark_mode;
+    ui.label(RichText::new(text.into()).color(theme::muted(dark)))
+}
+
+/// An inline message in a tone, with optional action buttons on the right; returns the index
+/// of the action clicked.
+pub fn message(
+    ui: &mut Ui,
+    tone: theme::Tone,
+    title: &str,
+    body: &str,
+    actions: &[&str],
+) -> Option<usize> {
+    let dark = ui.visuals().dark_mode;
+    let colours = theme::tone(tone, dark);
+    let mut clicked = None;
+    theme::message_frame(tone, dark).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(title).strong().color(colours.fg));
+                if !body.is_empty() {
+                    ui.add(egui::Label::new(body).wrap());
+                }
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                for (i, a) in actions.iter().enumerate().rev() {
+                    if ui.button(*a).clicked() {
+                        clicked = Some(i);
+                    }
+                }
+            });
+        });
+    });
+    clicked
+}
+
+/// The relative age of a Unix timestamp: "3 days", "5 min".
+pub fn age(now_unix: i64, then_unix: i64) -> String {
+    let s = (now_unix - then_unix).max(0);
+    match s {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => plural(s / 3600, "hour"),
+        86_400..2_592_000 => plural(s / 86_400, "day"),
+        2_592_000..31_536_000 => plural(s / 2_592_000, "month"),
+        _ => plural(s / 31_536_000, "year"),
+    }
+}
+
+/// A duration left, in words: "23 h 5 min left", "overlap ended".
+pub fn time_left(secs: i64) -> String {
+    if secs <= 0 {
+        return "overlap ended".to_owned();
+    }
+    let (d, h, m) = (secs / 86_400, (secs % 86_400) / 3600, (secs % 3600) / 60);
+    if d > 0 {
+        format!("{d} d {h} h left")
+    } else if h > 0 {
+        format!("{h} h {m} min left")
+    } else {
+        format!("{} min left", m.max(1))
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// A Unix timestamp as a UTC date, `2026-11-23`.
+pub fn date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    // Civil-from-days (Howard Hinnant), valid for every date the API can send.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Now, in Unix seconds.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_ages_read_naturally() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_700_000_000), "2023-11-14");
+        assert_eq!(age(1000, 990), "just now");
+        assert_eq!(age(100_000, 100_000 - 7200), "2 hours");
+        assert_eq!(age(10_000_000, 10_000_000 - 86_400), "1 day");
+        assert_eq!(time_left(0), "overlap ended");
+        assert_eq!(time_left(3600 * 5 + 120), "5 h 2 min left");
+    }
+}
