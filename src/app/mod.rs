@@ -438,12 +438,16 @@ impl KeydeckApp {
 
     fn theme_toggle_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
         let dark = ui.visuals().dark_mode;
-        let (icon, name) = if dark {
-            ("☀", "Switch to the light theme")
+        let (text, name) = if dark {
+            ("Light", "Switch to the light theme")
         } else {
-            ("🌙", "Switch to the dark theme")
+            ("Dark", "Switch to the dark theme")
         };
-        let r = widgets::icon_button(ui, icon, name);
+        let r = ui.button(text);
+        let label = name.to_owned();
+        ui.ctx()
+            .accesskit_node_builder(r.id, |n| n.set_label(label));
+        let r = r.on_hover_text(format!("{name} (right-click to follow the system)"));
         if r.clicked() {
             commands.push(Command::ToggleTheme);
         }
@@ -470,8 +474,7 @@ impl KeydeckApp {
             Some(c) => format!("{}  ·  {}", c.label, c.kind.provider()),
             None => "No connection".to_owned(),
         };
-        let label_id = egui::Id::unique("keydeck-connection-label");
-        egui::ComboBox::from_id_salt("keydeck-connection")
+        let combo = egui::ComboBox::from_id_salt("keydeck-connection")
             .selected_text(selected_text)
             .width(280.0)
             .show_ui(ui, |ui| {
@@ -496,8 +499,9 @@ impl KeydeckApp {
                     commands.push(Command::SelectTab(Tab::Connections));
                 }
             })
-            .response
-            .labelled_by(label_id);
+            .response;
+        ui.ctx()
+            .accesskit_node_builder(combo.id, |n| n.set_label("Connection"));
         widgets::muted(ui, "Connection");
     }
 
