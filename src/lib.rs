@@ -4,6 +4,7 @@
 //! the provider clients (`providers`), the local emulator (`sandbox`) and the
 //! secret wrapper that keeps key values out of `Debug` output and logs.
 
+pub mod model;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;
