@@ -278,12 +278,16 @@ pub fn parse(text: &str) -> Result<Capability, CapabilityError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| err(format!("Not valid JSON: {e}")))?;
     let serde_json::Value::Object(map) = value else {
-        return Err(err("A capability is a JSON object of resource → operations"));
+        return Err(err(
+            "A capability is a JSON object of resource → operations",
+        ));
     };
     let mut cap = Capability::new();
     for (resource, ops) in map {
         let serde_json::Value::Array(items) = ops else {
-            return Err(err(format!("{resource:?} must map to a list of operations")));
+            return Err(err(format!(
+                "{resource:?} must map to a list of operations"
+            )));
         };
         let mut list = Vec::with_capacity(items.len());
         for item in items {
@@ -322,10 +326,8 @@ enum Kind {
 }
 
 fn split_qualifier(name: &str) -> (Option<&str>, &str) {
-    if let Some(rest) = name.strip_prefix('[') {
-        if let Some((q, n)) = rest.split_once(']') {
-            return (Some(q), n);
-        }
+    if let Some((q, n)) = name.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+        return (Some(q), n);
     }
     (None, name)
 }
@@ -424,8 +426,14 @@ pub fn can(cap: &Capability, op: &str, resource: &str) -> Decision {
 /// One line of a capability diff.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DiffLine {
-    Added { resource: String, ops: Vec<String> },
-    Removed { resource: String, ops: Vec<String> },
+    Added {
+        resource: String,
+        ops: Vec<String>,
+    },
+    Removed {
+        resource: String,
+        ops: Vec<String>,
+    },
     Changed {
         resource: String,
         added: Vec<String>,
@@ -487,8 +495,14 @@ mod tests {
         let t = ticked(&["Publish", "Subscribe"]);
         let cases = [
             (Restriction::None, r#"{"[*]*":["publish","subscribe"]}"#),
-            (Restriction::OnlyChannels, r#"{"*":["publish","subscribe"]}"#),
-            (Restriction::OnlyQueues, r#"{"[queue]*":["publish","subscribe"]}"#),
+            (
+                Restriction::OnlyChannels,
+                r#"{"*":["publish","subscribe"]}"#,
+            ),
+            (
+                Restriction::OnlyQueues,
+                r#"{"[queue]*":["publish","subscribe"]}"#,
+            ),
             (
                 Restriction::Selected(vec!["chat:*".into(), "[queue]orders".into()]),
                 r#"{"chat:*":["publish","subscribe"],"[queue]orders":["publish","subscribe"]}"#,
@@ -519,7 +533,10 @@ mod tests {
     fn statistics_is_stats_and_push_comes_as_a_pair() {
         let t = ticked(&["Statistics", "Push admin and push-subscribe"]);
         let built = to_capability(&t, &Restriction::None).unwrap();
-        assert_eq!(built, cap(r#"{"[*]*":["push-admin","push-subscribe","stats"]}"#));
+        assert_eq!(
+            built,
+            cap(r#"{"[*]*":["push-admin","push-subscribe","stats"]}"#)
+        );
         // Only half of the push pair cannot be shown with checkboxes.
         assert!(matches!(
             from_capability(&cap(r#"{"*":["push-admin"]}"#)),
@@ -571,15 +588,30 @@ mod tests {
             assert!(e.0.contains(needle), "{json}: {e}");
         }
         assert!(to_capability(&BTreeSet::new(), &Restriction::None).is_err());
-        assert!(to_capability(&ticked(&["Publish"]), &Restriction::Selected(vec![" ".into()])).is_err());
-        assert!(to_capability(&ticked(&["Publish"]), &Restriction::Selected(vec!["[bogus]x".into()])).is_err());
+        assert!(
+            to_capability(
+                &ticked(&["Publish"]),
+                &Restriction::Selected(vec![" ".into()])
+            )
+            .is_err()
+        );
+        assert!(
+            to_capability(
+                &ticked(&["Publish"]),
+                &Restriction::Selected(vec!["[bogus]x".into()])
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn wildcards_match_segments_as_the_reference_describes() {
         assert!(pattern_matches("*", "anything"));
         assert!(pattern_matches("*", "a:b:c"));
-        assert!(!pattern_matches("*", "[queue]app-orders"), "* is channels only");
+        assert!(
+            !pattern_matches("*", "[queue]app-orders"),
+            "* is channels only"
+        );
         assert!(!pattern_matches("*", "[meta]log"));
         assert!(pattern_matches("[*]*", "[queue]app-orders"));
         assert!(pattern_matches("[*]*", "[meta]log"));
@@ -600,7 +632,9 @@ mod tests {
 
     #[test]
     fn can_names_the_rule_that_decided() {
-        let c = cap(r#"{"chat:*":["publish","subscribe"],"[queue]orders":["subscribe"],"*":["stats"]}"#);
+        let c = cap(
+            r#"{"chat:*":["publish","subscribe"],"[queue]orders":["subscribe"],"*":["stats"]}"#,
+        );
         let d = can(&c, "publish", "chat:room-1");
         assert!(d.allowed);
         assert_eq!(d.rule.as_deref(), Some("chat:*"));

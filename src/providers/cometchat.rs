@@ -14,7 +14,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::{ApiError, ErrorKind, FieldErrors};
-use super::http::{self, Seg};
+use super::http::{self, Call, Seg};
 use super::pager::{self, Page, Pagination};
 use crate::secret::Secret;
 
@@ -652,94 +652,9 @@ impl Transport {
     }
 
     async fn execute<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
-        let target = http::target(&self.base, &call.segs())?;
-        let mut request = self
-            .http
-            .request(call.method.clone(), target.url)
-            .header("accept", "application/json");
-        for (name, value) in &self.auth {
-            request = request.header(*name, value.expose());
-        }
-        if let Some(uid) = &call.on_behalf_of {
-            request = request.header("onBehalfOf", uid);
-        }
-        if !call.query.is_empty() {
-            request = request.query(&call.query);
-        }
-        if let Some(body) = call.body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let secrets: Vec<&str> = self
-            .auth
-            .iter()
-            .map(|(_, s)| s.expose())
-            .chain(call.secrets.iter().map(Secret::expose))
-            .collect();
-        let reply = http::send(&call.method, &target.log_path, request, &secrets).await?;
+        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         decode(reply.status, &reply.headers, &reply.body, &secrets)
-    }
-}
-
-/// One request before it is sent. Path segments are owned so that the call can outlive the
-/// borrowed arguments of the method that built it.
-pub(crate) struct Call {
-    method: Method,
-    segs: Vec<(String, bool)>,
-    query: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
-    on_behalf_of: Option<String>,
-    /// Values to scrub from error messages besides the API key.
-    secrets: Vec<Secret>,
-}
-
-impl Call {
-    pub(crate) fn new(method: Method, segs: &[Seg<'_>]) -> Self {
-        Self {
-            method,
-            segs: segs
-                .iter()
-                .map(|s| match s {
-                    Seg::Plain(p) => ((*p).to_owned(), false),
-                    Seg::Secret(p) => ((*p).to_owned(), true),
-                })
-                .collect(),
-            query: Vec::new(),
-            body: None,
-            on_behalf_of: None,
-            secrets: Vec::new(),
-        }
-    }
-
-    fn segs(&self) -> Vec<Seg<'_>> {
-        self.segs
-            .iter()
-            .map(|(s, secret)| {
-                if *secret {
-                    Seg::Secret(s)
-                } else {
-                    Seg::Plain(s)
-                }
-            })
-            .collect()
-    }
-
-    pub(crate) fn query(mut self, q: Vec<(&'static str, String)>) -> Self {
-        self.query = q;
-        self
-    }
-
-    pub(crate) fn secret(mut self, s: &Secret) -> Self {
-        self.secrets.push(s.clone());
-        self
-    }
-
-    pub(crate) fn json<B: Serialize>(mut self, body: &B) -> Result<Self, ApiError> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| ApiError::invalid_config(format!("Could not encode the request: {e}")))?;
-        self.body = Some(bytes);
-        Ok(self)
     }
 }
 

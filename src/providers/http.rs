@@ -9,7 +9,10 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use url::{Host, Url};
 
+use serde::Serialize;
+
 use super::error::ApiError;
+use crate::secret::Secret;
 
 /// How long one call may take, from connect to the last byte of the body.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -151,6 +154,114 @@ pub async fn send(
             Err(err)
         }
     }
+}
+
+/// One request before it is sent. Path segments are owned so that the call can outlive the
+/// borrowed arguments of the method that built it.
+pub struct Call {
+    method: Method,
+    segs: Vec<(String, bool)>,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    /// CometChat's `onBehalfOf` header.
+    pub on_behalf_of: Option<String>,
+    extra_headers: Vec<(&'static str, String)>,
+    /// Values to scrub from error messages besides the API key.
+    secrets: Vec<Secret>,
+}
+
+impl Call {
+    pub fn new(method: Method, segs: &[Seg<'_>]) -> Self {
+        Self {
+            method,
+            segs: segs
+                .iter()
+                .map(|s| match s {
+                    Seg::Plain(p) => ((*p).to_owned(), false),
+                    Seg::Secret(p) => ((*p).to_owned(), true),
+                })
+                .collect(),
+            query: Vec::new(),
+            body: None,
+            on_behalf_of: None,
+            extra_headers: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    fn segs(&self) -> Vec<Seg<'_>> {
+        self.segs
+            .iter()
+            .map(|(s, secret)| {
+                if *secret {
+                    Seg::Secret(s)
+                } else {
+                    Seg::Plain(s)
+                }
+            })
+            .collect()
+    }
+
+    pub fn query(mut self, q: Vec<(&'static str, String)>) -> Self {
+        self.query = q;
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name, value.into()));
+        self
+    }
+
+    pub fn secret(mut self, s: &Secret) -> Self {
+        self.secrets.push(s.clone());
+        self
+    }
+
+    pub fn json<B: Serialize>(mut self, body: &B) -> Result<Self, ApiError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| ApiError::invalid_config(format!("Could not encode the request: {e}")))?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+}
+
+/// Sends a [`Call`] under `base` with the given credential headers. Returns the reply and the
+/// secrets an error message must be scrubbed of.
+pub async fn execute(
+    client: &reqwest::Client,
+    base: &Url,
+    auth: &[(&'static str, Secret)],
+    call: Call,
+) -> Result<(Reply, Vec<Secret>), ApiError> {
+    let target = target(base, &call.segs())?;
+    let mut request = client
+        .request(call.method.clone(), target.url)
+        .header("accept", "application/json");
+    for (name, value) in auth {
+        request = request.header(*name, value.expose());
+    }
+    for (name, value) in &call.extra_headers {
+        request = request.header(*name, value);
+    }
+    if let Some(uid) = &call.on_behalf_of {
+        request = request.header("onBehalfOf", uid);
+    }
+    if !call.query.is_empty() {
+        request = request.query(&call.query);
+    }
+    if let Some(body) = call.body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body);
+    }
+    let secrets: Vec<Secret> = auth
+        .iter()
+        .map(|(_, s)| s.clone())
+        .chain(call.secrets)
+        .collect();
+    let exposed: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+    let reply = send(&call.method, &target.log_path, request, &exposed).await?;
+    Ok((reply, secrets))
 }
 
 /// Reads `Retry-After` as whole seconds (the form every provider here uses).

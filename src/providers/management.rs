@@ -9,9 +9,9 @@ use reqwest::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use super::cometchat::{Call, Scope, Transport, validate_region};
+use super::cometchat::{Scope, Transport, validate_region};
 use super::error::ApiError;
-use super::http::{self, Seg};
+use super::http::{self, Call, Seg};
 use super::pager::Page;
 use crate::secret::Secret;
 
