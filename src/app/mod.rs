@@ -1222,21 +1222,9 @@ pub fn run(rt: Handle) -> anyhow::Result<()> {
 }
 
 /// The config and data directories: `KEYDECK_CONFIG_DIR` / `KEYDECK_DATA_DIR`, else the
-/// platform's own.
+/// platform's own (see [`crate::paths`]).
 pub fn dirs() -> anyhow::Result<(PathBuf, PathBuf)> {
-    let project = directories::ProjectDirs::from("dev", "Keydeck", "Keydeck");
-    let from_env = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let config_dir = from_env("KEYDECK_CONFIG_DIR")
-        .or_else(|| project.as_ref().map(|p| p.config_dir().to_owned()))
-        .ok_or_else(|| anyhow::anyhow!("no home directory; set KEYDECK_CONFIG_DIR"))?;
-    let data_dir = from_env("KEYDECK_DATA_DIR")
-        .or_else(|| project.as_ref().map(|p| p.data_dir().to_owned()))
-        .ok_or_else(|| anyhow::anyhow!("no home directory; set KEYDECK_DATA_DIR"))?;
-    Ok((config_dir, data_dir))
+    Ok((crate::paths::config_dir()?, crate::paths::data_dir()?))
 }
 
 /// How long start-up waits for the OS keychain to answer before it falls back to memory.
