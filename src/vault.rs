@@ -115,10 +115,13 @@ impl Vault {
             inner: Arc::new(Inner::Os),
         };
         let probe = Secret::new("keydeck keychain probe");
-        let account = "keydeck-probe";
-        vault.store(account, &probe)?;
-        let read = vault.get(account)?;
-        vault.remove(account)?;
+        // Unique per call, so that two probes at once (tests, two windows) do not race.
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let account = format!("keydeck-probe-{}-{n}", std::process::id());
+        vault.store(&account, &probe)?;
+        let read = vault.get(&account)?;
+        vault.remove(&account)?;
         if read.as_ref() != Some(&probe) {
             return Err(VaultError(
                 "the keychain did not return what was stored".to_owned(),

@@ -690,7 +690,10 @@ impl KeydeckApp {
             }
         }
 
-        if let SandboxState::Starting(p) = std::mem::replace(&mut self.sandbox, SandboxState::Off) {
+        if matches!(self.sandbox, SandboxState::Starting(_))
+            && let SandboxState::Starting(p) =
+                std::mem::replace(&mut self.sandbox, SandboxState::Off)
+        {
             self.sandbox = match p.try_take() {
                 Ok(Ok(sandbox)) => {
                     let info = sandbox.info();

@@ -399,6 +399,21 @@ impl KeysTab {
             .filter(|r| r.connection_id == conn.id)
             .collect();
 
+        // A retiring record whose key is gone (deleted elsewhere) is forgotten.
+        if let Remote::Ready(keys) = &self.list {
+            for r in &retiring {
+                if !keys
+                    .iter()
+                    .any(|k| k.api_key.masked() == r.masked && r.matches(&conn.id, &k.api_key))
+                {
+                    out.push(Command::ForgetRetiring {
+                        connection_id: conn.id.clone(),
+                        key_sha256: r.key_sha256.clone(),
+                    });
+                }
+            }
+        }
+
         match self.list.data() {
             None if self.list.is_pending() || matches!(self.list, Remote::NotRequested) => {
                 ui.horizontal(|ui| {
@@ -408,12 +423,13 @@ impl KeysTab {
             }
             None => {}
             Some(keys) if keys.is_empty() => {
-                if super::empty_state_ui(
+                let clicked = super::empty_state_ui(
                     ui,
                     "No API keys yet",
                     "An app needs a fullAccess key for servers and an authOnly key for logins.",
                     Some("New API key…"),
-                ) {
+                );
+                if clicked {
                     self.new_dialog = Some(NewKeyDialog::default());
                 }
             }

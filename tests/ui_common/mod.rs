@@ -217,11 +217,16 @@ pub fn press(h: &mut Harness<'static, KeydeckApp>, label: &str) {
 
 /// Focuses the text field with this accessible name and types into it.
 pub fn type_into(h: &mut Harness<'static, KeydeckApp>, field: &str, text: &str) {
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
-        .focus();
+    use egui::accesskit::Role;
+    // Secret fields are password inputs while masked.
+    let role = if h.query_by_role_and_label(Role::TextInput, field).is_some() {
+        Role::TextInput
+    } else {
+        Role::PasswordInput
+    };
+    h.get_by_role_and_label(role, field).focus();
     settle(h);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
-        .type_text(text);
+    h.get_by_role_and_label(role, field).type_text(text);
     settle(h);
 }
 

@@ -1,0 +1,289 @@
+//! The shell and the Connections tab: the embedded sandbox on first run, adding and testing a
+//! connection, duplicating and removing one, bringing the sandbox connections back.
+
+mod ui_common;
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use keydeck::app::Tab;
+use keydeck::config::{Config, ConnectionKind, Environment, FIELD_API_KEY};
+use keydeck::secret::Secret;
+use keydeck::vault::Vault;
+use ui_common::{KeyChoice, click, fixture, step_until, type_into};
+
+const SANDBOX_START: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn the_first_run_starts_the_sandbox_shows_its_demo_app_and_a_later_run_reuses_its_data() {
+    let rt = ui_common::runtime();
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let vault = Vault::memory();
+    let mut h = ui_common::harness(ui_common::app(&rt, &dirs, vault.clone(), true));
+    step_until(
+        &mut h,
+        "the demo app's two keys are listed",
+        |h| h.query_by_label("Rest API Key").is_some() && h.query_by_label("Auth Key").is_some(),
+        SANDBOX_START,
+    );
+    assert!(
+        h.query_by_label("Local sandbox, not a live service")
+            .is_some(),
+        "the banner says so"
+    );
+
+    let info = h
+        .state()
+        .embedded_sandbox()
+        .expect("embedded sandbox")
+        .info();
+    let demo = info.cometchat.apps[0].clone();
+    let config_dir = dirs.path().join("config");
+    let config = Config::load(&config_dir).expect("config");
+    assert_eq!(config.connections.len(), 2, "demo app and management");
+    assert!(
+        config
+            .connections
+            .iter()
+            .all(|c| c.embedded_sandbox && c.base_url.is_none())
+    );
+    let app_conn = config
+        .connections
+        .iter()
+        .find(|c| matches!(c.kind, ConnectionKind::CometChatApp { .. }))
+        .expect("demo app connection")
+        .clone();
+    let text = std::fs::read_to_string(Config::path(&config_dir)).expect("config file");
+    assert!(
+        !text.contains(&demo.rest_api_key),
+        "no secret in the config file"
+    );
+    assert!(!text.contains(&info.cometchat.management.secret));
+    step_until(
+        &mut h,
+        "the key reaches the vault",
+        |_| {
+            vault
+                .get(&Vault::account(&app_conn.id, FIELD_API_KEY))
+                .ok()
+                .flatten()
+                == Some(Secret::new(demo.rest_api_key.clone()))
+        },
+        WAIT,
+    );
+    assert!(
+        dirs.path().join("data/sandbox.sqlite3").exists(),
+        "data file in the data dir"
+    );
+
+    // A key made now is still there on the next run, which reuses the same sandbox data.
+    let client = keydeck::providers::cometchat::CometChatClient::new(
+        &keydeck::providers::cometchat::AppEndpoint {
+            app_id: demo.app_id.clone(),
+            region: demo.region.clone(),
+            base_url: Some(demo.base_url.clone()),
+        },
+        Secret::new(demo.rest_api_key.clone()),
+    )
+    .expect("client");
+    let new = keydeck::providers::cometchat::NewApiKey {
+        name: "persisted-bot".into(),
+        scope: keydeck::providers::cometchat::Scope::AuthOnly,
+    };
+    rt.block_on(async move { client.create_api_key(&new).await })
+        .expect("create");
+    drop(h);
+
+    let mut again = ui_common::harness(ui_common::app(&rt, &dirs, vault.clone(), true));
+    step_until(
+        &mut again,
+        "the restarted app lists the key made on the first run",
+        |h| h.query_by_label("persisted-bot").is_some(),
+        SANDBOX_START,
+    );
+    assert_eq!(
+        Config::load(&config_dir).expect("config").connections.len(),
+        2,
+        "no duplicates"
+    );
+}
+
+#[test]
+fn testing_a_connection_says_what_its_key_can_do_and_saving_keeps_the_key_in_the_vault() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let demo = f.sandbox.info().cometchat.apps[0].clone();
+    f.wait_for_keys();
+    f.select_tab(Tab::Connections);
+    click(&mut f.harness, "New CometChat app…");
+    type_into(&mut f.harness, "Label", "Login key");
+    type_into(&mut f.harness, "App id", &demo.app_id);
+    type_into(&mut f.harness, "REST API key", &demo.auth_key);
+    type_into(
+        &mut f.harness,
+        "Base URL override (optional)",
+        &demo.base_url,
+    );
+    click(&mut f.harness, "Test connection");
+    step_until(
+        &mut f.harness,
+        "the test explains an authOnly key",
+        |h| h.query_by_label("Works: an authOnly key").is_some(),
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("can create users and auth tokens only")
+            .is_some()
+    );
+
+    click(&mut f.harness, "Save");
+    let config_dir = f.dirs.path().join("config");
+    step_until(
+        &mut f.harness,
+        "the connection is saved",
+        |_| Config::load(&config_dir).is_ok_and(|c| c.connections.len() == 2),
+        WAIT,
+    );
+    let config = Config::load(&config_dir).expect("config");
+    let saved = config
+        .connections
+        .iter()
+        .find(|c| c.label == "Login key")
+        .expect("saved");
+    assert_eq!(saved.base_url.as_deref(), Some(demo.base_url.as_str()));
+    let text = std::fs::read_to_string(Config::path(&config_dir)).expect("file");
+    assert!(
+        !text.contains(&demo.auth_key),
+        "the key is not in the config file"
+    );
+    let account = Vault::account(&saved.id, FIELD_API_KEY);
+    let vault = f.vault.clone();
+    step_until(
+        &mut f.harness,
+        "the key is in the vault",
+        |_| vault.get(&account).ok().flatten() == Some(Secret::new(demo.auth_key.clone())),
+        WAIT,
+    );
+}
+
+#[test]
+fn a_wrong_key_is_named_as_the_field_to_fix() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let demo = f.sandbox.info().cometchat.apps[0].clone();
+    f.wait_for_keys();
+    f.select_tab(Tab::Connections);
+    click(&mut f.harness, "New CometChat app…");
+    type_into(&mut f.harness, "Label", "Typo");
+    type_into(&mut f.harness, "App id", &demo.app_id);
+    type_into(
+        &mut f.harness,
+        "REST API key",
+        "0000000000000000000000000000000000000000",
+    );
+    type_into(
+        &mut f.harness,
+        "Base URL override (optional)",
+        &demo.base_url,
+    );
+    click(&mut f.harness, "Test connection");
+    step_until(
+        &mut f.harness,
+        "the test names the key as the problem",
+        |h| {
+            h.query_all_by_label("The REST API key was not accepted")
+                .count()
+                >= 2
+        },
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("Fix the REST API key")
+            .is_some()
+    );
+}
+
+#[test]
+fn duplicate_copies_the_profile_and_its_secret() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Staging);
+    let demo = f.sandbox.info().cometchat.apps[0].clone();
+    f.wait_for_keys();
+    f.select_tab(Tab::Connections);
+    click(&mut f.harness, "Duplicate Test app");
+    assert!(
+        f.harness.query_by_label("Test app (copy)").is_some()
+            || f.harness
+                .query_by_label_contains("New CometChat app connection")
+                .is_some()
+    );
+    click(&mut f.harness, "Save");
+    let config_dir = f.dirs.path().join("config");
+    step_until(
+        &mut f.harness,
+        "the copy is saved",
+        |_| Config::load(&config_dir).is_ok_and(|c| c.connections.len() == 2),
+        WAIT,
+    );
+    let config = Config::load(&config_dir).expect("config");
+    let copy = config
+        .connections
+        .iter()
+        .find(|c| c.id != ui_common::CONNECTION_ID)
+        .expect("copy");
+    assert_eq!(copy.label, "Test app (copy)");
+    assert_eq!(copy.environment, Environment::Staging);
+    let account = Vault::account(&copy.id, FIELD_API_KEY);
+    let vault = f.vault.clone();
+    step_until(
+        &mut f.harness,
+        "the copy's key is in the vault",
+        |_| vault.get(&account).ok().flatten() == Some(Secret::new(demo.rest_api_key.clone())),
+        WAIT,
+    );
+}
+
+#[test]
+fn removed_sandbox_connections_come_back_with_the_button() {
+    let rt = ui_common::runtime();
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let mut h = ui_common::harness(ui_common::app(&rt, &dirs, Vault::memory(), true));
+    step_until(
+        &mut h,
+        "the demo app is listed",
+        |h| h.query_by_label("Rest API Key").is_some(),
+        SANDBOX_START,
+    );
+    h.get_by_label("Connections").click();
+    ui_common::settle(&mut h);
+    click(&mut h, "Remove Demo app (sandbox)");
+    assert!(
+        h.query_by_label("Remove connection Demo app (sandbox)?")
+            .is_some(),
+        "it asks first"
+    );
+    click(&mut h, "Remove connection Demo app (sandbox)");
+    step_until(
+        &mut h,
+        "the demo app connection is gone",
+        |h| h.query_by_label("Demo app (sandbox)").is_none(),
+        WAIT,
+    );
+    let config_dir = dirs.path().join("config");
+    assert_eq!(
+        Config::load(&config_dir).expect("config").connections.len(),
+        1
+    );
+
+    click(&mut h, "Add sandbox connections");
+    step_until(
+        &mut h,
+        "the demo app connection is back",
+        |h| h.query_by_label("Demo app (sandbox)").is_some(),
+        WAIT,
+    );
+    assert_eq!(
+        Config::load(&config_dir).expect("config").connections.len(),
+        2
+    );
+}
