@@ -12,19 +12,25 @@ pub mod confirm;
 
 pub use confirm::{ConfirmDialog, ConfirmOutcome};
 
-/// A small rounded label in the given colours.
+/// A small rounded label in the given colours. Painted at its own size, so that it stays a
+/// pill inside a tall table row.
 pub fn badge(ui: &mut Ui, text: &str, colours: BadgeColours) -> Response {
-    egui::Frame::new()
-        .fill(colours.bg)
-        .corner_radius(egui::CornerRadius::same(9))
-        .inner_margin(egui::Margin::symmetric(7, 1))
-        .show(ui, |ui| {
-            ui.add(
-                egui::Label::new(RichText::new(text).small().strong().color(colours.fg))
-                    .selectable(false),
-            )
-        })
-        .inner
+    let galley = ui.painter().layout_no_wrap(
+        text.to_owned(),
+        egui::FontId::proportional(11.5),
+        colours.fg,
+    );
+    let padding = egui::vec2(7.0, 2.0);
+    let (rect, response) =
+        ui.allocate_exact_size(galley.size() + 2.0 * padding, egui::Sense::hover());
+    if ui.is_rect_visible(rect) {
+        ui.painter()
+            .rect_filled(rect, egui::CornerRadius::same(9), colours.bg);
+        ui.painter().galley(rect.min + padding, galley, colours.fg);
+    }
+    let label = text.to_owned();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+    response
 }
 
 pub fn scope_badge(ui: &mut Ui, scope: Scope) -> Response {
@@ -41,9 +47,8 @@ pub fn environment_badge(ui: &mut Ui, env: Environment) -> Response {
 /// says what it acts on ("Reveal key ci-bot").
 pub fn icon_button(ui: &mut Ui, icon: &str, name: &str) -> Response {
     let dark = ui.visuals().dark_mode;
-    let response = ui.add(
-        egui::Button::new(RichText::new(icon).small().color(theme::accent(dark))).frame(false),
-    );
+    let response =
+        ui.add(egui::Button::new(RichText::new(icon).color(theme::accent(dark))).frame(false));
     let label = name.to_owned();
     ui.ctx()
         .accesskit_node_builder(response.id, |node| node.set_label(label));
