@@ -1241,6 +1241,10 @@ async fn restart_keeps_apps_keys_and_users() {
         seed_demo_users: true,
     };
     let fx = Fx::with(opts()).await;
+    assert!(
+        dir.path().join("sandbox.sqlite-wal").exists(),
+        "the store runs in WAL mode"
+    );
     let first = fx.info.clone();
     let r = fx
         .chat(
