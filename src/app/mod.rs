@@ -1004,6 +1004,10 @@ impl KeydeckApp {
                 };
                 self.connections.test_started(p);
             }
+            Command::Users(c) => {
+                let client = self.client.as_ref().ok().and_then(ActiveClient::cometchat);
+                (self.users).handle(ctx, &self.rt, client.cloned(), &mut self.toasts, c);
+            }
             Command::AddSandboxConnections => match self.sandbox {
                 SandboxState::Running { .. } => self.add_sandbox_connections(ctx),
                 _ => {
