@@ -470,8 +470,7 @@ impl KeydeckApp {
             Some(c) => format!("{}  ·  {}", c.label, c.kind.provider()),
             None => "No connection".to_owned(),
         };
-        let label_id = egui::Id::unique("keydeck-connection-label");
-        egui::ComboBox::from_id_salt("keydeck-connection")
+        let switcher = egui::ComboBox::from_id_salt("keydeck-connection")
             .selected_text(selected_text)
             .width(280.0)
             .show_ui(ui, |ui| {
@@ -496,8 +495,11 @@ impl KeydeckApp {
                     commands.push(Command::SelectTab(Tab::Connections));
                 }
             })
-            .response
-            .labelled_by(label_id);
+            .response;
+        // Named directly: `labelled_by` an id that is no widget leaves accesskit a dangling
+        // reference, which panics every kittest query.
+        ui.ctx()
+            .accesskit_node_builder(switcher.id, |n| n.set_label("Connection"));
         widgets::muted(ui, "Connection");
     }
 
