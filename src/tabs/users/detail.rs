@@ -15,7 +15,7 @@ use crate::config::key_sha256;
 use crate::providers::cometchat::{AuthToken, User};
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
-use crate::widgets::{self, ConfirmDialog, ConfirmOutcome, SecretAction};
+use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
 use super::UsersCommand;
 
@@ -420,36 +420,74 @@ impl OpenUser {
                             .inner_margin(egui::Margin::symmetric(10, 6));
                         frame.show(ui, |ui| {
                             ui.set_width(ui.available_width());
+                            let mut revealed = self.revealed.contains(&hash);
+                            let name = format!("auth token {}", t.auth_token.masked());
+                            let text = if revealed {
+                                t.auth_token.expose().to_owned()
+                            } else {
+                                t.auth_token.masked()
+                            };
                             ui.horizontal(|ui| {
-                                let mut revealed = self.revealed.contains(&hash);
-                                let before = revealed;
-                                let name = format!("auth token {}", t.auth_token.masked());
-                                if widgets::secret_value(ui, &t.auth_token, &mut revealed, &name)
-                                    == SecretAction::Copy
-                                {
-                                    out.push(Command::Copy {
-                                        value: t.auth_token.clone(),
-                                        what: format!("an auth token of {}", self.uid),
-                                    });
-                                }
-                                if revealed != before {
-                                    reveal_changes.push((hash.clone(), revealed));
-                                }
+                                ui.spacing_mut().item_spacing.x = 4.0;
                                 ui.with_layout(
                                     egui::Layout::right_to_left(egui::Align::Center),
                                     |ui| {
                                         let r = ui.add_enabled(
                                             self.revoking.is_none(),
-                                            egui::Button::new(if revoking { "Revoking…" } else { "Revoke" }),
+                                            egui::Button::new(if revoking {
+                                                "Revoking…"
+                                            } else {
+                                                "Revoke"
+                                            }),
                                         );
                                         let label = format!("Revoke {name}");
-                                        ui.ctx().accesskit_node_builder(r.id, |n| n.set_label(label));
+                                        ui.ctx()
+                                            .accesskit_node_builder(r.id, |n| n.set_label(label));
                                         if r.clicked() {
                                             out.push(Command::Users(UsersCommand::RevokeToken {
                                                 uid: self.uid.clone(),
                                                 token: t.auth_token.clone(),
                                             }));
                                         }
+                                        ui.add_space(theme::SPACE_XS);
+                                        if widgets::icon_button(ui, "🗐", &format!("Copy {name}"))
+                                            .clicked()
+                                        {
+                                            out.push(Command::Copy {
+                                                value: t.auth_token.clone(),
+                                                what: format!("an auth token of {}", self.uid),
+                                            });
+                                        }
+                                        let (icon, verb) = if revealed {
+                                            ("🙈", "Hide")
+                                        } else {
+                                            ("👁", "Reveal")
+                                        };
+                                        if widgets::icon_button(ui, icon, &format!("{verb} {name}"))
+                                            .clicked()
+                                        {
+                                            revealed = !revealed;
+                                            reveal_changes.push((hash.clone(), revealed));
+                                        }
+                                        ui.with_layout(
+                                            egui::Layout::left_to_right(egui::Align::Center),
+                                            |ui| {
+                                                if fresh {
+                                                    widgets::badge(
+                                                        ui,
+                                                        "new",
+                                                        theme::tone(Tone::Success, dark),
+                                                    );
+                                                }
+                                                ui.add(
+                                                    egui::Label::new(
+                                                        RichText::new(text).monospace(),
+                                                    )
+                                                    .truncate()
+                                                    .selectable(revealed),
+                                                );
+                                            },
+                                        );
                                     },
                                 );
                             });

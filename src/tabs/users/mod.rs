@@ -762,7 +762,7 @@ impl UsersTab {
             }
 
             let status_text = self.status_filter.as_deref().unwrap_or("Any status");
-            egui::ComboBox::from_id_salt("users-status-filter")
+            let r = egui::ComboBox::from_id_salt("users-status-filter")
                 .selected_text(status_text)
                 .width(110.0)
                 .show_ui(ui, |ui| {
@@ -771,8 +771,9 @@ impl UsersTab {
                         ui.selectable_value(&mut self.status_filter, Some(s.to_owned()), s);
                     }
                 });
+            name_widget(ui, r.response.id, "Status filter");
             let role_text = self.role_filter.as_deref().unwrap_or("Any role").to_owned();
-            egui::ComboBox::from_id_salt("users-role-filter")
+            let r = egui::ComboBox::from_id_salt("users-role-filter")
                 .selected_text(role_text)
                 .width(110.0)
                 .show_ui(ui, |ui| {
@@ -781,8 +782,9 @@ impl UsersTab {
                         ui.selectable_value(&mut self.role_filter, Some(r.clone()), r);
                     }
                 });
+            name_widget(ui, r.response.id, "Role filter");
             let tag_text = self.tag_filter.as_deref().unwrap_or("Any tag").to_owned();
-            egui::ComboBox::from_id_salt("users-tag-filter")
+            let r = egui::ComboBox::from_id_salt("users-tag-filter")
                 .selected_text(tag_text)
                 .width(110.0)
                 .show_ui(ui, |ui| {
@@ -791,6 +793,7 @@ impl UsersTab {
                         ui.selectable_value(&mut self.tag_filter, Some(t.clone()), t);
                     }
                 });
+            name_widget(ui, r.response.id, "Tag filter");
             ui.checkbox(&mut self.include_deactivated, "Include deactivated");
 
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -985,13 +988,17 @@ impl UsersTab {
                     row.set_overline(pos == cursor && !selected && pos != 0);
                     row.col(|ui| {
                         avatar_ui(ui, &u.name, 20.0);
-                        ui.add(egui::Label::new(&u.name).truncate());
+                        ui.add(egui::Label::new(&u.name).truncate().selectable(false));
                     });
                     row.col(|ui| {
-                        ui.add(egui::Label::new(RichText::new(&u.uid).monospace()).truncate());
+                        ui.add(
+                            egui::Label::new(RichText::new(&u.uid).monospace())
+                                .truncate()
+                                .selectable(false),
+                        );
                     });
                     row.col(|ui| {
-                        ui.add(egui::Label::new(&u.role).truncate());
+                        ui.add(egui::Label::new(&u.role).truncate().selectable(false));
                     });
                     row.col(|ui| status_ui(ui, u, dark));
                     row.col(|ui| {
@@ -1024,6 +1031,12 @@ impl UsersTab {
             self.open_user(&uid, out);
         }
     }
+}
+
+/// Gives a widget without a text of its own (a combo box) its accessible name.
+fn name_widget(ui: &Ui, id: egui::Id, name: &str) {
+    let name = name.to_owned();
+    ui.ctx().accesskit_node_builder(id, |n| n.set_label(name));
 }
 
 /// A round initial, coloured from the name.

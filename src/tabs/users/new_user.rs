@@ -118,9 +118,10 @@ impl NewUserDialog {
                     .map(ToString::to_string)
             });
             let before = self.uid.clone();
-            let r = widgets::text_field(
+            let r = stable_field(
                 ui,
-                "UID",
+                "uid",
+                "User ID (uid)",
                 &mut self.uid,
                 "e.g. jane-doe",
                 uid_problem.as_deref(),
@@ -144,7 +145,7 @@ impl NewUserDialog {
                 );
             }
 
-            enter |= self.field(ui, "name", "Name", "e.g. Jane Doe", |s| {
+            enter |= self.field(ui, "name", "Display name", "e.g. Jane Doe", |s| {
                 uid::check_name(s).map(|_| ())
             });
             ui.columns(2, |cols| {
@@ -156,14 +157,14 @@ impl NewUserDialog {
                 });
             });
             ui.columns(2, |cols| {
-                enter |= self.field(&mut cols[0], "role", "Role", "default", |s| {
+                enter |= self.field(&mut cols[0], "role", "User role", "default", |s| {
                     uid::check_role(s).map(|_| ())
                 });
                 enter |= self.field(
                     &mut cols[1],
                     "tags",
-                    "Tags",
-                    "comma-separated, e.g. vip, beta",
+                    "Tags (comma-separated)",
+                    "e.g. vip, beta",
                     |s| uid::parse_tags(s).map(|_| ()),
                 );
             });
@@ -273,11 +274,32 @@ impl NewUserDialog {
             .cloned()
             .or_else(|| check(text).err().filter(|_| !text.is_empty()));
         let before = text.clone();
-        let r = widgets::text_field(ui, label, text, hint, problem.as_deref());
+        let r = stable_field(ui, key, label, text, hint, problem.as_deref());
         let changed = *text != before;
         if changed {
             self.server.remove(key);
         }
         r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
     }
+}
+
+/// A labelled single-line field with its error underneath, whose id does not depend on how
+/// many error lines are shown above it (an auto id would, and focus would jump).
+fn stable_field(
+    ui: &mut egui::Ui,
+    key: &str,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    error: Option<&str>,
+) -> egui::Response {
+    widgets::field_frame(ui, label, error, |ui, label_id| {
+        ui.add(
+            egui::TextEdit::singleline(text)
+                .id_salt(("users-new", key))
+                .hint_text(hint)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label_id)
+    })
 }
