@@ -277,8 +277,7 @@ impl OpenUser {
                 ui.label(RichText::new(&user.name).heading().strong());
                 ui.horizontal(|ui| {
                     ui.label(RichText::new(&user.uid).monospace());
-                    if widgets::icon_button(ui, "🗐", &format!("Copy uid {}", user.uid)).clicked()
-                    {
+                    if text_button(ui, "Copy", &format!("Copy uid {}", user.uid)).clicked() {
                         out.push(Command::Copy {
                             value: Secret::new(user.uid.clone()),
                             what: format!("uid {}", user.uid),
@@ -425,7 +424,9 @@ impl OpenUser {
                             let text = if revealed {
                                 t.auth_token.expose().to_owned()
                             } else {
-                                t.auth_token.masked()
+                                // The first characters and a fixed row of dots: the length
+                                // stays hidden, and rows line up.
+                                format!("{}{}", t.auth_token.masked().trim_end_matches('…'), "•".repeat(16))
                             };
                             ui.horizontal(|ui| {
                                 ui.spacing_mut().item_spacing.x = 4.0;
@@ -450,7 +451,7 @@ impl OpenUser {
                                             }));
                                         }
                                         ui.add_space(theme::SPACE_XS);
-                                        if widgets::icon_button(ui, "🗐", &format!("Copy {name}"))
+                                        if text_button(ui, "Copy", &format!("Copy {name}"))
                                             .clicked()
                                         {
                                             out.push(Command::Copy {
@@ -458,12 +459,12 @@ impl OpenUser {
                                                 what: format!("an auth token of {}", self.uid),
                                             });
                                         }
-                                        let (icon, verb) = if revealed {
-                                            ("🙈", "Hide")
+                                        let (button, verb) = if revealed {
+                                            ("Hide", "Hide")
                                         } else {
-                                            ("👁", "Reveal")
+                                            ("Show", "Reveal")
                                         };
-                                        if widgets::icon_button(ui, icon, &format!("{verb} {name}"))
+                                        if text_button(ui, button, &format!("{verb} {name}"))
                                             .clicked()
                                         {
                                             revealed = !revealed;
@@ -755,4 +756,14 @@ fn truncate(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// A small frameless text button whose accessible name says what it acts on; the default
+/// fonts have no emoji, so icons would draw as boxes.
+fn text_button(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
+    let r = ui.add(egui::Button::new(RichText::new(text).small()).small());
+    let label = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(r.id, |n| n.set_label(label));
+    r.on_hover_text(name)
 }

@@ -800,6 +800,13 @@ impl UsersTab {
                 self.progress_ui(ui, out);
             });
         });
+        let busy_line = self.filtered.is_filtering()
+            || self.server_search.is_some()
+            || (!self.current_filter().is_default() && !self.store.is_empty());
+        if !busy_line {
+            ui.add_space(theme::SPACE_XS);
+            return;
+        }
         ui.horizontal(|ui| {
             let shown = self.filtered.rows().len();
             let loaded = self.store.len();
@@ -953,27 +960,41 @@ impl UsersTab {
         let open_uid = self.open.as_ref().map(|o| o.uid.clone());
         let cursor = self.cursor.min(rows.len() - 1);
         let mut clicked: Option<String> = None;
+        // Narrow (detail pane open): tags and age make way for the name.
+        let wide = ui.available_width() > 900.0;
         let mut table = TableBuilder::new(ui)
             .id_salt("users-table")
             .striped(true)
             .resizable(false)
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(160.0).clip(true))
-            .column(Column::initial(170.0).at_least(120.0).clip(true))
+            .column(Column::remainder().at_least(140.0).clip(true))
+            .column(
+                Column::initial(if wide { 170.0 } else { 150.0 })
+                    .at_least(100.0)
+                    .clip(true),
+            )
             .column(Column::exact(90.0).clip(true))
-            .column(Column::exact(104.0))
-            .column(Column::initial(130.0).at_least(60.0).clip(true))
-            .column(Column::exact(84.0));
+            .column(Column::exact(96.0));
+        if wide {
+            table = table
+                .column(Column::initial(130.0).at_least(60.0).clip(true))
+                .column(Column::exact(84.0));
+        }
         if std::mem::take(&mut self.scroll_to_cursor) {
             table = table.scroll_to_row(cursor, None);
         }
         let store = &self.store;
         table
             .header(24.0, |mut h| {
-                for title in ["Name", "UID", "Role", "Status", "Tags", "Created"] {
+                let titles: &[&str] = if wide {
+                    &["Name", "UID", "Role", "Status", "Tags", "Created"]
+                } else {
+                    &["Name", "UID", "Role", "Status"]
+                };
+                for title in titles {
                     h.col(|ui| {
-                        ui.label(RichText::new(title).strong());
+                        ui.label(RichText::new(*title).strong());
                     });
                 }
             })
@@ -1001,6 +1022,12 @@ impl UsersTab {
                         ui.add(egui::Label::new(&u.role).truncate().selectable(false));
                     });
                     row.col(|ui| status_ui(ui, u, dark));
+                    if !wide {
+                        if row.response().clicked() {
+                            clicked = Some(u.uid.clone());
+                        }
+                        return;
+                    }
                     row.col(|ui| {
                         if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
                             ui.add(
