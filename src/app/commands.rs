@@ -66,4 +66,7 @@ pub enum Command {
         secrets: Vec<SecretInput>,
     },
     AddSandboxConnections,
+
+    // ----- Users & tokens (the tab performs its own requests) -----------------------------
+    Users(crate::tabs::users::UsersCommand),
 }

@@ -690,6 +690,7 @@ impl KeydeckApp {
             }
         }
 
+        // Only a starting sandbox is taken out: replacing a running one would drop it.
         if matches!(self.sandbox, SandboxState::Starting(_))
             && let SandboxState::Starting(p) =
                 std::mem::replace(&mut self.sandbox, SandboxState::Off)
@@ -1010,6 +1011,10 @@ impl KeydeckApp {
                     ),
                 };
                 self.connections.test_started(p);
+            }
+            Command::Users(c) => {
+                let client = self.client.as_ref().ok().and_then(ActiveClient::cometchat);
+                (self.users).handle(ctx, &self.rt, client.cloned(), &mut self.toasts, c);
             }
             Command::AddSandboxConnections => match self.sandbox {
                 SandboxState::Running { .. } => self.add_sandbox_connections(ctx),

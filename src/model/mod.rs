@@ -1,3 +1,4 @@
 //! Domain types and validation that both the UI and the sandbox use.
 
 pub mod capability;
+pub mod uid;

@@ -1,0 +1,769 @@
+//! The detail pane of one user: profile, tags, metadata, status changes, and the user's auth
+//! tokens (issue, copy, revoke one, revoke all), plus "view as another user".
+
+use std::collections::HashSet;
+
+use egui::{RichText, Ui};
+use poll_promise::Promise;
+
+use crate::app::Command;
+use crate::app::errors;
+use crate::app::remote::{Op, Remote};
+use crate::app::theme::{self, Tone};
+use crate::app::toasts::Toast;
+use crate::config::key_sha256;
+use crate::providers::cometchat::{AuthToken, User};
+use crate::providers::{ApiError, ErrorKind};
+use crate::secret::Secret;
+use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
+
+use super::UsersCommand;
+
+/// What the list must learn from the pane.
+pub enum Effect {
+    /// (uid, deactivated now)
+    Deactivated(String, bool),
+    Deleted(String),
+}
+
+struct Confirming {
+    confirm: ConfirmDialog,
+    op: Option<Op<()>>,
+}
+
+pub struct OpenUser {
+    pub uid: String,
+    pub tokens: Remote<Vec<AuthToken>>,
+    /// Issue a new token even when the user has one (`force`).
+    pub force: bool,
+    /// SHA-256 of the tokens shown in clear.
+    revealed: HashSet<String>,
+    /// The token issued last in this pane, highlighted.
+    fresh: Option<String>,
+    issuing: Option<(Op<AuthToken>, bool)>,
+    revoking: Option<(Secret, Op<()>)>,
+    revoke_all: Option<Confirming>,
+    delete: Option<Confirming>,
+    status_op: Option<Op<bool>>,
+    view_as: String,
+    view_as_op: Option<Op<User>>,
+    view_as_result: Option<Result<(String, User), String>>,
+}
+
+impl OpenUser {
+    pub fn new(uid: &str) -> Self {
+        Self {
+            uid: uid.to_owned(),
+            tokens: Remote::NotRequested,
+            force: true,
+            revealed: HashSet::new(),
+            fresh: None,
+            issuing: None,
+            revoking: None,
+            revoke_all: None,
+            delete: None,
+            status_op: None,
+            view_as: String::new(),
+            view_as_op: None,
+            view_as_result: None,
+        }
+    }
+
+    pub fn has_dialog(&self) -> bool {
+        self.revoke_all.is_some() || self.delete.is_some()
+    }
+
+    pub fn issue_started(&mut self, p: Promise<Result<AuthToken, ApiError>>, copy: bool) {
+        self.issuing = Some((Op::new(p), copy));
+    }
+
+    pub fn revoke_started(&mut self, token: Secret, p: Promise<Result<(), ApiError>>) {
+        self.revoking = Some((token, Op::new(p)));
+    }
+
+    pub fn revoke_all_started(&mut self, p: Promise<Result<(), ApiError>>) {
+        if let Some(c) = &mut self.revoke_all {
+            c.op = Some(Op::new(p));
+            c.confirm.busy = true;
+            c.confirm.error = None;
+        }
+    }
+
+    pub fn delete_started(&mut self, p: Promise<Result<(), ApiError>>) {
+        if let Some(c) = &mut self.delete {
+            c.op = Some(Op::new(p));
+            c.confirm.busy = true;
+            c.confirm.error = None;
+        }
+    }
+
+    pub fn status_started(&mut self, p: Promise<Result<bool, ApiError>>) {
+        self.status_op = Some(Op::new(p));
+    }
+
+    pub fn view_as_started(&mut self, p: Promise<Result<User, ApiError>>) {
+        self.view_as_op = Some(Op::new(p));
+        self.view_as_result = None;
+    }
+
+    fn reload(&self, out: &mut Vec<Command>) {
+        out.push(Command::Users(UsersCommand::LoadTokens(self.uid.clone())));
+    }
+
+    /// Settles finished requests; returns what the list must learn.
+    pub fn settle(&mut self, out: &mut Vec<Command>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.tokens.poll();
+        let uid = self.uid.clone();
+
+        if let Some((op, copy)) = self.issuing.take() {
+            let mut slot = Some(op);
+            match Op::settle(&mut slot) {
+                None => self.issuing = slot.map(|op| (op, copy)),
+                Some(Ok(token)) => {
+                    let hash = key_sha256(&token.auth_token);
+                    self.revealed.insert(hash.clone());
+                    self.fresh = Some(hash.clone());
+                    if copy {
+                        out.push(Command::Copy {
+                            value: token.auth_token.clone(),
+                            what: format!("a new auth token of {uid}"),
+                        });
+                    } else {
+                        out.push(Command::Toast(Toast::success(format!(
+                            "Issued an auth token for {uid}"
+                        ))));
+                    }
+                    if let Some(list) = self.tokens.data_mut() {
+                        list.retain(|t| key_sha256(&t.auth_token) != hash);
+                        list.insert(0, token);
+                    }
+                    self.reload(out);
+                }
+                Some(Err(e)) => {
+                    let x = errors::explain(&e);
+                    out.push(Command::Toast(Toast::error(format!(
+                        "Could not issue a token for {uid}: {}",
+                        x.title.to_lowercase()
+                    ))));
+                }
+            }
+        }
+
+        if let Some((token, op)) = self.revoking.take() {
+            let mut slot = Some(op);
+            match Op::settle(&mut slot) {
+                None => self.revoking = slot.map(|op| (token, op)),
+                Some(Ok(())) => {
+                    if let Some(list) = self.tokens.data_mut() {
+                        list.retain(|t| t.auth_token != token);
+                    }
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Revoked token {} of {uid}",
+                        token.masked()
+                    ))));
+                    self.reload(out);
+                }
+                Some(Err(e)) => {
+                    let x = errors::explain(&e);
+                    out.push(Command::Toast(Toast::error(format!(
+                        "Could not revoke token {}: {}",
+                        token.masked(),
+                        x.title.to_lowercase()
+                    ))));
+                }
+            }
+        }
+
+        if let Some(c) = &mut self.revoke_all
+            && let Some(result) = Op::settle(&mut c.op)
+        {
+            c.confirm.busy = false;
+            match result {
+                Ok(()) => {
+                    let n = self.tokens.data().map_or(0, Vec::len);
+                    if let Some(list) = self.tokens.data_mut() {
+                        list.clear();
+                    }
+                    self.revealed.clear();
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Revoked {} of {uid}",
+                        tokens_word(n)
+                    ))));
+                    self.revoke_all = None;
+                    self.reload(out);
+                }
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    c.confirm.error = Some(format!("{} — {}", x.title, x.body));
+                }
+            }
+        }
+
+        if let Some(c) = &mut self.delete
+            && let Some(result) = Op::settle(&mut c.op)
+        {
+            c.confirm.busy = false;
+            match result {
+                Ok(()) => {
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Deleted user {uid} permanently"
+                    ))));
+                    self.delete = None;
+                    effects.push(Effect::Deleted(uid.clone()));
+                }
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    c.confirm.error = Some(format!("{} — {}", x.title, x.body));
+                }
+            }
+        }
+
+        if let Some(result) = Op::settle(&mut self.status_op) {
+            match result {
+                Ok(active) => {
+                    out.push(Command::Toast(Toast::success(if active {
+                        format!("Reactivated {uid}")
+                    } else {
+                        format!("Deactivated {uid}; their tokens stop working until reactivated")
+                    })));
+                    effects.push(Effect::Deactivated(uid.clone(), !active));
+                    self.reload(out);
+                }
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    out.push(Command::Toast(Toast::error(format!(
+                        "Could not change {uid}: {}",
+                        x.title.to_lowercase()
+                    ))));
+                }
+            }
+        }
+
+        if let Some(result) = Op::settle(&mut self.view_as_op) {
+            self.view_as_result = Some(match result {
+                Ok(u) => Ok((self.view_as.trim().to_lowercase(), u)),
+                Err(e) if e.kind == ErrorKind::NotFound => Err(format!("Not found: {}", e.message)),
+                Err(e) => {
+                    let x = errors::explain(&e);
+                    Err(format!("{} — {}", x.title, x.body))
+                }
+            });
+        }
+        effects
+    }
+
+    /// Draws the pane; returns true when it is closed.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        user: Option<&User>,
+        now: i64,
+        out: &mut Vec<Command>,
+    ) -> bool {
+        let mut close = false;
+        let Some(user) = user else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                widgets::muted(ui, format!("Opening {}…", self.uid));
+            });
+            return false;
+        };
+        let dark = ui.visuals().dark_mode;
+        ui.add_space(theme::SPACE_XS);
+        ui.horizontal(|ui| {
+            super::avatar_ui(ui, &user.name, 40.0);
+            ui.vertical(|ui| {
+                ui.label(RichText::new(&user.name).heading().strong());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&user.uid).monospace());
+                    if text_button(ui, "Copy", &format!("Copy uid {}", user.uid)).clicked() {
+                        out.push(Command::Copy {
+                            value: Secret::new(user.uid.clone()),
+                            what: format!("uid {}", user.uid),
+                        });
+                    }
+                });
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                if widgets::icon_button(ui, "✕", "Close user details").clicked() {
+                    close = true;
+                }
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            super::status_ui(ui, user, dark);
+            widgets::badge(ui, &format!("role · {}", user.role), theme::neutral(dark));
+            for t in user.tags.iter().flatten() {
+                widgets::badge(ui, t, theme::tone(Tone::Info, dark));
+            }
+        });
+        ui.add_space(theme::SPACE_S);
+
+        egui::ScrollArea::vertical()
+            .id_salt("users-detail-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                self.tokens_ui(ui, user, now, out);
+                ui.add_space(theme::SPACE_M);
+                self.profile_ui(ui, user, now);
+                ui.add_space(theme::SPACE_M);
+                self.view_as_ui(ui, user, out);
+                ui.add_space(theme::SPACE_M);
+                self.danger_ui(ui, user, out);
+                ui.add_space(theme::SPACE_L);
+            });
+
+        self.dialogs_ui(ui.ctx(), out);
+        close
+    }
+
+    fn tokens_ui(&mut self, ui: &mut Ui, user: &User, now: i64, out: &mut Vec<Command>) {
+        let dark = ui.visuals().dark_mode;
+        theme::card_frame(ui.visuals()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let count = self.tokens.data().map(Vec::len);
+            ui.horizontal(|ui| {
+                let title = match count {
+                    Some(n) => format!("Auth tokens ({n})"),
+                    None => "Auth tokens".to_owned(),
+                };
+                ui.label(RichText::new(title).strong().size(15.0));
+                if self.tokens.is_pending() {
+                    ui.spinner();
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let n = count.unwrap_or(0);
+                    let r = ui.add_enabled(n > 0, egui::Button::new("Revoke all…"));
+                    if r.clicked() {
+                        self.revoke_all = Some(Confirming {
+                            confirm: ConfirmDialog::new(
+                                format!("Revoke all {} of {}?", tokens_word(n), self.uid),
+                                format!(
+                                    "Every app or device signed in as {} with these tokens is signed out at once. The user stays; you can issue a new token afterwards.",
+                                    self.uid
+                                ),
+                                format!("Revoke {} of {}", tokens_word(n), self.uid),
+                            ),
+                            op: None,
+                        });
+                    }
+                });
+            });
+            ui.add_space(theme::SPACE_XS);
+            ui.horizontal(|ui| {
+                let busy = self.issuing.is_some();
+                let label = if busy { "Issuing…" } else { "Issue token" };
+                if ui
+                    .add_enabled(
+                        !busy && !user.is_deactivated(),
+                        egui::Button::new(RichText::new(label).strong())
+                            .fill(theme::accent(dark).gamma_multiply(0.35)),
+                    )
+                    .on_hover_text("Ctrl+Shift+C issues a token and copies it")
+                    .clicked()
+                {
+                    out.push(Command::Users(UsersCommand::IssueToken {
+                        uid: self.uid.clone(),
+                        force: self.force,
+                        copy: false,
+                    }));
+                }
+                ui.checkbox(&mut self.force, "Force a new token")
+                    .on_hover_text("Off: the API hands back the user's latest token when there is one");
+            });
+            widgets::muted(ui, "Ctrl+Shift+C issues a token and copies it");
+            ui.add_space(theme::SPACE_S);
+
+            if user.is_deactivated() {
+                widgets::message(
+                    ui,
+                    Tone::Warning,
+                    "This user is deactivated",
+                    "Their tokens do not work and no new one can be issued. Reactivate the user first.",
+                    &[],
+                );
+                return;
+            }
+            if let Some(e) = self.tokens.error() {
+                let x = errors::explain(e);
+                if widgets::message(ui, Tone::Error, &format!("Could not load the tokens: {}", x.title.to_lowercase()), &x.body, &["Retry"]).is_some() {
+                    self.reload(out);
+                }
+            }
+            match self.tokens.data() {
+                None => {
+                    if self.tokens.is_pending() {
+                        widgets::muted(ui, "Loading tokens…");
+                    }
+                }
+                Some(list) if list.is_empty() => {
+                    widgets::muted(ui, "No auth tokens. Issue one to let this user sign in.");
+                }
+                Some(list) => {
+                    let mut reveal_changes: Vec<(String, bool)> = Vec::new();
+                    for t in list {
+                        let hash = key_sha256(&t.auth_token);
+                        let fresh = self.fresh.as_deref() == Some(hash.as_str());
+                        let revoking = self
+                            .revoking
+                            .as_ref()
+                            .is_some_and(|(s, _)| s == &t.auth_token);
+                        let frame = egui::Frame::new()
+                            .fill(if fresh {
+                                theme::tone(Tone::Success, dark).bg
+                            } else {
+                                ui.visuals().extreme_bg_color
+                            })
+                            .corner_radius(egui::CornerRadius::same(theme::CORNER))
+                            .inner_margin(egui::Margin::symmetric(10, 6));
+                        frame.show(ui, |ui| {
+                            ui.set_width(ui.available_width());
+                            let mut revealed = self.revealed.contains(&hash);
+                            let name = format!("auth token {}", t.auth_token.masked());
+                            let text = if revealed {
+                                t.auth_token.expose().to_owned()
+                            } else {
+                                // The first characters and a fixed row of dots: the length
+                                // stays hidden, and rows line up.
+                                format!("{}{}", t.auth_token.masked().trim_end_matches('…'), "•".repeat(16))
+                            };
+                            ui.horizontal(|ui| {
+                                ui.spacing_mut().item_spacing.x = 4.0;
+                                ui.with_layout(
+                                    egui::Layout::right_to_left(egui::Align::Center),
+                                    |ui| {
+                                        let r = ui.add_enabled(
+                                            self.revoking.is_none(),
+                                            egui::Button::new(if revoking {
+                                                "Revoking…"
+                                            } else {
+                                                "Revoke"
+                                            }),
+                                        );
+                                        let label = format!("Revoke {name}");
+                                        ui.ctx()
+                                            .accesskit_node_builder(r.id, |n| n.set_label(label));
+                                        if r.clicked() {
+                                            out.push(Command::Users(UsersCommand::RevokeToken {
+                                                uid: self.uid.clone(),
+                                                token: t.auth_token.clone(),
+                                            }));
+                                        }
+                                        ui.add_space(theme::SPACE_XS);
+                                        if text_button(ui, "Copy", &format!("Copy {name}"))
+                                            .clicked()
+                                        {
+                                            out.push(Command::Copy {
+                                                value: t.auth_token.clone(),
+                                                what: format!("an auth token of {}", self.uid),
+                                            });
+                                        }
+                                        let (button, verb) = if revealed {
+                                            ("Hide", "Hide")
+                                        } else {
+                                            ("Show", "Reveal")
+                                        };
+                                        if text_button(ui, button, &format!("{verb} {name}"))
+                                            .clicked()
+                                        {
+                                            revealed = !revealed;
+                                            reveal_changes.push((hash.clone(), revealed));
+                                        }
+                                        ui.with_layout(
+                                            egui::Layout::left_to_right(egui::Align::Center),
+                                            |ui| {
+                                                if fresh {
+                                                    widgets::badge(
+                                                        ui,
+                                                        "new",
+                                                        theme::tone(Tone::Success, dark),
+                                                    );
+                                                }
+                                                ui.add(
+                                                    egui::Label::new(
+                                                        RichText::new(text).monospace(),
+                                                    )
+                                                    .truncate()
+                                                    .selectable(revealed),
+                                                );
+                                            },
+                                        );
+                                    },
+                                );
+                            });
+                            let mut facts = vec![format!(
+                                "created {} ({})",
+                                widgets::age(now, t.created_at),
+                                widgets::date(t.created_at)
+                            )];
+                            facts.push(format!(
+                                "platform {}",
+                                t.platform.as_deref().unwrap_or("any")
+                            ));
+                            if let Some(a) = &t.user_agent {
+                                facts.push(format!("agent {a}"));
+                            }
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(facts.join("  ·  "))
+                                        .small()
+                                        .color(theme::muted(dark)),
+                                )
+                                .truncate(),
+                            );
+                        });
+                        ui.add_space(2.0);
+                    }
+                    for (h, on) in reveal_changes {
+                        if on {
+                            self.revealed.insert(h);
+                        } else {
+                            self.revealed.remove(&h);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    fn profile_ui(&mut self, ui: &mut Ui, user: &User, now: i64) {
+        ui.label(RichText::new("Profile").strong().size(15.0));
+        ui.add_space(theme::SPACE_XS);
+        egui::Grid::new("users-profile")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                let row = |ui: &mut Ui, k: &str, v: String| {
+                    widgets::muted(ui, k);
+                    ui.add(egui::Label::new(v).wrap());
+                    ui.end_row();
+                };
+                row(
+                    ui,
+                    "Created",
+                    format!(
+                        "{} ({} ago)",
+                        widgets::date(user.created_at),
+                        widgets::age(now, user.created_at)
+                    ),
+                );
+                if let Some(t) = user.last_active_at {
+                    row(ui, "Last active", format!("{} ago", widgets::age(now, t)));
+                }
+                if let Some(t) = user.deactivated_at {
+                    row(ui, "Deactivated", widgets::date(t));
+                }
+                if let Some(s) = user.status_message.as_ref().filter(|s| !s.is_empty()) {
+                    row(ui, "Status message", s.clone());
+                }
+                if let Some(l) = &user.link {
+                    widgets::muted(ui, "Link");
+                    ui.hyperlink(l);
+                    ui.end_row();
+                }
+                if let Some(a) = &user.avatar {
+                    widgets::muted(ui, "Avatar");
+                    ui.hyperlink_to(truncate(a, 48), a);
+                    ui.end_row();
+                }
+            });
+        ui.add_space(theme::SPACE_S);
+        ui.label(RichText::new("Metadata").strong());
+        match &user.metadata {
+            Some(m) => {
+                let text = serde_json::to_string_pretty(m).unwrap_or_default();
+                egui::Frame::new()
+                    .fill(ui.visuals().extreme_bg_color)
+                    .corner_radius(egui::CornerRadius::same(theme::CORNER))
+                    .inner_margin(egui::Margin::same(8))
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
+                    });
+            }
+            None => {
+                widgets::muted(ui, "None");
+            }
+        }
+    }
+
+    fn view_as_ui(&mut self, ui: &mut Ui, user: &User, out: &mut Vec<Command>) {
+        egui::CollapsingHeader::new(RichText::new("View as another user").strong())
+            .id_salt("users-view-as")
+            .show(ui, |ui| {
+                widgets::muted(
+                    ui,
+                    format!(
+                        "What the API returns for {} to another user (onBehalfOf).",
+                        user.uid
+                    ),
+                );
+                let problem = crate::model::uid::check_uid(&self.view_as).err();
+                ui.horizontal(|ui| {
+                    let label_id = ui.label("Viewer uid").id;
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut self.view_as)
+                                .hint_text("e.g. support-agent")
+                                .desired_width(180.0),
+                        )
+                        .labelled_by(label_id);
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let busy = self.view_as_op.is_some();
+                    if (ui
+                        .add_enabled(
+                            problem.is_none() && !busy,
+                            egui::Button::new("View as user"),
+                        )
+                        .clicked()
+                        || (enter && problem.is_none()))
+                        && !busy
+                    {
+                        out.push(Command::Users(UsersCommand::ViewAs {
+                            uid: self.uid.clone(),
+                            viewer: self.view_as.trim().to_lowercase(),
+                        }));
+                    }
+                    if busy {
+                        ui.spinner();
+                    }
+                });
+                if let Some(p) = problem.filter(|_| !self.view_as.is_empty()) {
+                    widgets::field_error(ui, &p.to_string());
+                }
+                match &self.view_as_result {
+                    Some(Ok((viewer, u))) => {
+                        ui.add_space(theme::SPACE_XS);
+                        egui::Grid::new("users-view-as-grid")
+                            .num_columns(2)
+                            .show(ui, |ui| {
+                                widgets::muted(ui, "As seen by");
+                                ui.label(RichText::new(viewer).monospace());
+                                ui.end_row();
+                                widgets::muted(ui, "Conversation id");
+                                ui.label(
+                                    RichText::new(u.conversation_id.as_deref().unwrap_or("—"))
+                                        .monospace(),
+                                );
+                                ui.end_row();
+                                widgets::muted(ui, "Blocked by viewer");
+                                ui.label(yes_no(u.blocked_by_me));
+                                ui.end_row();
+                                widgets::muted(ui, "Has blocked viewer");
+                                ui.label(yes_no(u.has_blocked_me));
+                                ui.end_row();
+                                widgets::muted(ui, "Status");
+                                ui.label(&u.status);
+                                ui.end_row();
+                            });
+                    }
+                    Some(Err(e)) => widgets::field_error(ui, e),
+                    None => {}
+                }
+            });
+    }
+
+    fn danger_ui(&mut self, ui: &mut Ui, user: &User, out: &mut Vec<Command>) {
+        ui.label(RichText::new("Account").strong().size(15.0));
+        ui.add_space(theme::SPACE_XS);
+        ui.horizontal_wrapped(|ui| {
+            let busy = self.status_op.is_some();
+            if user.is_deactivated() {
+                if ui.add_enabled(!busy, egui::Button::new("Reactivate user")).clicked() {
+                    out.push(Command::Users(UsersCommand::Reactivate(self.uid.clone())));
+                }
+            } else if ui
+                .add_enabled(!busy, egui::Button::new("Deactivate user"))
+                .on_hover_text("Signs the user out and hides them from lists; reversible")
+                .clicked()
+            {
+                out.push(Command::Users(UsersCommand::Deactivate(self.uid.clone())));
+            }
+            if busy {
+                ui.spinner();
+            }
+            let dark = ui.visuals().dark_mode;
+            let danger = theme::tone(Tone::Error, dark).fg;
+            if ui
+                .button(RichText::new(format!("Delete user {} permanently…", self.uid)).color(danger))
+                .clicked()
+            {
+                let n = self.tokens.data().map_or(0, Vec::len);
+                self.delete = Some(Confirming {
+                    confirm: ConfirmDialog::new(
+                        format!("Delete user {} permanently?", self.uid),
+                        format!(
+                            "{} ({}) and {} are removed for good. This cannot be undone; deactivating is the reversible choice.",
+                            user.name,
+                            self.uid,
+                            tokens_word(n)
+                        ),
+                        format!("Delete user {}", self.uid),
+                    ),
+                    op: None,
+                });
+            }
+        });
+    }
+
+    fn dialogs_ui(&mut self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        if let Some(c) = &mut self.revoke_all {
+            match c.confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed if c.op.is_none() => {
+                    out.push(Command::Users(UsersCommand::RevokeAll(self.uid.clone())));
+                }
+                ConfirmOutcome::Cancelled if c.op.is_none() => self.revoke_all = None,
+                _ => {}
+            }
+        }
+        if let Some(c) = &mut self.delete {
+            match c.confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed if c.op.is_none() => {
+                    out.push(Command::Users(UsersCommand::DeletePermanently(
+                        self.uid.clone(),
+                    )));
+                }
+                ConfirmOutcome::Cancelled if c.op.is_none() => self.delete = None,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// "1 token", "3 tokens".
+pub fn tokens_word(n: usize) -> String {
+    if n == 1 {
+        "1 token".to_owned()
+    } else {
+        format!("{n} tokens")
+    }
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "—",
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A small frameless text button whose accessible name says what it acts on; the default
+/// fonts have no emoji, so icons would draw as boxes.
+fn text_button(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
+    let r = ui.add(egui::Button::new(RichText::new(text).small()).small());
+    let label = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(r.id, |n| n.set_label(label));
+    r.on_hover_text(name)
+}

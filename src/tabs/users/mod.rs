@@ -1,0 +1,1131 @@
+//! Users & tokens: find a user among many thousands, issue or revoke an auth token, hand it
+//! over, move on. Also bulk token runs over a file of uids ([`bulk`]).
+//!
+//! The tab owns its state and performs its own requests in [`UsersTab::handle`]; the shell
+//! routes [`crate::app::Command::Users`] there. Users arrive in pages from a background task
+//! over a channel that is drained at the start of the tab's frame.
+
+use std::sync::mpsc;
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use futures::StreamExt;
+use poll_promise::Promise;
+use tokio::runtime::Handle;
+use tokio::task::AbortHandle;
+
+use crate::app::errors;
+use crate::app::remote::spawn_api;
+use crate::app::shortcuts::Shortcut;
+use crate::app::theme::{self, Tone};
+use crate::app::toasts::{Toast, Toasts};
+use crate::app::{ActiveClient, Command, TabContext};
+use crate::providers::cometchat::{CometChatClient, NewAuthToken, NewUser, User, UserQuery};
+use crate::providers::{ApiError, ErrorKind};
+use crate::secret::Secret;
+use crate::widgets;
+
+pub mod bulk;
+mod detail;
+mod new_user;
+mod store;
+
+pub use bulk::{BulkTokens, FilePicker};
+use detail::OpenUser;
+use new_user::NewUserDialog;
+use store::{Filter, FilteredView, UserStore};
+
+/// Users per page when walking the whole list, and pages in flight.
+const PAGE_SIZE: u32 = 1000;
+const PAGE_CONCURRENCY: usize = 4;
+/// Quiet time after the last keystroke before the server is searched.
+const SEARCH_PAUSE_SECS: f64 = 0.35;
+/// Users asked of the server per search.
+const SEARCH_PAGE_SIZE: u32 = 100;
+
+/// Ctrl+Shift+C: issue a token for the open user and copy it.
+const ISSUE_AND_COPY: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
+
+/// What this tab asks [`UsersTab::handle`] to do.
+pub enum UsersCommand {
+    /// (Re)load every user, page by page, in the background.
+    Load,
+    /// Ask the server for users matching this text (`searchKey`).
+    ServerSearch(String),
+    /// Fetch one user by uid and open it.
+    OpenByUid(String),
+    LoadTokens(String),
+    CreateUser(NewUser),
+    IssueToken {
+        uid: String,
+        force: bool,
+        /// Copy the new token when it arrives.
+        copy: bool,
+    },
+    RevokeToken {
+        uid: String,
+        token: Secret,
+    },
+    RevokeAll(String),
+    Deactivate(String),
+    Reactivate(String),
+    DeletePermanently(String),
+    /// `GET /users/{uid}` with `onBehalfOf: viewer`.
+    ViewAs {
+        uid: String,
+        viewer: String,
+    },
+    Bulk(bulk::BulkCommand),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum View {
+    #[default]
+    Users,
+    Bulk,
+}
+
+enum LoadMsg {
+    Page { users: Vec<User>, total: u64 },
+    Failed(ApiError),
+    Done,
+}
+
+#[derive(Default)]
+enum LoadPhase {
+    #[default]
+    NotStarted,
+    Running,
+    Done,
+    Stopped,
+    Failed(ApiError),
+}
+
+/// The background walk over all pages.
+#[derive(Default)]
+struct Loader {
+    phase: LoadPhase,
+    rx: Option<mpsc::Receiver<LoadMsg>>,
+    abort: Option<AbortHandle>,
+    /// Users delivered by the walk (not by searches).
+    loaded: u64,
+    total: Option<u64>,
+}
+
+impl Loader {
+    fn stop(&mut self) {
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+        self.rx = None;
+        if matches!(self.phase, LoadPhase::Running) {
+            self.phase = LoadPhase::Stopped;
+        }
+    }
+
+    fn is_complete(&self) -> bool {
+        matches!(self.phase, LoadPhase::Done)
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+    }
+}
+
+struct ServerSearch {
+    needle: String,
+    promise: Promise<Result<Vec<User>, ApiError>>,
+}
+
+#[derive(Default)]
+pub struct UsersTab {
+    bound_connection: Option<String>,
+    seen_generation: u64,
+    view: View,
+    store: UserStore,
+    filtered: FilteredView,
+    loader: Loader,
+    search: String,
+    /// UI time of the last edit of the search text not yet sent to the server.
+    search_edited_at: Option<f64>,
+    server_search: Option<ServerSearch>,
+    /// The last search text the server answered.
+    searched: Option<String>,
+    status_filter: Option<String>,
+    role_filter: Option<String>,
+    tag_filter: Option<String>,
+    include_deactivated: bool,
+    /// Position in the filtered rows that Enter opens.
+    cursor: usize,
+    scroll_to_cursor: bool,
+    focus_search: bool,
+    open: Option<OpenUser>,
+    /// An Enter on a uid that is not loaded yet: the lookup in flight.
+    opening: Option<(String, Promise<Result<User, ApiError>>)>,
+    new_user: Option<NewUserDialog>,
+    pub bulk: BulkTokens,
+}
+
+impl UsersTab {
+    /// Whether a dialog is open.
+    pub fn has_dialog(&self) -> bool {
+        self.new_user.is_some()
+            || self.open.as_ref().is_some_and(OpenUser::has_dialog)
+            || self.bulk.has_dialog()
+    }
+
+    /// Users loaded so far.
+    pub fn loaded_users(&self) -> usize {
+        self.store.len()
+    }
+
+    /// The uid of the user whose detail pane is open.
+    pub fn open_uid(&self) -> Option<&str> {
+        self.open.as_ref().map(|o| o.uid.as_str())
+    }
+
+    /// Shows the bulk tokens view.
+    pub fn show_bulk(&mut self) {
+        self.view = View::Bulk;
+    }
+
+    /// Performs one of this tab's commands with the active connection's client.
+    pub fn handle(
+        &mut self,
+        ctx: &egui::Context,
+        rt: &Handle,
+        client: Option<CometChatClient>,
+        toasts: &mut Toasts,
+        command: UsersCommand,
+    ) {
+        let Some(client) = client else {
+            toasts.push(Toast::error("Select a CometChat app connection first"));
+            return;
+        };
+        match command {
+            UsersCommand::Load => self.start_load(ctx, rt, client),
+            UsersCommand::ServerSearch(needle) => {
+                let query = UserQuery {
+                    search_key: Some(needle.clone()),
+                    with_tags: true,
+                    with_deactivated: true,
+                    per_page: Some(SEARCH_PAGE_SIZE),
+                    ..UserQuery::default()
+                };
+                let promise = spawn_api(rt, ctx, async move {
+                    client.list_users(&query, None).await.map(|p| p.items)
+                });
+                self.server_search = Some(ServerSearch { needle, promise });
+            }
+            UsersCommand::OpenByUid(uid) => {
+                let u = uid.clone();
+                let p = spawn_api(rt, ctx, async move { client.get_user(&u, None).await });
+                self.opening = Some((uid, p));
+            }
+            UsersCommand::LoadTokens(uid) => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.tokens.refresh(|| {
+                        spawn_api(rt, ctx, async move {
+                            client
+                                .list_auth_tokens(&uid, Some(100), None)
+                                .await
+                                .map(|p| p.items)
+                        })
+                    });
+                }
+            }
+            UsersCommand::CreateUser(new) => {
+                if let Some(d) = &mut self.new_user {
+                    d.started(spawn_api(
+                        rt,
+                        ctx,
+                        async move { client.create_user(&new).await },
+                    ));
+                }
+            }
+            UsersCommand::IssueToken { uid, force, copy } => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    let new = NewAuthToken {
+                        force,
+                        ..NewAuthToken::default()
+                    };
+                    o.issue_started(
+                        spawn_api(rt, ctx, async move {
+                            client.create_auth_token(&uid, &new).await
+                        }),
+                        copy,
+                    );
+                }
+            }
+            UsersCommand::RevokeToken { uid, token } => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    let t = token.clone();
+                    o.revoke_started(
+                        token,
+                        spawn_api(rt, ctx, async move {
+                            client.delete_auth_token(&uid, &t).await.map(|_| ())
+                        }),
+                    );
+                }
+            }
+            UsersCommand::RevokeAll(uid) => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.revoke_all_started(spawn_api(rt, ctx, async move {
+                        client.flush_auth_tokens(&uid).await.map(|_| ())
+                    }));
+                }
+            }
+            UsersCommand::Deactivate(uid) => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.status_started(spawn_api(rt, ctx, async move {
+                        client.delete_user(&uid, false).await.map(|_| false)
+                    }));
+                }
+            }
+            UsersCommand::Reactivate(uid) => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.status_started(spawn_api(rt, ctx, async move {
+                        client
+                            .reactivate_users(std::slice::from_ref(&uid))
+                            .await
+                            .and_then(|r| {
+                                if r.reactivated_uids.contains(&uid) {
+                                    Ok(true)
+                                } else {
+                                    Err(ApiError::new(
+                                        ErrorKind::NotFound,
+                                        format!("The server did not reactivate {uid}"),
+                                    ))
+                                }
+                            })
+                    }));
+                }
+            }
+            UsersCommand::DeletePermanently(uid) => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.delete_started(spawn_api(rt, ctx, async move {
+                        client.delete_user(&uid, true).await.map(|_| ())
+                    }));
+                }
+            }
+            UsersCommand::ViewAs { uid, viewer } => {
+                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
+                    o.view_as_started(spawn_api(rt, ctx, async move {
+                        client.get_user(&uid, Some(&viewer)).await
+                    }));
+                }
+            }
+            UsersCommand::Bulk(c) => self.bulk.handle(ctx, rt, client, c),
+        }
+    }
+
+    fn start_load(&mut self, ctx: &egui::Context, rt: &Handle, client: CometChatClient) {
+        self.loader.stop();
+        self.store.clear();
+        self.filtered = FilteredView::default();
+        self.searched = None;
+        let query = UserQuery {
+            with_tags: true,
+            with_deactivated: true,
+            per_page: Some(PAGE_SIZE),
+            ..UserQuery::default()
+        };
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        let task = rt.spawn(async move {
+            let mut pages = std::pin::pin!(client.user_pages(query, PAGE_CONCURRENCY));
+            while let Some(page) = pages.next().await {
+                let msg = match page {
+                    Ok(p) => LoadMsg::Page {
+                        total: p.pagination.total,
+                        users: p.items,
+                    },
+                    Err(e) => {
+                        let _ = tx.send(LoadMsg::Failed(e));
+                        ctx.request_repaint();
+                        return;
+                    }
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+                ctx.request_repaint();
+            }
+            let _ = tx.send(LoadMsg::Done);
+            ctx.request_repaint();
+        });
+        self.loader = Loader {
+            phase: LoadPhase::Running,
+            rx: Some(rx),
+            abort: Some(task.abort_handle()),
+            loaded: 0,
+            total: None,
+        };
+    }
+
+    /// Drains the page channel and settles promises: the start of the tab's frame.
+    fn settle(&mut self, out: &mut Vec<Command>) {
+        if let Some(rx) = &self.loader.rx {
+            let mut finished = false;
+            for msg in rx.try_iter() {
+                match msg {
+                    LoadMsg::Page { users, total } => {
+                        self.loader.total = Some(total);
+                        self.loader.loaded += users.len() as u64;
+                        for u in users {
+                            self.store.upsert(u);
+                        }
+                    }
+                    LoadMsg::Failed(e) => {
+                        self.loader.phase = LoadPhase::Failed(e);
+                        finished = true;
+                    }
+                    LoadMsg::Done => {
+                        self.loader.phase = LoadPhase::Done;
+                        finished = true;
+                    }
+                }
+            }
+            if finished {
+                self.loader.rx = None;
+                self.loader.abort = None;
+            }
+        }
+
+        if let Some(s) = self.server_search.take() {
+            match s.promise.try_take() {
+                Ok(Ok(users)) => {
+                    for u in users {
+                        let (i, new) = self.store.upsert(u);
+                        if !new {
+                            self.filtered.recheck(&self.store, i);
+                        }
+                    }
+                    self.searched = Some(s.needle);
+                }
+                Ok(Err(e)) => {
+                    let x = errors::explain(&e);
+                    out.push(Command::Toast(Toast::error(format!(
+                        "The server search failed: {}",
+                        x.title.to_lowercase()
+                    ))));
+                }
+                Err(promise) => {
+                    self.server_search = Some(ServerSearch {
+                        needle: s.needle,
+                        promise,
+                    })
+                }
+            }
+        }
+
+        if let Some((uid, p)) = self.opening.take() {
+            match p.try_take() {
+                Ok(Ok(user)) => {
+                    let uid = user.uid.clone();
+                    self.store.upsert(user);
+                    self.open_user(&uid, out);
+                }
+                Ok(Err(e)) if e.kind == ErrorKind::NotFound => {
+                    out.push(Command::Toast(Toast::error(format!("No user {uid}"))));
+                }
+                Ok(Err(e)) => {
+                    let x = errors::explain(&e);
+                    out.push(Command::Toast(Toast::error(format!(
+                        "Could not open {uid}: {}",
+                        x.title.to_lowercase()
+                    ))));
+                }
+                Err(p) => self.opening = Some((uid, p)),
+            }
+        }
+
+        if let Some(d) = &mut self.new_user
+            && let Some(result) = d.settle()
+        {
+            match result {
+                Ok(user) => {
+                    let uid = user.uid.clone();
+                    let with_token = user.auth_token.is_some();
+                    let (i, new) = self.store.upsert(User {
+                        auth_token: None,
+                        ..user
+                    });
+                    if !new {
+                        self.filtered.recheck(&self.store, i);
+                    }
+                    self.new_user = None;
+                    out.push(Command::Toast(Toast::success(if with_token {
+                        format!("Created user {uid} and issued an auth token")
+                    } else {
+                        format!("Created user {uid}")
+                    })));
+                    self.open_user(&uid, out);
+                }
+                Err(e) => d.failed(&e),
+            }
+        }
+
+        if let Some(o) = &mut self.open {
+            let effects = o.settle(out);
+            for effect in effects {
+                match effect {
+                    detail::Effect::Deactivated(uid, deactivated) => {
+                        let now = widgets::now_unix();
+                        if let Some(i) = self.store.update(&uid, |u| {
+                            u.deactivated_at = deactivated.then_some(now);
+                        }) {
+                            self.filtered.recheck(&self.store, i);
+                        }
+                    }
+                    detail::Effect::Deleted(uid) => {
+                        if self.store.remove(&uid) {
+                            self.filtered.invalidate();
+                            if let Some(t) = &mut self.loader.total {
+                                *t = t.saturating_sub(1);
+                            }
+                            self.loader.loaded = self.loader.loaded.saturating_sub(1);
+                        }
+                        self.open = None;
+                        break;
+                    }
+                }
+            }
+        }
+
+        out.extend(self.bulk.settle());
+    }
+
+    fn open_user(&mut self, uid: &str, out: &mut Vec<Command>) {
+        if self.open.as_ref().is_some_and(|o| o.uid == uid) {
+            return;
+        }
+        self.open = Some(OpenUser::new(uid));
+        out.push(Command::Users(UsersCommand::LoadTokens(uid.to_owned())));
+    }
+
+    fn current_filter(&self) -> Filter {
+        Filter {
+            needle: self.search.trim().to_lowercase(),
+            status: self.status_filter.clone(),
+            role: self.role_filter.clone(),
+            tag: self.tag_filter.clone(),
+            include_deactivated: self.include_deactivated,
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        let mut out = Vec::new();
+        let Some(conn) = cx.connection else {
+            super::header_ui(ui, "Users & tokens", "", |_| {});
+            if super::empty_state_ui(
+                ui,
+                "No connection yet",
+                "Add a CometChat app in the Connections tab to find its users and manage their auth tokens.",
+                Some("Open connections"),
+            ) {
+                out.push(Command::SelectTab(crate::app::Tab::Connections));
+            }
+            return out;
+        };
+        let subtitle = match &conn.kind {
+            crate::config::ConnectionKind::CometChatApp { app_id, region } => {
+                format!("{} · app {app_id} · region {region}", conn.label)
+            }
+            crate::config::ConnectionKind::Management => conn.label.clone(),
+        };
+        match cx.client {
+            Ok(ActiveClient::CometChat(_)) => {}
+            Ok(ActiveClient::Management(_)) => {
+                super::header_ui(ui, "Users & tokens", &subtitle, |_| {});
+                if super::empty_state_ui(
+                    ui,
+                    "Users belong to an app",
+                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its users.",
+                    Some("Open apps"),
+                ) {
+                    out.push(Command::SelectTab(crate::app::Tab::Apps));
+                }
+                return out;
+            }
+            Err(problem) => {
+                super::header_ui(ui, "Users & tokens", &subtitle, |_| {});
+                if problem.is_transient() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        widgets::muted(ui, problem.message());
+                    });
+                } else if widgets::message(
+                    ui,
+                    Tone::Error,
+                    "This connection cannot be used yet",
+                    &problem.message(),
+                    &["Edit connection…"],
+                )
+                .is_some()
+                {
+                    out.push(Command::EditConnection(conn.id.clone()));
+                }
+                return out;
+            }
+        }
+
+        // Follow the active connection: another one starts empty, a changed one reloads.
+        if self.bound_connection.as_deref() != Some(conn.id.as_str()) {
+            let picker = std::mem::take(&mut self.bulk).into_picker();
+            *self = UsersTab {
+                bound_connection: Some(conn.id.clone()),
+                seen_generation: cx.generation,
+                bulk: BulkTokens::with_picker(picker),
+                ..UsersTab::default()
+            };
+            out.push(Command::Users(UsersCommand::Load));
+        } else if self.seen_generation != cx.generation {
+            self.seen_generation = cx.generation;
+            out.push(Command::Users(UsersCommand::Load));
+        }
+
+        self.settle(&mut out);
+
+        let dialog_open = self.has_dialog();
+        if !dialog_open {
+            for s in cx.shortcuts {
+                match s {
+                    Shortcut::FocusSearch => {
+                        self.view = View::Users;
+                        self.focus_search = true;
+                    }
+                    Shortcut::New => self.new_user = Some(NewUserDialog::default()),
+                    Shortcut::Refresh => out.push(Command::Users(UsersCommand::Load)),
+                }
+            }
+            if self.view == View::Users
+                && ui.input_mut(|i| i.consume_shortcut(&ISSUE_AND_COPY))
+                && let Some(o) = &self.open
+            {
+                out.push(Command::Users(UsersCommand::IssueToken {
+                    uid: o.uid.clone(),
+                    force: o.force,
+                    copy: true,
+                }));
+            }
+        }
+
+        super::header_ui(ui, "Users & tokens", &subtitle, |ui| {
+            if ui
+                .button(RichText::new("New user…").strong())
+                .on_hover_text("Ctrl+N")
+                .clicked()
+            {
+                self.new_user = Some(NewUserDialog::default());
+            }
+            ui.add_space(theme::SPACE_S);
+            ui.selectable_value(&mut self.view, View::Bulk, "Bulk tokens");
+            ui.selectable_value(&mut self.view, View::Users, "Users");
+        });
+
+        match self.view {
+            View::Users => self.users_ui(ui, cx, &mut out),
+            View::Bulk => self.bulk.ui(ui, &mut out),
+        }
+
+        if let Some(d) = &mut self.new_user {
+            match d.ui(ui.ctx()) {
+                new_user::Outcome::Open => {}
+                new_user::Outcome::Submit(new) => {
+                    out.push(Command::Users(UsersCommand::CreateUser(*new)))
+                }
+                new_user::Outcome::Close => self.new_user = None,
+            }
+        }
+        out
+    }
+
+    fn users_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>, out: &mut Vec<Command>) {
+        self.toolbar_ui(ui, out);
+
+        // Keep the filtered rows in step with the filter and the data.
+        self.filtered.set_filter(self.current_filter());
+        if self.filtered.advance(&self.store) {
+            ui.ctx().request_repaint();
+        }
+
+        // Search the server after a pause, unless everything is loaded already.
+        let now = ui.input(|i| i.time);
+        if let Some(at) = self.search_edited_at {
+            let needle = self.search.trim().to_lowercase();
+            let wait = SEARCH_PAUSE_SECS - (now - at);
+            if needle.is_empty() || self.loader.is_complete() {
+                self.search_edited_at = None;
+            } else if wait <= 0.0 {
+                self.search_edited_at = None;
+                if self.searched.as_deref() != Some(needle.as_str()) {
+                    out.push(Command::Users(UsersCommand::ServerSearch(needle)));
+                }
+            } else {
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_secs_f64(wait));
+            }
+        }
+
+        if let LoadPhase::Failed(e) = &self.loader.phase {
+            let x = errors::explain(e);
+            let title = format!("Could not load the users: {}", x.title.to_lowercase());
+            let actions: Vec<&str> = match x.next {
+                errors::NextStep::EditConnection => vec!["Edit connection…", "Retry"],
+                _ => vec!["Retry"],
+            };
+            match widgets::message(ui, Tone::Error, &title, &x.body, &actions) {
+                Some(i) if actions[i] == "Edit connection…" => {
+                    if let Some(c) = cx.connection {
+                        out.push(Command::EditConnection(c.id.clone()));
+                    }
+                }
+                Some(_) => out.push(Command::Users(UsersCommand::Load)),
+                None => {}
+            }
+            ui.add_space(theme::SPACE_S);
+        }
+
+        if self.open.is_some() {
+            egui::Panel::right("users-detail")
+                .resizable(true)
+                .default_size(460.0)
+                .size_range(380.0..=720.0)
+                .frame(
+                    egui::Frame::new()
+                        .inner_margin(egui::Margin {
+                            left: 14,
+                            right: 2,
+                            top: 0,
+                            bottom: 0,
+                        })
+                        .fill(ui.visuals().panel_fill),
+                )
+                .show(ui, |ui| {
+                    if let Some(o) = &mut self.open {
+                        let user = self.store.get(&o.uid);
+                        if o.ui(ui, user, cx.now_unix, out) {
+                            self.open = None;
+                        }
+                    }
+                });
+        }
+
+        self.table_ui(ui, cx.now_unix, out);
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            let search_id = egui::Id::unique("users-search");
+            let has_focus = ui.memory(|m| m.has_focus(search_id));
+            let rows = self.filtered.rows().len();
+            if has_focus {
+                let (down, up) = ui.input_mut(|i| {
+                    (
+                        i.consume_key(Modifiers::NONE, Key::ArrowDown),
+                        i.consume_key(Modifiers::NONE, Key::ArrowUp),
+                    )
+                });
+                if down && self.cursor + 1 < rows {
+                    self.cursor += 1;
+                    self.scroll_to_cursor = true;
+                }
+                if up && self.cursor > 0 {
+                    self.cursor -= 1;
+                    self.scroll_to_cursor = true;
+                }
+            }
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .id(search_id)
+                    .hint_text("Search uid or name  (Ctrl+F, Enter opens)")
+                    .desired_width(300.0),
+            );
+            let label = "Search users".to_owned();
+            ui.ctx()
+                .accesskit_node_builder(r.id, |n| n.set_label(label));
+            if std::mem::take(&mut self.focus_search) {
+                r.request_focus();
+            }
+            if r.changed() {
+                self.search_edited_at = Some(ui.input(|i| i.time));
+                self.cursor = 0;
+            }
+            if r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+                self.open_cursor(out);
+            }
+
+            let status_text = self.status_filter.as_deref().unwrap_or("Any status");
+            let r = egui::ComboBox::from_id_salt("users-status-filter")
+                .selected_text(status_text)
+                .width(110.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.status_filter, None, "Any status");
+                    for s in ["available", "offline"] {
+                        ui.selectable_value(&mut self.status_filter, Some(s.to_owned()), s);
+                    }
+                });
+            name_widget(ui, r.response.id, "Status filter");
+            let role_text = self.role_filter.as_deref().unwrap_or("Any role").to_owned();
+            let r = egui::ComboBox::from_id_salt("users-role-filter")
+                .selected_text(role_text)
+                .width(110.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.role_filter, None, "Any role");
+                    for r in self.store.roles() {
+                        ui.selectable_value(&mut self.role_filter, Some(r.clone()), r);
+                    }
+                });
+            name_widget(ui, r.response.id, "Role filter");
+            let tag_text = self.tag_filter.as_deref().unwrap_or("Any tag").to_owned();
+            let r = egui::ComboBox::from_id_salt("users-tag-filter")
+                .selected_text(tag_text)
+                .width(110.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.tag_filter, None, "Any tag");
+                    for t in self.store.tags() {
+                        ui.selectable_value(&mut self.tag_filter, Some(t.clone()), t);
+                    }
+                });
+            name_widget(ui, r.response.id, "Tag filter");
+            ui.checkbox(&mut self.include_deactivated, "Include deactivated");
+
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.progress_ui(ui, out);
+            });
+        });
+        let busy_line = self.filtered.is_filtering()
+            || self.server_search.is_some()
+            || (!self.current_filter().is_default() && !self.store.is_empty());
+        if !busy_line {
+            ui.add_space(theme::SPACE_XS);
+            return;
+        }
+        ui.horizontal(|ui| {
+            let shown = self.filtered.rows().len();
+            let loaded = self.store.len();
+            let text = if self.current_filter().is_default() || loaded == 0 {
+                String::new()
+            } else {
+                format!(
+                    "{} of {} loaded users match",
+                    thousands(shown as u64),
+                    thousands(loaded as u64)
+                )
+            };
+            if !text.is_empty() {
+                widgets::muted(ui, text);
+            }
+            if self.filtered.is_filtering() {
+                ui.spinner();
+                widgets::muted(ui, "Filtering…");
+            }
+            if self.server_search.is_some() {
+                ui.spinner();
+                widgets::muted(ui, "Searching the server…");
+            } else if let Some(s) = &self.searched
+                && *s == self.search.trim().to_lowercase()
+                && !self.loader.is_complete()
+            {
+                widgets::muted(ui, "· includes matches from the server");
+            }
+        });
+        ui.add_space(theme::SPACE_XS);
+    }
+
+    fn progress_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
+        let loaded = self.loader.loaded;
+        match &self.loader.phase {
+            LoadPhase::Running => {
+                if ui
+                    .button("Stop")
+                    .on_hover_text("Stop loading; what is loaded stays")
+                    .clicked()
+                {
+                    self.loader.stop();
+                }
+                match self.loader.total {
+                    Some(total) if total > 0 => {
+                        let frac = loaded as f32 / total as f32;
+                        ui.add(egui::ProgressBar::new(frac).desired_width(140.0));
+                        ui.label(format!(
+                            "Loaded {} of {}",
+                            thousands(loaded),
+                            thousands(total)
+                        ));
+                    }
+                    _ => {
+                        ui.spinner();
+                        ui.label("Loading users…");
+                    }
+                }
+            }
+            LoadPhase::Stopped => {
+                if ui.button("Load the rest").clicked() {
+                    out.push(Command::Users(UsersCommand::Load));
+                }
+                widgets::muted(
+                    ui,
+                    format!(
+                        "Stopped at {} of {}",
+                        thousands(loaded),
+                        thousands(self.loader.total.unwrap_or(loaded))
+                    ),
+                );
+            }
+            LoadPhase::Done | LoadPhase::Failed(_) | LoadPhase::NotStarted => {
+                if ui
+                    .button("⟳ Refresh")
+                    .on_hover_text("F5 or Ctrl+R")
+                    .clicked()
+                {
+                    out.push(Command::Users(UsersCommand::Load));
+                }
+                if matches!(self.loader.phase, LoadPhase::Done) {
+                    let n = self.store.len() as u64;
+                    widgets::muted(
+                        ui,
+                        if n == 1 {
+                            "1 user".to_owned()
+                        } else {
+                            format!("{} users", thousands(n))
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Enter in the search box: open the highlighted row, or look the typed uid up.
+    fn open_cursor(&mut self, out: &mut Vec<Command>) {
+        let rows = self.filtered.rows();
+        if let Some(&i) = rows.get(self.cursor.min(rows.len().saturating_sub(1)))
+            && let Some(uid) = self.store.user(i).map(|u| u.uid.clone())
+        {
+            self.open_user(&uid, out);
+            return;
+        }
+        if let Ok(uid) = crate::model::uid::check_uid(&self.search) {
+            out.push(Command::Users(UsersCommand::OpenByUid(uid)));
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, now: i64, out: &mut Vec<Command>) {
+        let rows = self.filtered.rows();
+        if rows.is_empty() {
+            match self.loader.phase {
+                LoadPhase::Running | LoadPhase::NotStarted if self.store.is_empty() => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        widgets::muted(ui, "Loading users…");
+                    });
+                }
+                _ if self.store.is_empty() => {
+                    if super::empty_state_ui(
+                        ui,
+                        "No users yet",
+                        "Users are created by your app's backend, or here. Each user can then sign in with an auth token.",
+                        Some("New user…"),
+                    ) {
+                        self.new_user = Some(NewUserDialog::default());
+                    }
+                }
+                _ if self.filtered.is_filtering() => {}
+                _ => {
+                    let uid = crate::model::uid::check_uid(&self.search).ok();
+                    let body = match (&uid, self.loader.is_complete()) {
+                        (Some(u), false) => format!(
+                            "Nothing loaded matches. Press Enter to look up the uid {u} on the server."
+                        ),
+                        _ => "Nothing matches the search and filters.".to_owned(),
+                    };
+                    if super::empty_state_ui(ui, "No users match", &body, Some("Clear filters")) {
+                        self.search.clear();
+                        self.status_filter = None;
+                        self.role_filter = None;
+                        self.tag_filter = None;
+                    }
+                }
+            }
+            return;
+        }
+
+        let dark = ui.visuals().dark_mode;
+        let open_uid = self.open.as_ref().map(|o| o.uid.clone());
+        let cursor = self.cursor.min(rows.len() - 1);
+        let mut clicked: Option<String> = None;
+        // Narrow (detail pane open): tags and age make way for the name.
+        let wide = ui.available_width() > 900.0;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("users-table")
+            .striped(true)
+            .resizable(false)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::remainder().at_least(140.0).clip(true))
+            .column(
+                Column::initial(if wide { 170.0 } else { 150.0 })
+                    .at_least(100.0)
+                    .clip(true),
+            )
+            .column(Column::exact(90.0).clip(true))
+            .column(Column::exact(96.0));
+        if wide {
+            table = table
+                .column(Column::initial(130.0).at_least(60.0).clip(true))
+                .column(Column::exact(84.0));
+        }
+        if std::mem::take(&mut self.scroll_to_cursor) {
+            table = table.scroll_to_row(cursor, None);
+        }
+        let store = &self.store;
+        table
+            .header(24.0, |mut h| {
+                let titles: &[&str] = if wide {
+                    &["Name", "UID", "Role", "Status", "Tags", "Created"]
+                } else {
+                    &["Name", "UID", "Role", "Status"]
+                };
+                for title in titles {
+                    h.col(|ui| {
+                        ui.label(RichText::new(*title).strong());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT, rows.len(), |mut row| {
+                    let pos = row.index();
+                    let Some(u) = rows.get(pos).and_then(|&i| store.user(i)) else {
+                        return;
+                    };
+                    let selected = open_uid.as_deref() == Some(u.uid.as_str());
+                    row.set_selected(selected);
+                    row.set_overline(pos == cursor && !selected && pos != 0);
+                    row.col(|ui| {
+                        avatar_ui(ui, &u.name, 20.0);
+                        ui.add(egui::Label::new(&u.name).truncate().selectable(false));
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(&u.uid).monospace())
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.add(egui::Label::new(&u.role).truncate().selectable(false));
+                    });
+                    row.col(|ui| status_ui(ui, u, dark));
+                    if !wide {
+                        if row.response().clicked() {
+                            clicked = Some(u.uid.clone());
+                        }
+                        return;
+                    }
+                    row.col(|ui| {
+                        if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(tags.join(", ")).color(theme::muted(dark)),
+                                )
+                                .truncate(),
+                            );
+                        }
+                    });
+                    row.col(|ui| {
+                        widgets::muted(ui, widgets::age(now, u.created_at))
+                            .on_hover_text(widgets::date(u.created_at));
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(u.uid.clone());
+                    }
+                });
+            });
+        if let Some(uid) = clicked {
+            if let Some(p) = self
+                .store
+                .index_of(&uid)
+                .and_then(|i| self.filtered.rows().binary_search(&i).ok())
+            {
+                self.cursor = p;
+            }
+            self.open_user(&uid, out);
+        }
+    }
+}
+
+/// Gives a widget without a text of its own (a combo box) its accessible name.
+fn name_widget(ui: &Ui, id: egui::Id, name: &str) {
+    let name = name.to_owned();
+    ui.ctx().accesskit_node_builder(id, |n| n.set_label(name));
+}
+
+/// A round initial, coloured from the name.
+fn avatar_ui(ui: &mut Ui, name: &str, size: f32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    let hue = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let colour = egui::ecolor::Hsva::new((hue % 360) as f32 / 360.0, 0.45, 0.75, 1.0);
+    ui.painter()
+        .circle_filled(rect.center(), size / 2.0, egui::Color32::from(colour));
+    let initial: String = name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".to_owned());
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        initial,
+        egui::FontId::proportional(size * 0.55),
+        egui::Color32::WHITE,
+    );
+}
+
+/// Online dot and status, or a deactivated badge.
+fn status_ui(ui: &mut Ui, u: &User, dark: bool) {
+    if u.is_deactivated() {
+        widgets::badge(ui, "deactivated", theme::tone(Tone::Warning, dark));
+        return;
+    }
+    let online = u.status == "available";
+    let colour = if online {
+        theme::tone(Tone::Success, dark).fg
+    } else {
+        theme::muted(dark)
+    };
+    ui.label(RichText::new("●").color(colour).small());
+    ui.label(if online { "online" } else { "offline" });
+}
+
+/// 12345 → "12,345".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_read_with_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(12_000), "12,000");
+        assert_eq!(super::thousands(100_000), "100,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+}

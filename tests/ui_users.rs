@@ -1,0 +1,220 @@
+//! Users & tokens flows: the whole app in a kittest harness, against a sandbox over loopback.
+
+mod common;
+mod users_common;
+
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::{NodeT, Queryable};
+use keydeck::providers::cometchat::NewAuthToken;
+use users_common::{
+    Env, copied_text, replace_in, step_until, step_until_label, step_until_label_contains,
+    type_into, wait_for_users,
+};
+
+#[test]
+fn search_finds_a_user_among_5000_and_three_keys_copy_a_new_token() {
+    let env = Env::new();
+    let mut users: Vec<(String, String)> = (0..5000)
+        .filter(|i| *i != 3141)
+        .map(|i| (format!("user-{i:05}"), format!("Person {i}")))
+        .collect();
+    users.push(("user-03141".to_owned(), "Grace Hopper".to_owned()));
+    env.create_users(users);
+
+    let mut h = env.harness();
+    wait_for_users(&mut h, 5000);
+    step_until_label(&mut h, "5,000 users");
+
+    // 1. Type: the list narrows to the one user.
+    h.get_by_label("Search users").click();
+    h.step();
+    h.get_by_label("Search users").type_text("grace hop");
+    step_until_label_contains(&mut h, "1 of 5,000 loaded users match");
+    assert!(h.query_by_label("Grace Hopper").is_some());
+    assert!(h.query_by_label("Person 4999").is_none());
+
+    // 2. Enter opens the user.
+    h.key_press(Key::Enter);
+    step_until(&mut h, "the user to open", 30, |h| {
+        h.state().users.open_uid() == Some("user-03141")
+    });
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    // 3. Ctrl+Shift+C issues a token and copies it.
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::C);
+    let mut copied = None;
+    step_until(&mut h, "the new token on the clipboard", 30, |h| {
+        copied = copied_text(h);
+        copied.is_some()
+    });
+    let tokens = env
+        .rt
+        .block_on(env.client.list_auth_tokens("user-03141", None, None))
+        .expect("tokens")
+        .items;
+    assert_eq!(tokens.len(), 1, "exactly one token was issued");
+    assert_eq!(copied.as_deref(), Some(tokens[0].auth_token.expose()));
+    step_until_label(&mut h, "Auth tokens (1)");
+}
+
+#[test]
+fn a_new_user_with_an_invalid_uid_is_refused_under_the_field_and_a_valid_one_appears() {
+    let env = Env::new();
+    env.create_users(vec![("existing".to_owned(), "Existing User".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    type_into(&mut h, "User ID (uid)", "Bad Uid!");
+    type_into(&mut h, "Display name", "Jane Doe");
+    step_until_label_contains(&mut h, "A uid may only use a–z, 0–9, - and _");
+    let create = h.get_by_label("Create user");
+    assert!(
+        create.accesskit_node().is_disabled(),
+        "Create user stays disabled while the uid is invalid"
+    );
+    create.click();
+    h.step();
+    h.step();
+    assert!(
+        env.rt
+            .block_on(env.client.get_user("bad uid!", None))
+            .is_err(),
+        "nothing was sent"
+    );
+
+    // Metadata is checked as JSON too.
+    type_into(&mut h, "Metadata (JSON)", "{oops");
+    step_until_label_contains(&mut h, "Not valid JSON");
+
+    // Fix both fields: the uid is shown as it will be stored.
+    replace_in(&mut h, "User ID (uid)", "Jane-Doe");
+    replace_in(&mut h, "Metadata (JSON)", "{\"plan\": \"pro\"}");
+    step_until_label(&mut h, "Stored as jane-doe");
+    assert!(h.query_by_label_contains("A uid may only use").is_none());
+    assert!(h.query_by_label_contains("Not valid JSON").is_none());
+    h.get_by_label("Issue an auth token now").click();
+    h.step();
+    let create = h.get_by_label("Create user");
+    assert!(
+        !create.accesskit_node().is_disabled(),
+        "Create user is enabled once the form is valid: {:?}",
+        ["User ID (uid)", "Display name", "Metadata (JSON)"].map(|l| h.get_by_label(l).value())
+    );
+    create.click();
+
+    step_until(&mut h, "the new user to open", 30, |h| {
+        h.state().users.open_uid() == Some("jane-doe")
+    });
+    step_until_label(&mut h, "Auth tokens (1)");
+    assert!(
+        h.query_by_label("User ID (uid)").is_none(),
+        "the dialog closed"
+    );
+    assert!(
+        !h.get_all_by_label("jane-doe")
+            .collect::<Vec<_>>()
+            .is_empty(),
+        "the user is listed"
+    );
+    let stored = env
+        .rt
+        .block_on(env.client.get_user("jane-doe", None))
+        .expect("user exists");
+    assert_eq!(stored.name, "Jane Doe");
+    assert_eq!(stored.metadata, Some(serde_json::json!({"plan": "pro"})));
+    assert_eq!(env.token_count("jane-doe"), 1);
+}
+
+#[test]
+fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
+    let env = Env::new();
+    env.create_users(vec![
+        ("alice".to_owned(), "Alice Liddell".to_owned()),
+        ("bob".to_owned(), "Bob Builder".to_owned()),
+    ]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 2);
+
+    h.get_by_label("Alice Liddell").click();
+    step_until(&mut h, "alice to open", 30, |h| {
+        h.state().users.open_uid() == Some("alice")
+    });
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    h.get_by_label("Issue token").click();
+    step_until_label(&mut h, "Auth tokens (1)");
+    let token = env
+        .rt
+        .block_on(env.client.list_auth_tokens("alice", None, None))
+        .expect("tokens")
+        .items
+        .remove(0)
+        .auth_token;
+
+    // The new token is shown; copy puts exactly it on the clipboard.
+    h.get_by_label(&format!("Copy auth token {}", token.masked()))
+        .click();
+    let mut copied = None;
+    step_until(&mut h, "the token on the clipboard", 30, |h| {
+        copied = copied_text(h);
+        copied.is_some()
+    });
+    assert_eq!(copied.as_deref(), Some(token.expose()));
+    // Hiding it masks it again.
+    h.get_by_label(&format!("Hide auth token {}", token.masked()))
+        .click();
+    step_until(&mut h, "the token to be masked again", 10, |h| {
+        h.query_by_label(token.expose()).is_none()
+    });
+    let masked = format!("{}{}", token.masked().trim_end_matches('…'), "•".repeat(16));
+    assert!(h.query_by_label(&masked).is_some(), "shown masked");
+
+    h.get_by_label(&format!("Revoke auth token {}", token.masked()))
+        .click();
+    step_until_label(&mut h, "Auth tokens (0)");
+    assert_eq!(env.token_count("alice"), 0);
+    assert_eq!(env.token_count("bob"), 0);
+}
+
+#[test]
+fn revoke_all_asks_with_the_count_and_empties_the_list_after_confirming() {
+    let env = Env::new();
+    env.create_users(vec![("bob".to_owned(), "Bob Builder".to_owned())]);
+    for _ in 0..3 {
+        env.rt
+            .block_on(env.client.create_auth_token(
+                "bob",
+                &NewAuthToken {
+                    force: true,
+                    ..NewAuthToken::default()
+                },
+            ))
+            .expect("token");
+    }
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+    h.get_by_label("Search users").click();
+    h.step();
+    h.get_by_label("Search users").type_text("bob");
+    h.step();
+    h.key_press(Key::Enter);
+    step_until_label(&mut h, "Auth tokens (3)");
+
+    // Asking first, with the count; cancelling keeps everything.
+    h.get_by_label("Revoke all…").click();
+    step_until_label(&mut h, "Revoke all 3 tokens of bob?");
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Revoke all 3 tokens of bob?").is_none());
+    assert_eq!(env.token_count("bob"), 3);
+
+    h.get_by_label("Revoke all…").click();
+    step_until_label(&mut h, "Revoke 3 tokens of bob");
+    h.get_by_label("Revoke 3 tokens of bob").click();
+    step_until_label(&mut h, "Auth tokens (0)");
+    assert!(h.query_by_label("Revoke all 3 tokens of bob?").is_none());
+    assert_eq!(env.token_count("bob"), 0);
+}
