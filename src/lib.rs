@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod config;
+pub mod model;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;

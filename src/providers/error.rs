@@ -288,10 +288,8 @@ impl From<reqwest::Error> for ApiError {
         // ("connection refused", "connection reset by peer").
         let cause = root_cause(&e);
         let mut text = e.without_url().to_string();
-        if let Some(cause) = cause {
-            if !text.contains(&cause) {
-                text = format!("{text}: {cause}");
-            }
+        if let Some(cause) = cause.filter(|c| !text.contains(c.as_str())) {
+            text = format!("{text}: {cause}");
         }
         Self {
             kind,

@@ -1,7 +1,9 @@
 //! Provider clients: plain async Rust, no egui inside, so that tests, benchmarks and the
 //! command line drive them the same way the UI does.
 
+pub mod ably;
 pub mod cometchat;
+pub mod cometly;
 pub mod error;
 pub mod http;
 pub mod management;
