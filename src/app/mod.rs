@@ -686,7 +686,11 @@ impl KeydeckApp {
             }
         }
 
-        if let SandboxState::Starting(p) = std::mem::replace(&mut self.sandbox, SandboxState::Off) {
+        // Only a starting sandbox is taken out: replacing a running one would drop (stop) it.
+        if matches!(self.sandbox, SandboxState::Starting(_))
+            && let SandboxState::Starting(p) =
+                std::mem::replace(&mut self.sandbox, SandboxState::Off)
+        {
             self.sandbox = match p.try_take() {
                 Ok(Ok(sandbox)) => {
                     let info = sandbox.info();
