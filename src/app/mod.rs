@@ -470,8 +470,7 @@ impl KeydeckApp {
             Some(c) => format!("{}  ·  {}", c.label, c.kind.provider()),
             None => "No connection".to_owned(),
         };
-        let label_id = egui::Id::unique("keydeck-connection-label");
-        egui::ComboBox::from_id_salt("keydeck-connection")
+        let combo = egui::ComboBox::from_id_salt("keydeck-connection")
             .selected_text(selected_text)
             .width(280.0)
             .show_ui(ui, |ui| {
@@ -496,8 +495,9 @@ impl KeydeckApp {
                     commands.push(Command::SelectTab(Tab::Connections));
                 }
             })
-            .response
-            .labelled_by(label_id);
+            .response;
+        ui.ctx()
+            .accesskit_node_builder(combo.id, |n| n.set_label("Connection"));
         widgets::muted(ui, "Connection");
     }
 
