@@ -66,4 +66,7 @@ pub enum Command {
         secrets: Vec<SecretInput>,
     },
     AddSandboxConnections,
+
+    // ----- Apps of the active management connection (performed by the Apps tab) ------------
+    Apps(crate::tabs::apps::AppsCommand),
 }

@@ -799,6 +799,13 @@ impl KeydeckApp {
                         .iter()
                         .find(|a| &a.app_id == app_id)
                         .map(|a| a.base_url.clone())
+                        // An app created (Apps tab) after the sandbox started: same host.
+                        .or_else(|| {
+                            crate::tabs::apps::chat_base_url(
+                                Some(&info.cometchat.management.base_url),
+                                app_id,
+                            )
+                        })
                         .ok_or_else(|| {
                             ClientProblem::Invalid(ApiError::invalid_config(format!(
                                 "The local sandbox has no app {app_id}"
@@ -1008,6 +1015,17 @@ impl KeydeckApp {
                 };
                 self.connections.test_started(p);
             }
+            Command::Apps(c) => self.apps.handle(
+                c,
+                &self.rt,
+                ctx,
+                self.client
+                    .as_ref()
+                    .ok()
+                    .and_then(ActiveClient::management)
+                    .cloned(),
+                &mut self.toasts,
+            ),
             Command::AddSandboxConnections => match self.sandbox {
                 SandboxState::Running { .. } => self.add_sandbox_connections(ctx),
                 _ => {
