@@ -97,8 +97,10 @@ struct Scheduled {
 struct NewAppDialog {
     name: String,
     region: Option<&'static str>,
-    /// The name field was edited, or a submit was tried: its problem is shown from then on.
-    touched: bool,
+    /// The name field was edited: its problem is shown from then on.
+    name_touched: bool,
+    /// Enter was pressed on an incomplete form: every problem is shown from then on.
+    submit_tried: bool,
     op: Option<Op<App>>,
     error: Option<Explained>,
     /// The server's words on a field, until that field changes.
@@ -597,9 +599,11 @@ impl AppsTab {
                                 egui::Label::new(RichText::new(&app.id).monospace())
                                     .truncate(),
                             );
-                            if widgets::icon_button(ui, "🗐", &format!("Copy app id of {}", app.name))
-                                .clicked()
-                            {
+                            let copy = ui.add(egui::Button::new("Copy").small());
+                            let label = format!("Copy app id of {}", app.name);
+                            ui.ctx()
+                                .accesskit_node_builder(copy.id, |n| n.set_label(label));
+                            if copy.on_hover_text("Copy the app id").clicked() {
                                 out.push(Command::Copy {
                                     value: Secret::new(app.id.clone()),
                                     what: format!("app id of {}", app.name),
@@ -657,7 +661,7 @@ impl AppsTab {
             let mut confirm = ConfirmDialog::new(
                 format!("Delete app {}?", app.name),
                 format!(
-                    "CometChat does not delete an app at once: it schedules the deletion, and Keydeck shows the date and time it was given. {} ({}) leaves this list now, and its users, groups, messages and keys are removed for good at that time. Connections that use it stop working.",
+                    "CometChat schedules the deletion rather than deleting at once; Keydeck shows when, once the request is accepted. {} ({}) leaves this list now. Its users, groups, messages and keys are removed for good at that time, and connections that use it stop working.",
                     app.name, app.id
                 ),
                 format!("Delete app {}", app.name),
@@ -819,12 +823,13 @@ fn not_management_ui(
                 );
                 ui.add_space(theme::SPACE_S);
                 for m in &managements {
-                    ui.horizontal(|ui| {
-                        if ui.button(format!("Switch to {}", m.label)).clicked() {
-                            out.push(Command::SelectConnection(m.id.clone()));
-                        }
-                        widgets::environment_badge(ui, m.environment);
-                    });
+                    if ui
+                        .button(RichText::new(format!("Switch to {}", m.label)).strong())
+                        .on_hover_text(format!("A {} connection", m.environment))
+                        .clicked()
+                    {
+                        out.push(Command::SelectConnection(m.id.clone()));
+                    }
                 }
                 if ui.button("Add a management connection…").clicked() {
                     out.push(Command::SelectTab(Tab::Connections));
@@ -846,12 +851,16 @@ fn new_app_dialog_ui(ctx: &egui::Context, d: &mut NewAppDialog) -> DialogOutcome
         let shown = d
             .name_error
             .as_deref()
-            .or(if d.touched { problem } else { None });
+            .or(if d.name_touched || d.submit_tried {
+                problem
+            } else {
+                None
+            });
         let before = d.name.clone();
         let r = widgets::text_field(ui, "Name", &mut d.name, "e.g. Support desk", shown);
         if d.name != before {
             d.name_error = None;
-            d.touched = true;
+            d.name_touched = true;
         }
         if !r.has_focus() && d.name.is_empty() && !busy && d.region.is_none() {
             r.request_focus();
@@ -870,7 +879,7 @@ fn new_app_dialog_ui(ctx: &egui::Context, d: &mut NewAppDialog) -> DialogOutcome
         }
         if let Some(e) = &d.region_error {
             widgets::field_error(ui, e);
-        } else if d.touched && d.region.is_none() {
+        } else if d.submit_tried && d.region.is_none() {
             widgets::field_error(ui, "Pick where the app's data lives");
         } else {
             widgets::muted(ui, "The region cannot be changed later.");
@@ -911,12 +920,17 @@ fn new_app_dialog_ui(ctx: &egui::Context, d: &mut NewAppDialog) -> DialogOutcome
             let label = if busy { "Creating…" } else { "Create app" };
             let clicked = ui
                 .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
+                .on_disabled_hover_text(if busy {
+                    "Waiting for the server"
+                } else {
+                    "Give the app a name and pick a region first"
+                })
                 .clicked();
             if clicked || (enter && valid) {
                 outcome = DialogOutcome::Submit;
             } else if enter && !busy {
                 // Enter on an incomplete form: say what is missing.
-                d.touched = true;
+                d.submit_tried = true;
             }
             if ui.add_enabled(!busy, egui::Button::new("Cancel")).clicked() {
                 if d.is_dirty() {
