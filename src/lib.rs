@@ -5,8 +5,11 @@
 //! secret wrapper that keeps key values out of `Debug` output and logs.
 
 pub mod app;
+pub mod audit;
 pub mod config;
+pub mod logging;
 pub mod model;
+pub mod paths;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;

@@ -438,12 +438,16 @@ impl KeydeckApp {
 
     fn theme_toggle_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
         let dark = ui.visuals().dark_mode;
-        let (icon, name) = if dark {
-            ("☀", "Switch to the light theme")
+        let (text, name) = if dark {
+            ("Light", "Switch to the light theme")
         } else {
-            ("🌙", "Switch to the dark theme")
+            ("Dark", "Switch to the dark theme")
         };
-        let r = widgets::icon_button(ui, icon, name);
+        let r = ui.button(text);
+        let label = name.to_owned();
+        ui.ctx()
+            .accesskit_node_builder(r.id, |n| n.set_label(label));
+        let r = r.on_hover_text(format!("{name} (right-click to follow the system)"));
         if r.clicked() {
             commands.push(Command::ToggleTheme);
         }
@@ -1240,21 +1244,9 @@ pub fn run(rt: Handle) -> anyhow::Result<()> {
 }
 
 /// The config and data directories: `KEYDECK_CONFIG_DIR` / `KEYDECK_DATA_DIR`, else the
-/// platform's own.
+/// platform's own (see [`crate::paths`]).
 pub fn dirs() -> anyhow::Result<(PathBuf, PathBuf)> {
-    let project = directories::ProjectDirs::from("dev", "Keydeck", "Keydeck");
-    let from_env = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let config_dir = from_env("KEYDECK_CONFIG_DIR")
-        .or_else(|| project.as_ref().map(|p| p.config_dir().to_owned()))
-        .ok_or_else(|| anyhow::anyhow!("no home directory; set KEYDECK_CONFIG_DIR"))?;
-    let data_dir = from_env("KEYDECK_DATA_DIR")
-        .or_else(|| project.as_ref().map(|p| p.data_dir().to_owned()))
-        .ok_or_else(|| anyhow::anyhow!("no home directory; set KEYDECK_DATA_DIR"))?;
-    Ok((config_dir, data_dir))
+    Ok((crate::paths::config_dir()?, crate::paths::data_dir()?))
 }
 
 /// How long start-up waits for the OS keychain to answer before it falls back to memory.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use egui::{Align2, RichText};
+use egui::Align2;
 
 use super::theme::{self, Tone};
 
@@ -86,9 +86,13 @@ impl Toasts {
                         .fill(ui.visuals().window_fill)
                         .show(ui, |ui| {
                             ui.horizontal(|ui| {
-                                ui.label(RichText::new("●").color(colours.fg));
+                                let (rect, _) = ui.allocate_exact_size(
+                                    egui::vec2(4.0, 18.0),
+                                    egui::Sense::hover(),
+                                );
+                                ui.painter().rect_filled(rect, 2.0, colours.fg);
                                 ui.add(egui::Label::new(&toast.text).wrap());
-                                if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                                     dismissed = Some(i);
                                 }
                             });

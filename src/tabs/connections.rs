@@ -493,9 +493,9 @@ impl ConnectionsTab {
                         .map(|(_, l)| *l)
                         .collect();
                     if missing.is_empty() {
-                        widgets::muted(ui, format!("🔒 {}", cx.vault.where_kept()));
+                        widgets::muted(ui, cx.vault.where_kept().to_owned());
                     } else if c.embedded_sandbox {
-                        widgets::muted(ui, "🔒 Credentials from the local sandbox");
+                        widgets::muted(ui, "Credentials from the local sandbox");
                     } else {
                         ui.label(
                             RichText::new(format!("Missing: {}", missing.join(", ")))
@@ -698,7 +698,7 @@ impl ConnectionsTab {
             }
             widgets::muted(
                 ui,
-                format!("🔒 Secrets are {kept}; they are never written to a file."),
+                format!("Secrets are {kept}; they are never written to a file."),
             );
             ui.add_space(theme::SPACE_XS);
             if embedded {

@@ -450,7 +450,7 @@ impl KeysTab {
                 search.request_focus();
             }
             let scope_text = self.scope_filter.map_or("All scopes", Scope::as_str);
-            egui::ComboBox::from_id_salt("keys-scope-filter")
+            let filter = egui::ComboBox::from_id_salt("keys-scope-filter")
                 .selected_text(scope_text)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.scope_filter, None, "All scopes");
@@ -461,7 +461,7 @@ impl KeysTab {
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let busy = self.list.is_pending();
                 if ui
-                    .add_enabled(!busy, egui::Button::new("⟳ Refresh"))
+                    .add_enabled(!busy, egui::Button::new("Refresh"))
                     .on_hover_text("F5 or Ctrl+R")
                     .clicked()
                 {
@@ -482,6 +482,8 @@ impl KeysTab {
                     );
                 }
             });
+            ui.ctx()
+                .accesskit_node_builder(filter.response.id, |n| n.set_label("Scope filter"));
         });
         ui.add_space(theme::SPACE_S);
     }
@@ -531,19 +533,13 @@ impl KeysTab {
         let mut new_sort = None;
         let header_button =
             |ui: &mut Ui, title: &str, by: SortBy, new_sort: &mut Option<(SortBy, bool)>| {
-                let arrow = if sort.0 == by {
-                    if sort.1 { " ⏶" } else { " ⏷" }
-                } else {
-                    ""
-                };
-                if ui
-                    .add(
-                        egui::Button::new(RichText::new(format!("{title}{arrow}")).strong())
-                            .frame(false),
-                    )
-                    .on_hover_text(format!("Sort by {}", title.to_lowercase()))
-                    .clicked()
-                {
+                let r = ui
+                    .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                    .on_hover_text(format!("Sort by {}", title.to_lowercase()));
+                if sort.0 == by {
+                    sort_arrow(ui, sort.1);
+                }
+                if r.clicked() {
                     *new_sort = Some((
                         by,
                         if sort.0 == by {
@@ -559,7 +555,7 @@ impl KeysTab {
             .resizable(false)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::remainder().at_least(200.0).clip(true))
-            .column(Column::exact(150.0))
+            .column(Column::exact(230.0))
             .column(Column::exact(100.0))
             .column(Column::exact(96.0))
             .column(Column::exact(80.0))
@@ -633,7 +629,7 @@ impl KeysTab {
                         r.col(|ui| {
                             if editing {
                                 if let Some(e) = &mut self.editing {
-                                    egui::ComboBox::from_id_salt(("scope-edit", &row.hash))
+                                    let combo = egui::ComboBox::from_id_salt(("scope-edit", &row.hash))
                                         .selected_text(e.scope.as_str())
                                         .width(90.0)
                                         .show_ui(ui, |ui| {
@@ -642,6 +638,8 @@ impl KeysTab {
                                                     .on_hover_text(s.explanation());
                                             }
                                         });
+                                    let label = format!("Scope of {id_text}");
+                                    ui.ctx().accesskit_node_builder(combo.response.id, |n| n.set_label(label));
                                 }
                             } else {
                                 widgets::scope_badge(ui, k.scope).on_hover_text(k.scope.explanation());
@@ -909,6 +907,24 @@ enum DialogOutcome {
     Submit,
     EditConnection,
     Close,
+}
+
+/// A small triangle after a sorted column's title: up when ascending.
+fn sort_arrow(ui: &mut Ui, ascending: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    let c = rect.center();
+    let (tip, base) = if ascending { (-3.5, 3.0) } else { (3.5, -3.0) };
+    let points = vec![
+        egui::pos2(c.x - 4.0, c.y + base),
+        egui::pos2(c.x + 4.0, c.y + base),
+        egui::pos2(c.x, c.y + tip),
+    ];
+    let colour = ui.visuals().strong_text_color();
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        colour,
+        egui::Stroke::NONE,
+    ));
 }
 
 fn busy_or(busy: bool, text: &str) -> &str {

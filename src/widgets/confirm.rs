@@ -76,6 +76,7 @@ impl ConfirmDialog {
                                 .desired_width(f32::INFINITY),
                         )
                         .labelled_by(label_id);
+                    crate::widgets::name_widget(ui, &r, &label);
                     if r.lost_focus()
                         && ui.input(|i| i.key_pressed(egui::Key::Enter))
                         && self.ready()

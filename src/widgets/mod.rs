@@ -37,13 +37,24 @@ pub fn environment_badge(ui: &mut Ui, env: Environment) -> Response {
     badge(ui, env.name(), theme::environment(env, dark))
 }
 
-/// A button showing only an icon, with an accessible name (and the same text on hover).
+/// A small frameless button with a short text, whose accessible name (also shown on hover)
+/// says what it acts on ("Reveal key ci-bot").
 pub fn icon_button(ui: &mut Ui, icon: &str, name: &str) -> Response {
-    let response = ui.add(egui::Button::new(icon).small().frame(false));
+    let dark = ui.visuals().dark_mode;
+    let response = ui.add(
+        egui::Button::new(RichText::new(icon).small().color(theme::accent(dark))).frame(false),
+    );
     let label = name.to_owned();
     ui.ctx()
         .accesskit_node_builder(response.id, |node| node.set_label(label));
     response.on_hover_text(name)
+}
+
+/// Gives a widget its accessible name (what a screen reader says, what tests click by).
+pub fn name_widget(ui: &Ui, response: &Response, name: &str) {
+    let name = name.to_owned();
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_label(name));
 }
 
 /// What the user did with a [`secret_value`].
@@ -57,25 +68,35 @@ pub enum SecretAction {
 /// is, for the buttons' accessible names ("Reveal key ci-bot").
 pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &str) -> SecretAction {
     let mut action = SecretAction::None;
-    ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        let text = if *revealed {
-            secret.expose().to_owned()
-        } else {
-            secret.masked()
-        };
-        ui.add(egui::Label::new(RichText::new(text).monospace()).selectable(*revealed));
-        let (icon, verb) = if *revealed {
-            ("🙈", "Hide")
-        } else {
-            ("👁", "Reveal")
-        };
-        if icon_button(ui, icon, &format!("{verb} {name}")).clicked() {
-            *revealed = !*revealed;
-        }
-        if icon_button(ui, "🗐", &format!("Copy {name}")).clicked() {
+    // Right to left: the buttons keep their place and a long revealed value is truncated
+    // (its full text is on hover, and Copy copies all of it).
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        ui.spacing_mut().item_spacing.x = 6.0;
+        if icon_button(ui, "Copy", &format!("Copy {name}")).clicked() {
             action = SecretAction::Copy;
         }
+        let (text, verb) = if *revealed {
+            ("Hide", "Hide")
+        } else {
+            ("Show", "Reveal")
+        };
+        if icon_button(ui, text, &format!("{verb} {name}")).clicked() {
+            *revealed = !*revealed;
+        }
+        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+            if *revealed {
+                ui.add(
+                    egui::Label::new(RichText::new(secret.expose()).monospace())
+                        .truncate()
+                        .selectable(true),
+                )
+                .on_hover_text(RichText::new(secret.expose()).monospace());
+            } else {
+                ui.add(
+                    egui::Label::new(RichText::new(secret.masked()).monospace()).selectable(false),
+                );
+            }
+        });
     });
     action
 }
@@ -110,11 +131,11 @@ pub fn secret_field(
     field_frame(ui, label, error, |ui, label_id| {
         ui.horizontal(|ui| {
             let (icon, verb) = if *revealed {
-                ("🙈", "Hide")
+                ("Hide", "Hide")
             } else {
-                ("👁", "Reveal")
+                ("Show", "Reveal")
             };
-            let width = ui.available_width() - 28.0;
+            let width = ui.available_width() - 52.0;
             let response = ui
                 .add(
                     egui::TextEdit::singleline(text)
@@ -142,6 +163,7 @@ pub fn field_frame(
 ) -> Response {
     let label_id = ui.label(RichText::new(label).strong()).id;
     let response = add(ui, label_id);
+    name_widget(ui, &response, label);
     if let Some(error) = error {
         field_error(ui, error);
     }

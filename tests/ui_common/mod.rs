@@ -1,0 +1,247 @@
+//! Shared set-up for the egui_kittest flows: a tokio runtime, an in-process sandbox on
+//! 127.0.0.1:0, and a Keydeck app with tempdirs, the in-memory vault and a connection to
+//! that sandbox's demo app.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use keydeck::app::{AppEnv, KeydeckApp, Tab};
+use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
+use keydeck::providers::cometchat::{ApiKey, ApiKeyQuery, AppEndpoint, CometChatClient};
+use keydeck::sandbox::{Sandbox, SandboxOptions};
+use keydeck::secret::Secret;
+use keydeck::vault::Vault;
+
+pub const CONNECTION_ID: &str = "ctest";
+
+/// Which of the demo app's keys the test connection uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum KeyChoice {
+    FullAccess,
+    AuthOnly,
+}
+
+pub struct Fixture {
+    pub harness: Harness<'static, KeydeckApp>,
+    pub sandbox: Sandbox,
+    pub vault: Vault,
+    pub dirs: tempfile::TempDir,
+    // Dropped last: the app's tasks run on it.
+    pub rt: tokio::runtime::Runtime,
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+pub fn start_sandbox(rt: &tokio::runtime::Runtime) -> Sandbox {
+    rt.block_on(Sandbox::start(SandboxOptions {
+        port: 0,
+        data: None,
+        seed_demo_users: false,
+    }))
+    .expect("sandbox starts")
+}
+
+pub fn harness(app: KeydeckApp) -> Harness<'static, KeydeckApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app)
+}
+
+pub fn app(
+    rt: &tokio::runtime::Runtime,
+    dirs: &tempfile::TempDir,
+    vault: Vault,
+    embedded: bool,
+) -> KeydeckApp {
+    KeydeckApp::new(AppEnv {
+        rt: rt.handle().clone(),
+        config_dir: dirs.path().join("config"),
+        data_dir: dirs.path().join("data"),
+        vault,
+        start_embedded_sandbox: embedded,
+    })
+}
+
+/// A fixture whose one connection is the sandbox's demo app with the chosen key.
+pub fn fixture(key: KeyChoice, environment: Environment) -> Fixture {
+    let rt = runtime();
+    let sandbox = start_sandbox(&rt);
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let info = sandbox.info();
+    let demo = &info.cometchat.apps[0];
+    let config = Config {
+        connections: vec![Connection {
+            id: CONNECTION_ID.to_owned(),
+            label: "Test app".to_owned(),
+            kind: ConnectionKind::CometChatApp {
+                app_id: demo.app_id.clone(),
+                region: demo.region.clone(),
+            },
+            environment,
+            base_url: Some(demo.base_url.clone()),
+            embedded_sandbox: false,
+        }],
+        retiring_keys: Vec::new(),
+        selected_connection: Some(CONNECTION_ID.to_owned()),
+    };
+    config
+        .save(&dirs.path().join("config"))
+        .expect("config saved");
+    let vault = Vault::memory();
+    let value = match key {
+        KeyChoice::FullAccess => demo.rest_api_key.clone(),
+        KeyChoice::AuthOnly => demo.auth_key.clone(),
+    };
+    vault
+        .store(
+            &Vault::account(CONNECTION_ID, FIELD_API_KEY),
+            &Secret::new(value),
+        )
+        .expect("vault");
+    let harness = harness(app(&rt, &dirs, vault.clone(), false));
+    Fixture {
+        harness,
+        sandbox,
+        vault,
+        dirs,
+        rt,
+    }
+}
+
+impl Fixture {
+    /// A fullAccess client of the demo app, to arrange and check the server's state.
+    pub fn admin(&self) -> CometChatClient {
+        let info = self.sandbox.info();
+        let demo = &info.cometchat.apps[0];
+        CometChatClient::new(
+            &AppEndpoint {
+                app_id: demo.app_id.clone(),
+                region: demo.region.clone(),
+                base_url: Some(demo.base_url.clone()),
+            },
+            Secret::new(demo.rest_api_key.clone()),
+        )
+        .expect("client")
+    }
+
+    pub fn server_keys(&self) -> Vec<ApiKey> {
+        let admin = self.admin();
+        self.rt
+            .block_on(async move { admin.list_api_keys(&ApiKeyQuery::default()).await })
+            .expect("list keys")
+    }
+
+    pub fn server_key(&self, name: &str) -> Option<ApiKey> {
+        self.server_keys().into_iter().find(|k| k.name == name)
+    }
+
+    pub fn create_key(&self, name: &str, scope: keydeck::providers::cometchat::Scope) -> ApiKey {
+        let admin = self.admin();
+        let new = keydeck::providers::cometchat::NewApiKey {
+            name: name.to_owned(),
+            scope,
+        };
+        self.rt
+            .block_on(async move { admin.create_api_key(&new).await })
+            .expect("create key")
+    }
+
+    /// Waits until the keys tab shows the list (its first key's name is on screen).
+    pub fn wait_for_keys(&mut self) {
+        step_until(
+            &mut self.harness,
+            "the keys list is shown",
+            |h| h.query_by_label("Rest API Key").is_some(),
+            Duration::from_secs(10),
+        );
+    }
+
+    /// Refreshes with F5 and waits until a key of this name is listed.
+    pub fn wait_for_key(&mut self, name: &str) {
+        self.wait_for_keys();
+        self.harness.key_press(egui::Key::F5);
+        settle(&mut self.harness);
+        step_until(
+            &mut self.harness,
+            &format!("key {name} is listed"),
+            |h| h.query_by_label(name).is_some(),
+            Duration::from_secs(10),
+        );
+    }
+
+    pub fn select_tab(&mut self, tab: Tab) {
+        self.harness.get_by_label(tab.title()).click();
+        self.harness.step();
+        self.harness.step();
+    }
+}
+
+/// The label of a key's row actions: "{name} ({masked})".
+pub fn row(key: &ApiKey) -> String {
+    format!("{} ({})", key.name, key.api_key.masked())
+}
+
+/// Runs a few frames: a click or a key press takes effect one frame after it is sent, and
+/// what it opens is in the tree one frame later.
+pub fn settle(h: &mut Harness<'static, KeydeckApp>) {
+    for _ in 0..3 {
+        h.step();
+    }
+}
+
+/// Clicks a widget by its label, after moving the pointer away so that no tooltip from the
+/// previous click lies over it (a real user moves the mouse first, too).
+pub fn click(h: &mut Harness<'static, KeydeckApp>, label: &str) {
+    h.remove_cursor();
+    settle(h);
+    h.get_by_label(label).click();
+    settle(h);
+}
+
+/// Activates a button by its label through the accessibility tree (as a screen reader or
+/// keyboard user would). Used for the key-created dialog's "Done", where a synthetic pointer
+/// click right after the dialog opened was not delivered in the harness.
+pub fn press(h: &mut Harness<'static, KeydeckApp>, label: &str) {
+    h.get_by_label(label).click_accesskit();
+    settle(h);
+}
+
+/// Focuses the text field with this accessible name and types into it.
+pub fn type_into(h: &mut Harness<'static, KeydeckApp>, field: &str, text: &str) {
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+        .focus();
+    settle(h);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+        .type_text(text);
+    settle(h);
+}
+
+/// Steps the UI until `done` holds, sleeping between frames so that network tasks can finish.
+#[track_caller]
+pub fn step_until(
+    h: &mut Harness<'static, KeydeckApp>,
+    description: &str,
+    mut done: impl FnMut(&Harness<'static, KeydeckApp>) -> bool,
+    timeout: Duration,
+) {
+    let start = Instant::now();
+    h.step();
+    while !done(h) {
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting until {description}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    // One more frame so that what the last result triggered is drawn.
+    h.step();
+}

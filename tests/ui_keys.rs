@@ -1,0 +1,376 @@
+//! The API keys tab against an in-process sandbox over real loopback HTTP, clicking by label.
+
+mod ui_common;
+
+use std::time::Duration;
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
+use keydeck::config::{Config, Environment};
+use keydeck::providers::cometchat::Scope;
+use ui_common::{KeyChoice, fixture, row, step_until};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn count_badges(f: &ui_common::Fixture, text: &str) -> usize {
+    f.harness
+        .query_all_by_label(text)
+        .filter(|n| n.accesskit_node().role() == Role::Label)
+        .count()
+}
+
+#[test]
+fn a_created_key_appears_with_the_right_badge() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    let full_badges = count_badges(&f, "fullAccess");
+
+    f.harness.get_by_label("New API key…").click();
+    ui_common::settle(&mut f.harness);
+    ui_common::type_into(&mut f.harness, "Name", "ci-bot");
+    f.harness
+        .get_by_role_and_label(Role::RadioButton, "fullAccess")
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness.get_by_label("Create key").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the created key is shown",
+        |h| h.query_by_label("API key created").is_some(),
+        WAIT,
+    );
+    let created = f
+        .server_key("ci-bot")
+        .expect("the key exists on the server");
+    assert_eq!(created.scope, Scope::FullAccess);
+    // The new key is shown in full so that it can be copied.
+    assert!(f.harness.query_by_label(created.api_key.expose()).is_some());
+
+    ui_common::press(&mut f.harness, "Done");
+    step_until(
+        &mut f.harness,
+        "the new row is listed",
+        |h| {
+            h.query_by_label(&format!("Edit {}", row(&created)))
+                .is_some()
+        },
+        WAIT,
+    );
+    // The dialog fades out over a few frames; then exactly one more fullAccess badge is listed.
+    step_until(
+        &mut f.harness,
+        "one more fullAccess badge is listed",
+        |h| {
+            h.query_all_by_label("fullAccess")
+                .filter(|n| n.accesskit_node().role() == Role::Label)
+                .count()
+                == full_badges + 1
+        },
+        WAIT,
+    );
+    assert!(f.harness.query_by_label("API key created").is_none());
+    assert!(f.harness.query_by_label("ci-bot").is_some());
+}
+
+#[test]
+fn a_scope_change_updates_the_badge() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let key = f.create_key("ci-bot", Scope::AuthOnly);
+    f.wait_for_key("ci-bot");
+    let auth_badges = count_badges(&f, "authOnly");
+
+    f.harness
+        .get_by_label(&format!("Edit {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Scope of {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_all_by_label("fullAccess")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .expect("a fullAccess choice in the scope menu")
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Save {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the edit is saved",
+        |h| h.query_by_label(&format!("Edit {}", row(&key))).is_some(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("ci-bot").map(|k| k.scope),
+        Some(Scope::FullAccess)
+    );
+    step_until(
+        &mut f.harness,
+        "the badge shows the new scope",
+        |h| {
+            h.query_all_by_label("authOnly")
+                .filter(|n| n.accesskit_node().role() == Role::Label)
+                .count()
+                == auth_badges - 1
+        },
+        WAIT,
+    );
+}
+
+#[test]
+fn delete_asks_first_then_removes_the_key() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let key = f.create_key("old-bot", Scope::AuthOnly);
+    f.wait_for_key("old-bot");
+
+    f.harness
+        .get_by_label(&format!("Delete {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness.query_by_label("Delete key old-bot?").is_some(),
+        "it asks first"
+    );
+    assert!(
+        f.server_key("old-bot").is_some(),
+        "nothing is deleted before the answer"
+    );
+
+    f.harness.get_by_label("Delete key old-bot").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the row is gone",
+        |h| h.query_by_label(&format!("Delete {}", row(&key))).is_none(),
+        WAIT,
+    );
+    assert!(f.server_key("old-bot").is_none());
+}
+
+#[test]
+fn on_prod_a_full_access_key_is_deleted_only_after_its_name_is_typed() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Prod);
+    let key = f.create_key("prod-bot", Scope::FullAccess);
+    f.wait_for_key("prod-bot");
+
+    f.harness
+        .get_by_label(&format!("Delete {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    let button = f.harness.get_by_label("Delete key prod-bot");
+    assert!(
+        button.accesskit_node().is_disabled(),
+        "disabled until the name is typed"
+    );
+    ui_common::type_into(&mut f.harness, "Type prod-bot to confirm", "prod-bot");
+    let button = f.harness.get_by_label("Delete key prod-bot");
+    assert!(!button.accesskit_node().is_disabled());
+    button.click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the key is deleted",
+        |h| h.query_by_label(&format!("Delete {}", row(&key))).is_none(),
+        WAIT,
+    );
+    assert!(f.server_key("prod-bot").is_none());
+}
+
+#[test]
+fn the_connections_own_key_cannot_be_deleted_and_self_changes_are_explained() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    let own = f.server_key("Rest API Key").expect("the demo key");
+
+    assert!(
+        f.harness.query_by_label("this connection").is_some(),
+        "the own key is marked"
+    );
+    let delete_label = format!("Delete {}", row(&own));
+    let delete = f.harness.get_by_label(&delete_label);
+    assert!(delete.accesskit_node().is_disabled());
+
+    // Renaming it anyway: the server refuses with ERR_APIKEY_NO_SELF_ACTION, explained.
+    f.harness
+        .get_by_label(&format!("Edit {}", row(&own)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    let field = format!("New name for {}", row(&own));
+    ui_common::type_into(&mut f.harness, &field, " 2");
+    f.harness
+        .get_by_label(&format!("Save {}", row(&own)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the self-action error is explained",
+        |h| {
+            h.query_by_label_contains("A key cannot change or delete itself")
+                .is_some()
+        },
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Rest API Key").map(|k| k.api_key),
+        Some(own.api_key)
+    );
+}
+
+#[test]
+fn reveal_shows_and_hides_the_key() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let key = f.create_key("peek-bot", Scope::AuthOnly);
+    f.wait_for_key("peek-bot");
+    assert!(
+        f.harness.query_by_label(key.api_key.expose()).is_none(),
+        "masked at first"
+    );
+
+    f.harness
+        .get_by_label(&format!("Reveal key {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness.query_by_label(key.api_key.expose()).is_some(),
+        "revealed"
+    );
+
+    f.harness
+        .get_by_label(&format!("Hide key {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness.query_by_label(key.api_key.expose()).is_none(),
+        "hidden again"
+    );
+}
+
+#[test]
+fn a_403_shows_the_explained_error_and_keeps_the_form_filled_in() {
+    let mut f = fixture(KeyChoice::AuthOnly, Environment::Dev);
+    step_until(
+        &mut f.harness,
+        "the list error is explained",
+        |h| h.query_by_label_contains("It is an authOnly key").is_some(),
+        WAIT,
+    );
+    assert!(
+        f.harness.query_by_label("Edit connection…").is_some(),
+        "the next step is offered"
+    );
+
+    f.harness.get_by_label("New API key…").click();
+    ui_common::settle(&mut f.harness);
+    ui_common::type_into(&mut f.harness, "Name", "blocked-bot");
+    f.harness.get_by_label("Create key").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the dialog explains the 403",
+        |h| {
+            h.query_by_label("This connection's key may not do this")
+                .is_some()
+        },
+        WAIT,
+    );
+    let name = f.harness.get_by_role_and_label(Role::TextInput, "Name");
+    assert_eq!(
+        name.value().as_deref(),
+        Some("blocked-bot"),
+        "the form keeps what was typed"
+    );
+    assert!(f.server_key("blocked-bot").is_none());
+}
+
+#[test]
+fn rotation_leaves_a_retiring_key_and_a_new_one() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let old = f.create_key("rot-bot", Scope::FullAccess);
+    f.wait_for_key("rot-bot");
+
+    f.harness
+        .get_by_label(&format!("Rotate {}", row(&old)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness.get_by_label("1 day").click();
+    ui_common::settle(&mut f.harness);
+    f.harness.get_by_label("Create replacement").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the replacement is shown",
+        |h| {
+            h.query_by_label("Replacement for rot-bot created")
+                .is_some()
+        },
+        WAIT,
+    );
+    let both: Vec<_> = f
+        .server_keys()
+        .into_iter()
+        .filter(|k| k.name == "rot-bot")
+        .collect();
+    assert_eq!(both.len(), 2, "the old key is kept and a new one exists");
+    let new = both
+        .iter()
+        .find(|k| k.api_key != old.api_key)
+        .expect("new key")
+        .clone();
+    assert_eq!(new.scope, Scope::FullAccess);
+    assert!(
+        f.harness.query_by_label(new.api_key.expose()).is_some(),
+        "the new key is shown"
+    );
+
+    ui_common::press(&mut f.harness, "Done");
+    step_until(
+        &mut f.harness,
+        "the old key is listed as retiring",
+        |h| h.query_by_label_contains("retiring · ").is_some(),
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_by_label(&format!("Delete {}", row(&new)))
+            .is_some()
+    );
+
+    // The retiring record survives a restart and holds no key value.
+    let config_dir = f.dirs.path().join("config");
+    let text = std::fs::read_to_string(Config::path(&config_dir)).expect("config file");
+    assert!(!text.contains(old.api_key.expose()));
+    let config = Config::load(&config_dir).expect("config");
+    assert_eq!(config.retiring_keys.len(), 1);
+    assert!(config.retiring_keys[0].matches(ui_common::CONNECTION_ID, &old.api_key));
+
+    let app = ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false);
+    let mut again = ui_common::harness(app);
+    step_until(
+        &mut again,
+        "the restarted app shows the retiring key",
+        |h| h.query_by_label_contains("retiring · 23 h").is_some(),
+        WAIT,
+    );
+}
+
+#[test]
+fn escape_on_an_edited_form_asks_before_discarding() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    f.harness.get_by_label("New API key…").click();
+    ui_common::settle(&mut f.harness);
+    ui_common::type_into(&mut f.harness, "Name", "half-typed");
+    f.harness.key_press(eframe::egui::Key::Escape);
+    ui_common::settle(&mut f.harness);
+    assert!(f.harness.query_by_label("Discard this new key?").is_some());
+    f.harness.get_by_label("Discard").click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness.query_by_label("Create key").is_none(),
+        "the dialog closed"
+    );
+}
