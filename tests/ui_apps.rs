@@ -2,13 +2,13 @@
 //! create an app, open it and see its keys; delete one; refuse an empty name.
 
 mod common;
+mod ui_common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use keydeck::app::{AppEnv, KeydeckApp, Tab};
+use keydeck::app::{KeydeckApp, Tab};
 use keydeck::config::{
     Config, Connection, ConnectionKind, Environment, FIELD_API_KEY, FIELD_KEY, FIELD_SECRET,
 };
@@ -16,6 +16,7 @@ use keydeck::providers::management::AppQuery;
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
 use keydeck::vault::Vault;
+use ui_common::{click, type_into};
 
 const MGMT_ID: &str = "mgmt-1";
 
@@ -30,12 +31,8 @@ struct Fixture {
 }
 
 fn fixture(environment: Environment) -> (Fixture, Harness<'static, KeydeckApp>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sb = rt.block_on(common::sandbox());
+    let rt = ui_common::runtime();
+    let sb = ui_common::start_sandbox(&rt);
     let m = sb.info().cometchat.management;
     let dirs = tempfile::tempdir().unwrap();
     let config_dir = dirs.path().join("config");
@@ -62,18 +59,7 @@ fn fixture(environment: Environment) -> (Fixture, Harness<'static, KeydeckApp>) 
             &Secret::new(m.secret),
         )
         .unwrap();
-    let app = KeydeckApp::new(AppEnv {
-        rt: rt.handle().clone(),
-        config_dir,
-        data_dir: dirs.path().join("data"),
-        vault: vault.clone(),
-        start_embedded_sandbox: false,
-    });
-    let harness = Harness::builder()
-        .with_size(egui::vec2(1180.0, 760.0))
-        // The top bar's theme icon comes from a system font in the real app.
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app);
+    let harness = ui_common::harness(ui_common::app(&rt, &dirs, vault.clone(), false));
     (
         Fixture {
             rt,
@@ -85,19 +71,14 @@ fn fixture(environment: Environment) -> (Fixture, Harness<'static, KeydeckApp>) 
     )
 }
 
-/// Steps frames until `done` holds; the network answers on the runtime's threads meanwhile.
+/// [`ui_common::step_until`] with this file's timeout.
+#[track_caller]
 fn step_until(
     h: &mut Harness<'static, KeydeckApp>,
     what: &str,
     done: impl Fn(&Harness<'static, KeydeckApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    h.step();
-    while !done(h) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
+    ui_common::step_until(h, what, done, Duration::from_secs(20));
 }
 
 fn shows(h: &Harness<'static, KeydeckApp>, label: &str) -> bool {
@@ -114,12 +95,9 @@ fn open_apps_tab(h: &mut Harness<'static, KeydeckApp>) {
 fn create_app(h: &mut Harness<'static, KeydeckApp>, name: &str, region: &str) {
     h.get_by_label("New app…").click();
     step_until(h, "the new-app dialog", |h| shows(h, "Create app"));
-    h.get_by_role_and_label(Role::TextInput, "Name")
-        .type_text(name);
-    h.step();
-    h.get_by_label(region).click();
-    h.step();
-    h.get_by_label("Create app").click();
+    type_into(h, "Name", name);
+    click(h, region);
+    click(h, "Create app");
     step_until(h, "the created app in the list", |h| {
         h.query_by_label("Create app").is_none() && shows(h, &format!("Open {name}"))
     });
@@ -244,13 +222,8 @@ fn a_prod_connection_asks_for_the_app_name_before_deleting() {
         app_names(&fx).contains(&"Billing".to_owned()),
         "nothing is deleted before the name is typed"
     );
-    h.get_by_role_and_label(Role::TextInput, "Type Billing to confirm")
-        .focus();
-    h.step();
-    h.get_by_role_and_label(Role::TextInput, "Type Billing to confirm")
-        .type_text("Billing");
-    h.step();
-    h.get_by_label("Delete app Billing").click();
+    type_into(&mut h, "Type Billing to confirm", "Billing");
+    click(&mut h, "Delete app Billing");
     step_until(&mut h, "the app to leave the list", |h| {
         !shows(h, "Open Billing")
     });
@@ -265,17 +238,15 @@ fn an_empty_name_is_refused_under_the_field() {
 
     h.get_by_label("New app…").click();
     step_until(&mut h, "the new-app dialog", |h| shows(h, "Create app"));
-    h.get_by_label("Europe").click();
-    h.get_by_role_and_label(Role::TextInput, "Name")
-        .type_text("   ");
-    h.step();
-    h.step();
+    click(&mut h, "Europe");
+    type_into(&mut h, "Name", "   ");
     assert!(
         shows(&h, "Give the app a name"),
         "the error is under the field"
     );
-    h.get_by_label("Create app").click();
-    h.get_by_role_and_label(Role::TextInput, "Name").focus();
+    click(&mut h, "Create app");
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Name")
+        .focus();
     h.key_press(egui::Key::Enter);
     h.step();
     h.step();
@@ -307,23 +278,9 @@ fn an_app_connection_offers_the_management_connections() {
 
 #[test]
 fn an_app_created_in_the_embedded_sandbox_opens_on_the_sandbox() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ui_common::runtime();
     let dirs = tempfile::tempdir().unwrap();
-    let app = KeydeckApp::new(AppEnv {
-        rt: rt.handle().clone(),
-        config_dir: dirs.path().join("config"),
-        data_dir: dirs.path().join("data"),
-        vault: Vault::memory(),
-        start_embedded_sandbox: true,
-    });
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1180.0, 760.0))
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app);
+    let mut h = ui_common::harness(ui_common::app(&rt, &dirs, Vault::memory(), true));
     // First run: the app starts its sandbox and selects the demo app connection.
     step_until(&mut h, "the sandbox connections", |h| {
         h.state().is_settled() && h.state().config().connections.len() == 2

@@ -466,14 +466,15 @@ impl AppsTab {
             if std::mem::take(&mut self.focus_search) {
                 search.request_focus();
             }
-            if !self.search.is_empty() && widgets::icon_button(ui, "✖", "Clear search").clicked()
+            if !self.search.is_empty()
+                && widgets::icon_button(ui, "Clear", "Clear search").clicked()
             {
                 self.set_search(String::new(), ui.input(|i| i.time), out);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let busy = self.list.is_pending();
                 if ui
-                    .add_enabled(!busy, egui::Button::new("⟳ Refresh"))
+                    .add_enabled(!busy, egui::Button::new("Refresh"))
                     .on_hover_text("F5 or Ctrl+R")
                     .clicked()
                 {
@@ -689,7 +690,7 @@ impl AppsTab {
         ui.horizontal(|ui| {
             let page = self.page();
             if ui
-                .add_enabled(!busy && page > 1, egui::Button::new("‹ Previous"))
+                .add_enabled(!busy && page > 1, egui::Button::new("Previous"))
                 .clicked()
             {
                 self.page = page - 1;
@@ -699,7 +700,7 @@ impl AppsTab {
             if ui
                 .add_enabled(
                     !busy && u64::from(page) < p.total_pages,
-                    egui::Button::new("Next ›"),
+                    egui::Button::new("Next"),
                 )
                 .clicked()
             {
