@@ -69,4 +69,6 @@ pub enum Command {
 
     // ----- Users & tokens (the tab performs its own requests) -----------------------------
     Users(crate::tabs::users::UsersCommand),
+    // ----- Apps of the active management connection (performed by the Apps tab) ------------
+    Apps(crate::tabs::apps::AppsCommand),
 }

@@ -690,7 +690,7 @@ impl KeydeckApp {
             }
         }
 
-        // Only a starting sandbox is taken out: replacing a running one would drop it.
+        // Only a starting sandbox is taken out: replacing a running one would drop (stop) it.
         if matches!(self.sandbox, SandboxState::Starting(_))
             && let SandboxState::Starting(p) =
                 std::mem::replace(&mut self.sandbox, SandboxState::Off)
@@ -803,6 +803,13 @@ impl KeydeckApp {
                         .iter()
                         .find(|a| &a.app_id == app_id)
                         .map(|a| a.base_url.clone())
+                        // An app created (Apps tab) after the sandbox started: same host.
+                        .or_else(|| {
+                            crate::tabs::apps::chat_base_url(
+                                Some(&info.cometchat.management.base_url),
+                                app_id,
+                            )
+                        })
                         .ok_or_else(|| {
                             ClientProblem::Invalid(ApiError::invalid_config(format!(
                                 "The local sandbox has no app {app_id}"
@@ -1016,6 +1023,17 @@ impl KeydeckApp {
                 let client = self.client.as_ref().ok().and_then(ActiveClient::cometchat);
                 (self.users).handle(ctx, &self.rt, client.cloned(), &mut self.toasts, c);
             }
+            Command::Apps(c) => self.apps.handle(
+                c,
+                &self.rt,
+                ctx,
+                self.client
+                    .as_ref()
+                    .ok()
+                    .and_then(ActiveClient::management)
+                    .cloned(),
+                &mut self.toasts,
+            ),
             Command::AddSandboxConnections => match self.sandbox {
                 SandboxState::Running { .. } => self.add_sandbox_connections(ctx),
                 _ => {
