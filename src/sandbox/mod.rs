@@ -2,11 +2,13 @@
 //!
 //! One axum server on `127.0.0.1`, one SQLite store. Surfaces:
 //! * `/cometchat/{appId}/v3/…` (and `/v3.0/…`): the CometChat chat REST API (API keys, users, auth tokens);
-//! * `/cometchat-mgmt/…`: the CometChat Management API (apps).
+//! * `/cometchat-mgmt/…`: the CometChat Management API (apps);
+//! * `/ably/control/v1/…`: the Ably Control API (apps and keys, Bearer access tokens);
+//! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key).
 //!
-//! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope. Further surfaces
-//! (`/ably/…`, `/cometly/…`, `/_sandbox/…`) are added as more routes in [`router`].
+//! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope.
 
+mod ably;
 mod cometchat;
 mod http;
 mod management;
@@ -27,6 +29,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::secret::mask;
+pub use ably::Revocation as AblyRevocation;
 use http::{ApiError, RateLimiter};
 use store::Store;
 
@@ -77,6 +80,22 @@ impl fmt::Debug for Sandbox {
 #[serde(rename_all = "camelCase")]
 pub struct StartupInfo {
     pub cometchat: CometChatInfo,
+    pub ably: AblyInfo,
+}
+
+/// The Ably surfaces and the seeded account's access tokens.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AblyInfo {
+    /// `{base}/ably/control/v1` (so `GET {control_url}/me`).
+    pub control_url: String,
+    /// `{base}/ably/rest` (so `POST {rest_url}/keys/{keyName}/revokeTokens`).
+    pub rest_url: String,
+    /// An access token with `read:app`, `write:app`, `read:key` and `write:key`.
+    pub access_token: String,
+    pub account_id: String,
+    /// An access token with only `read:app` and `read:key`.
+    pub read_only_token: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -128,6 +147,13 @@ impl StartupInfo {
                     })
                     .collect(),
             },
+            ably: AblyInfo {
+                control_url: self.ably.control_url.clone(),
+                rest_url: self.ably.rest_url.clone(),
+                access_token: mask(&self.ably.access_token),
+                account_id: self.ably.account_id.clone(),
+                read_only_token: mask(&self.ably.read_only_token),
+            },
         }
     }
 }
@@ -136,6 +162,19 @@ impl fmt::Debug for StartupInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StartupInfo")
             .field("cometchat", &self.cometchat)
+            .field("ably", &self.ably)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AblyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AblyInfo")
+            .field("control_url", &self.control_url)
+            .field("rest_url", &self.rest_url)
+            .field("access_token", &mask(&self.access_token))
+            .field("account_id", &self.account_id)
+            .field("read_only_token", &mask(&self.read_only_token))
             .finish()
     }
 }
@@ -183,6 +222,8 @@ fn router(state: SharedState) -> Router {
     Router::new()
         .route("/cometchat/{app_id}/{*rest}", any(cometchat::handle))
         .route("/cometchat-mgmt/{*rest}", any(management::handle))
+        .route("/ably/control/v1/{*rest}", any(ably::control))
+        .route("/ably/rest/{*rest}", any(ably::rest))
         .fallback(not_found)
         .with_state(state)
 }
@@ -256,6 +297,7 @@ impl Sandbox {
                     region: app.region,
                 });
             }
+            let ably = ably::credentials(tx)?;
             Ok(StartupInfo {
                 cometchat: CometChatInfo {
                     management: ManagementInfo {
@@ -264,6 +306,13 @@ impl Sandbox {
                         secret,
                     },
                     apps,
+                },
+                ably: AblyInfo {
+                    control_url: format!("{base}/ably/control/v1"),
+                    rest_url: format!("{base}/ably/rest"),
+                    access_token: ably.access_token,
+                    account_id: ably.account_id,
+                    read_only_token: ably.read_only_token,
                 },
             })
         });
@@ -278,8 +327,26 @@ impl Sandbox {
                     },
                     apps: Vec::new(),
                 },
+                ably: AblyInfo {
+                    control_url: format!("{base}/ably/control/v1"),
+                    rest_url: format!("{base}/ably/rest"),
+                    access_token: String::new(),
+                    account_id: String::new(),
+                    read_only_token: String::new(),
+                },
             }
         })
+    }
+
+    /// Every Ably token revocation recorded so far, oldest first.
+    pub fn ably_revocations(&self) -> Vec<AblyRevocation> {
+        self.state
+            .store
+            .with_tx(ably::revocations)
+            .unwrap_or_else(|e| {
+                tracing::error!("reading Ably revocations failed: {e}");
+                Vec::new()
+            })
     }
 
     /// Changes an app's per-minute limit at run time (`None` = unlimited; default 20,000/min).
@@ -363,10 +430,19 @@ mod tests {
                     auth_key: "9999888877776666555544443333222211110000".into(),
                 }],
             },
+            ably: AblyInfo {
+                control_url: "http://127.0.0.1:1/ably/control/v1".into(),
+                rest_url: "http://127.0.0.1:1/ably/rest".into(),
+                access_token: "AblyAccessTokenValue0123456789abcdefghijk".into(),
+                account_id: "Ab3_-z".into(),
+                read_only_token: "AblyReadOnlyTokenValue0123456789abcdefghi".into(),
+            },
         }
     }
 
-    const SECRETS: [&str; 4] = [
+    const SECRETS: [&str; 6] = [
+        "AblyAccessTokenValue0123456789abcdefghijk",
+        "AblyReadOnlyTokenValue0123456789abcdefghi",
         "0123456789abcdef",
         "aaaabbbbccccddddeeeeffff0000111122223333",
         "1111222233334444555566667777888899990000",
@@ -405,7 +481,22 @@ mod tests {
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(top, ["cometchat"]);
+        assert_eq!(top, ["ably", "cometchat"]);
+        let mut ably: Vec<&String> = v["ably"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        ably.sort();
+        assert_eq!(
+            ably,
+            [
+                "accessToken",
+                "accountId",
+                "controlUrl",
+                "readOnlyToken",
+                "restUrl"
+            ]
+        );
         let cc = &v["cometchat"];
         let mut keys: Vec<&String> = cc
             .as_object()
