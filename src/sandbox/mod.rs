@@ -4,12 +4,14 @@
 //! * `/cometchat/{appId}/v3/…` (and `/v3.0/…`): the CometChat chat REST API (API keys, users, auth tokens);
 //! * `/cometchat-mgmt/…`: the CometChat Management API (apps);
 //! * `/ably/control/v1/…`: the Ably Control API (apps and keys, Bearer access tokens);
-//! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key).
+//! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key);
+//! * `/cometly/public-api/v1/…`: Cometly's public API (`/companies`, `/events`) for key tests.
 //!
 //! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope.
 
 mod ably;
 mod cometchat;
+mod cometly;
 mod http;
 mod management;
 mod store;
@@ -30,6 +32,7 @@ use tokio::task::JoinHandle;
 
 use crate::secret::mask;
 pub use ably::Revocation as AblyRevocation;
+use cometly::CometlyLimiter;
 use http::{ApiError, RateLimiter};
 use store::Store;
 
@@ -59,6 +62,7 @@ impl Default for SandboxOptions {
 pub(crate) struct SharedState {
     store: Store,
     limiter: Arc<RateLimiter>,
+    cometly_limiter: Arc<CometlyLimiter>,
 }
 
 /// A running sandbox server.
@@ -81,6 +85,26 @@ impl fmt::Debug for Sandbox {
 pub struct StartupInfo {
     pub cometchat: CometChatInfo,
     pub ably: AblyInfo,
+    pub cometly: CometlyInfo,
+}
+
+/// The Cometly surface and its keys (one per Space).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CometlyInfo {
+    /// `{base}/cometly/public-api/v1`.
+    pub base_url: String,
+    pub keys: Vec<CometlyKeyInfo>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CometlyKeyInfo {
+    /// The Space's name, e.g. "Marketing space".
+    pub label: String,
+    pub key: String,
+    /// Whether the Space's subscription is active (an inactive one answers 403).
+    pub active: bool,
 }
 
 /// The Ably surfaces and the seeded account's access tokens.
@@ -154,6 +178,19 @@ impl StartupInfo {
                 account_id: self.ably.account_id.clone(),
                 read_only_token: mask(&self.ably.read_only_token),
             },
+            cometly: CometlyInfo {
+                base_url: self.cometly.base_url.clone(),
+                keys: self
+                    .cometly
+                    .keys
+                    .iter()
+                    .map(|k| CometlyKeyInfo {
+                        label: k.label.clone(),
+                        key: mask(&k.key),
+                        active: k.active,
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -163,6 +200,26 @@ impl fmt::Debug for StartupInfo {
         f.debug_struct("StartupInfo")
             .field("cometchat", &self.cometchat)
             .field("ably", &self.ably)
+            .field("cometly", &self.cometly)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CometlyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CometlyInfo")
+            .field("base_url", &self.base_url)
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CometlyKeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CometlyKeyInfo")
+            .field("label", &self.label)
+            .field("key", &mask(&self.key))
+            .field("active", &self.active)
             .finish()
     }
 }
@@ -224,6 +281,7 @@ fn router(state: SharedState) -> Router {
         .route("/cometchat-mgmt/{*rest}", any(management::handle))
         .route("/ably/control/v1/{*rest}", any(ably::control))
         .route("/ably/rest/{*rest}", any(ably::rest))
+        .route("/cometly/public-api/v1/{*rest}", any(cometly::handle))
         .fallback(not_found)
         .with_state(state)
 }
@@ -244,6 +302,7 @@ impl Sandbox {
         let state = SharedState {
             store,
             limiter: Arc::new(RateLimiter::default()),
+            cometly_limiter: Arc::new(CometlyLimiter::default()),
         };
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -298,6 +357,14 @@ impl Sandbox {
                 });
             }
             let ably = ably::credentials(tx)?;
+            let cometly_keys = cometly::keys(tx)?
+                .into_iter()
+                .map(|k| CometlyKeyInfo {
+                    label: k.label,
+                    key: k.key,
+                    active: k.active,
+                })
+                .collect();
             Ok(StartupInfo {
                 cometchat: CometChatInfo {
                     management: ManagementInfo {
@@ -313,6 +380,10 @@ impl Sandbox {
                     access_token: ably.access_token,
                     account_id: ably.account_id,
                     read_only_token: ably.read_only_token,
+                },
+                cometly: CometlyInfo {
+                    base_url: format!("{base}/cometly/public-api/v1"),
+                    keys: cometly_keys,
                 },
             })
         });
@@ -334,8 +405,18 @@ impl Sandbox {
                     account_id: String::new(),
                     read_only_token: String::new(),
                 },
+                cometly: CometlyInfo {
+                    base_url: format!("{base}/cometly/public-api/v1"),
+                    keys: Vec::new(),
+                },
             }
         })
+    }
+
+    /// Changes Cometly's per-Space per-minute limit for `endpoint` (`"companies"` or `"events"`;
+    /// `None` = unlimited; defaults 15 and 7) and starts fresh windows for it.
+    pub fn set_cometly_rate_limit(&self, endpoint: &str, per_minute: Option<u32>) {
+        self.state.cometly_limiter.set_limit(endpoint, per_minute);
     }
 
     /// Every Ably token revocation recorded so far, oldest first.
@@ -437,10 +518,19 @@ mod tests {
                 account_id: "Ab3_-z".into(),
                 read_only_token: "AblyReadOnlyTokenValue0123456789abcdefghi".into(),
             },
+            cometly: CometlyInfo {
+                base_url: "http://127.0.0.1:1/cometly/public-api/v1".into(),
+                keys: vec![CometlyKeyInfo {
+                    label: "Marketing space".into(),
+                    key: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00beef".into(),
+                    active: true,
+                }],
+            },
         }
     }
 
-    const SECRETS: [&str; 6] = [
+    const SECRETS: [&str; 7] = [
+        "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00beef",
         "AblyAccessTokenValue0123456789abcdefghijk",
         "AblyReadOnlyTokenValue0123456789abcdefghi",
         "0123456789abcdef",
@@ -481,7 +571,14 @@ mod tests {
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(top, ["ably", "cometchat"]);
+        assert_eq!(top, ["ably", "cometchat", "cometly"]);
+        let mut ck: Vec<&String> = v["cometly"]["keys"][0]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        ck.sort();
+        assert_eq!(ck, ["active", "key", "label"]);
+        assert!(v["cometly"]["baseUrl"].is_string());
         let mut ably: Vec<&String> = v["ably"]
             .as_object()
             .map(|o| o.keys().collect())

@@ -66,6 +66,12 @@ pub fn rfc3339(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
 }
 
+/// Unix seconds → `YYYY-MM-DD HH:MM:SS` (UTC), Cometly's date-time format.
+pub fn sql_datetime(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = utc_parts(secs);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+}
+
 /// `n` random bytes as lowercase hex (`2n` characters).
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
@@ -269,6 +275,7 @@ impl Store {
         store.with_tx(|tx| seed(tx, seed_demo_users))?;
         // Each surface seeds itself once, so a store made before it existed gains it.
         store.with_tx(super::ably::seed)?;
+        store.with_tx(super::cometly::seed)?;
         Ok(store)
     }
 
@@ -945,4 +952,23 @@ fn seed_users(tx: &Transaction<'_>, app_id: &str, t0: i64) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_format_in_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(sql_datetime(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn url_safe_ids_have_the_asked_length_and_alphabet() {
+        let id = random_url_safe(6);
+        assert_eq!(id.len(), 6);
+        assert!(id.bytes().all(|b| URL_SAFE.contains(&b)));
+    }
 }
