@@ -5,13 +5,16 @@
 //! * `/cometchat-mgmt/…`: the CometChat Management API (apps);
 //! * `/ably/control/v1/…`: the Ably Control API (apps and keys, Bearer access tokens);
 //! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key);
-//! * `/cometly/public-api/v1/…`: Cometly's public API (`/companies`, `/events`) for key tests.
+//! * `/cometly/public-api/v1/…`: Cometly's public API (`/companies`, `/events`) for key tests;
+//! * `/_sandbox/faults`: fault injection rules (`GET`, `PUT` a JSON list, `DELETE`), applied by a
+//!   middleware over every other route (see `faults.rs`).
 //!
 //! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope.
 
 mod ably;
 mod cometchat;
 mod cometly;
+mod faults;
 mod http;
 mod management;
 mod store;
@@ -25,7 +28,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -33,6 +36,7 @@ use tokio::task::JoinHandle;
 use crate::secret::mask;
 pub use ably::Revocation as AblyRevocation;
 use cometly::CometlyLimiter;
+pub use faults::{Fault, FaultRule};
 use http::{ApiError, RateLimiter};
 use store::Store;
 
@@ -63,6 +67,7 @@ pub(crate) struct SharedState {
     store: Store,
     limiter: Arc<RateLimiter>,
     cometly_limiter: Arc<CometlyLimiter>,
+    faults: Arc<faults::FaultSet>,
 }
 
 /// A running sandbox server.
@@ -282,7 +287,15 @@ fn router(state: SharedState) -> Router {
         .route("/ably/control/v1/{*rest}", any(ably::control))
         .route("/ably/rest/{*rest}", any(ably::rest))
         .route("/cometly/public-api/v1/{*rest}", any(cometly::handle))
+        .route(
+            "/_sandbox/faults",
+            get(faults::list).put(faults::put).delete(faults::clear),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::layer,
+        ))
         .with_state(state)
 }
 
@@ -303,6 +316,7 @@ impl Sandbox {
             store,
             limiter: Arc::new(RateLimiter::default()),
             cometly_limiter: Arc::new(CometlyLimiter::default()),
+            faults: Arc::new(faults::FaultSet::default()),
         };
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -417,6 +431,24 @@ impl Sandbox {
     /// `None` = unlimited; defaults 15 and 7) and starts fresh windows for it.
     pub fn set_cometly_rate_limit(&self, endpoint: &str, per_minute: Option<u32>) {
         self.state.cometly_limiter.set_limit(endpoint, per_minute);
+    }
+
+    /// Adds a fault rule after the existing ones (the first matching rule applies).
+    pub fn set_fault(&self, rule: FaultRule) {
+        if let Some(p) = rule.problem() {
+            tracing::warn!("sandbox fault rule served as given despite: {p}");
+        }
+        self.state.faults.add(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// The active fault rules, `times` counting what is left.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.state.faults.list()
     }
 
     /// Every Ably token revocation recorded so far, oldest first.
