@@ -135,21 +135,37 @@ impl Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let bytes = serde_json::to_vec(&self.body).unwrap_or_else(|_| b"{}".to_vec());
-        let mut resp = Response::new(Body::from(bytes));
-        *resp.status_mut() = self.status;
-        let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        for (name, value) in self.headers {
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                h.insert(name, v);
-            }
-        }
-        resp
+        respond(self.status, Some(&self.body), self.headers)
     }
+}
+
+/// A response with a JSON body (or an empty one) and extra headers; header values that are
+/// not valid header text are dropped.
+pub fn respond(
+    status: StatusCode,
+    body: Option<&Value>,
+    headers: Vec<(HeaderName, String)>,
+) -> Response {
+    let mut resp = match body {
+        Some(body) => {
+            let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+            let mut r = Response::new(Body::from(bytes));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        None => Response::new(Body::empty()),
+    };
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    resp
 }
 
 /// `{"data": …}`.

@@ -2,12 +2,19 @@
 //!
 //! One axum server on `127.0.0.1`, one SQLite store. Surfaces:
 //! * `/cometchat/{appId}/v3/…` (and `/v3.0/…`): the CometChat chat REST API (API keys, users, auth tokens);
-//! * `/cometchat-mgmt/…`: the CometChat Management API (apps).
+//! * `/cometchat-mgmt/…`: the CometChat Management API (apps);
+//! * `/ably/control/v1/…`: the Ably Control API (apps and keys, Bearer access tokens);
+//! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key);
+//! * `/cometly/public-api/v1/…`: Cometly's public API (`/companies`, `/events`) for key tests;
+//! * `/_sandbox/faults`: fault injection rules (`GET`, `PUT` a JSON list, `DELETE`), applied by a
+//!   middleware over every other route (see `faults.rs`).
 //!
-//! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope. Further surfaces
-//! (`/ably/…`, `/cometly/…`, `/_sandbox/…`) are added as more routes in [`router`].
+//! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope.
 
+mod ably;
 mod cometchat;
+mod cometly;
+mod faults;
 mod http;
 mod management;
 mod store;
@@ -21,12 +28,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::secret::mask;
+pub use ably::Revocation as AblyRevocation;
+use cometly::CometlyLimiter;
+pub use faults::{Fault, FaultRule};
 use http::{ApiError, RateLimiter};
 use store::Store;
 
@@ -56,6 +66,8 @@ impl Default for SandboxOptions {
 pub(crate) struct SharedState {
     store: Store,
     limiter: Arc<RateLimiter>,
+    cometly_limiter: Arc<CometlyLimiter>,
+    faults: Arc<faults::FaultSet>,
 }
 
 /// A running sandbox server.
@@ -77,6 +89,42 @@ impl fmt::Debug for Sandbox {
 #[serde(rename_all = "camelCase")]
 pub struct StartupInfo {
     pub cometchat: CometChatInfo,
+    pub ably: AblyInfo,
+    pub cometly: CometlyInfo,
+}
+
+/// The Cometly surface and its keys (one per Space).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CometlyInfo {
+    /// `{base}/cometly/public-api/v1`.
+    pub base_url: String,
+    pub keys: Vec<CometlyKeyInfo>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CometlyKeyInfo {
+    /// The Space's name, e.g. "Marketing space".
+    pub label: String,
+    pub key: String,
+    /// Whether the Space's subscription is active (an inactive one answers 403).
+    pub active: bool,
+}
+
+/// The Ably surfaces and the seeded account's access tokens.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AblyInfo {
+    /// `{base}/ably/control/v1` (so `GET {control_url}/me`).
+    pub control_url: String,
+    /// `{base}/ably/rest` (so `POST {rest_url}/keys/{keyName}/revokeTokens`).
+    pub rest_url: String,
+    /// An access token with `read:app`, `write:app`, `read:key` and `write:key`.
+    pub access_token: String,
+    pub account_id: String,
+    /// An access token with only `read:app` and `read:key`.
+    pub read_only_token: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -128,6 +176,26 @@ impl StartupInfo {
                     })
                     .collect(),
             },
+            ably: AblyInfo {
+                control_url: self.ably.control_url.clone(),
+                rest_url: self.ably.rest_url.clone(),
+                access_token: mask(&self.ably.access_token),
+                account_id: self.ably.account_id.clone(),
+                read_only_token: mask(&self.ably.read_only_token),
+            },
+            cometly: CometlyInfo {
+                base_url: self.cometly.base_url.clone(),
+                keys: self
+                    .cometly
+                    .keys
+                    .iter()
+                    .map(|k| CometlyKeyInfo {
+                        label: k.label.clone(),
+                        key: mask(&k.key),
+                        active: k.active,
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -136,6 +204,39 @@ impl fmt::Debug for StartupInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StartupInfo")
             .field("cometchat", &self.cometchat)
+            .field("ably", &self.ably)
+            .field("cometly", &self.cometly)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CometlyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CometlyInfo")
+            .field("base_url", &self.base_url)
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CometlyKeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CometlyKeyInfo")
+            .field("label", &self.label)
+            .field("key", &mask(&self.key))
+            .field("active", &self.active)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AblyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AblyInfo")
+            .field("control_url", &self.control_url)
+            .field("rest_url", &self.rest_url)
+            .field("access_token", &mask(&self.access_token))
+            .field("account_id", &self.account_id)
+            .field("read_only_token", &mask(&self.read_only_token))
             .finish()
     }
 }
@@ -183,7 +284,18 @@ fn router(state: SharedState) -> Router {
     Router::new()
         .route("/cometchat/{app_id}/{*rest}", any(cometchat::handle))
         .route("/cometchat-mgmt/{*rest}", any(management::handle))
+        .route("/ably/control/v1/{*rest}", any(ably::control))
+        .route("/ably/rest/{*rest}", any(ably::rest))
+        .route("/cometly/public-api/v1/{*rest}", any(cometly::handle))
+        .route(
+            "/_sandbox/faults",
+            get(faults::list).put(faults::put).delete(faults::clear),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::layer,
+        ))
         .with_state(state)
 }
 
@@ -203,6 +315,8 @@ impl Sandbox {
         let state = SharedState {
             store,
             limiter: Arc::new(RateLimiter::default()),
+            cometly_limiter: Arc::new(CometlyLimiter::default()),
+            faults: Arc::new(faults::FaultSet::default()),
         };
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -256,6 +370,15 @@ impl Sandbox {
                     region: app.region,
                 });
             }
+            let ably = ably::credentials(tx)?;
+            let cometly_keys = cometly::keys(tx)?
+                .into_iter()
+                .map(|k| CometlyKeyInfo {
+                    label: k.label,
+                    key: k.key,
+                    active: k.active,
+                })
+                .collect();
             Ok(StartupInfo {
                 cometchat: CometChatInfo {
                     management: ManagementInfo {
@@ -264,6 +387,17 @@ impl Sandbox {
                         secret,
                     },
                     apps,
+                },
+                ably: AblyInfo {
+                    control_url: format!("{base}/ably/control/v1"),
+                    rest_url: format!("{base}/ably/rest"),
+                    access_token: ably.access_token,
+                    account_id: ably.account_id,
+                    read_only_token: ably.read_only_token,
+                },
+                cometly: CometlyInfo {
+                    base_url: format!("{base}/cometly/public-api/v1"),
+                    keys: cometly_keys,
                 },
             })
         });
@@ -278,8 +412,54 @@ impl Sandbox {
                     },
                     apps: Vec::new(),
                 },
+                ably: AblyInfo {
+                    control_url: format!("{base}/ably/control/v1"),
+                    rest_url: format!("{base}/ably/rest"),
+                    access_token: String::new(),
+                    account_id: String::new(),
+                    read_only_token: String::new(),
+                },
+                cometly: CometlyInfo {
+                    base_url: format!("{base}/cometly/public-api/v1"),
+                    keys: Vec::new(),
+                },
             }
         })
+    }
+
+    /// Changes Cometly's per-Space per-minute limit for `endpoint` (`"companies"` or `"events"`;
+    /// `None` = unlimited; defaults 15 and 7) and starts fresh windows for it.
+    pub fn set_cometly_rate_limit(&self, endpoint: &str, per_minute: Option<u32>) {
+        self.state.cometly_limiter.set_limit(endpoint, per_minute);
+    }
+
+    /// Adds a fault rule after the existing ones (the first matching rule applies).
+    pub fn set_fault(&self, rule: FaultRule) {
+        if let Some(p) = rule.problem() {
+            tracing::warn!("sandbox fault rule served as given despite: {p}");
+        }
+        self.state.faults.add(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// The active fault rules, `times` counting what is left.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.state.faults.list()
+    }
+
+    /// Every Ably token revocation recorded so far, oldest first.
+    pub fn ably_revocations(&self) -> Vec<AblyRevocation> {
+        self.state
+            .store
+            .with_tx(ably::revocations)
+            .unwrap_or_else(|e| {
+                tracing::error!("reading Ably revocations failed: {e}");
+                Vec::new()
+            })
     }
 
     /// Changes an app's per-minute limit at run time (`None` = unlimited; default 20,000/min).
@@ -363,10 +543,28 @@ mod tests {
                     auth_key: "9999888877776666555544443333222211110000".into(),
                 }],
             },
+            ably: AblyInfo {
+                control_url: "http://127.0.0.1:1/ably/control/v1".into(),
+                rest_url: "http://127.0.0.1:1/ably/rest".into(),
+                access_token: "AblyAccessTokenValue0123456789abcdefghijk".into(),
+                account_id: "Ab3_-z".into(),
+                read_only_token: "AblyReadOnlyTokenValue0123456789abcdefghi".into(),
+            },
+            cometly: CometlyInfo {
+                base_url: "http://127.0.0.1:1/cometly/public-api/v1".into(),
+                keys: vec![CometlyKeyInfo {
+                    label: "Marketing space".into(),
+                    key: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00beef".into(),
+                    active: true,
+                }],
+            },
         }
     }
 
-    const SECRETS: [&str; 4] = [
+    const SECRETS: [&str; 7] = [
+        "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00beef",
+        "AblyAccessTokenValue0123456789abcdefghijk",
+        "AblyReadOnlyTokenValue0123456789abcdefghi",
         "0123456789abcdef",
         "aaaabbbbccccddddeeeeffff0000111122223333",
         "1111222233334444555566667777888899990000",
@@ -405,7 +603,29 @@ mod tests {
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(top, ["cometchat"]);
+        assert_eq!(top, ["ably", "cometchat", "cometly"]);
+        let mut ck: Vec<&String> = v["cometly"]["keys"][0]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        ck.sort();
+        assert_eq!(ck, ["active", "key", "label"]);
+        assert!(v["cometly"]["baseUrl"].is_string());
+        let mut ably: Vec<&String> = v["ably"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        ably.sort();
+        assert_eq!(
+            ably,
+            [
+                "accessToken",
+                "accountId",
+                "controlUrl",
+                "readOnlyToken",
+                "restUrl"
+            ]
+        );
         let cc = &v["cometchat"];
         let mut keys: Vec<&String> = cc
             .as_object()

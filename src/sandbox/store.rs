@@ -19,6 +19,59 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Current unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `n` random URL-safe characters (`A–Z a–z 0–9 - _`), as Ably uses for ids and secrets.
+pub fn random_url_safe(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| char::from(URL_SAFE[usize::from(b & 63)]))
+        .collect()
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Unix seconds → `(y, m, d, hh, mm, ss)` in UTC.
+fn utc_parts(secs: i64) -> (i64, u32, u32, i64, i64, i64) {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = utc_parts(secs);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
+/// Unix seconds → `YYYY-MM-DD HH:MM:SS` (UTC), Cometly's date-time format.
+pub fn sql_datetime(secs: i64) -> String {
+    let (y, m, d, hh, mm, ss) = utc_parts(secs);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+}
+
 /// `n` random bytes as lowercase hex (`2n` characters).
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
@@ -108,6 +161,82 @@ CREATE TABLE IF NOT EXISTS auth_tokens (
     FOREIGN KEY (app_id, uid) REFERENCES users(app_id, uid) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS auth_tokens_user ON auth_tokens(app_id, uid, seq);
+CREATE TABLE IF NOT EXISTS ably_accounts (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ably_access_tokens (
+    id           TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL REFERENCES ably_accounts(id),
+    name         TEXT NOT NULL,
+    token        TEXT NOT NULL UNIQUE,
+    capabilities TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS ably_apps (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES ably_accounts(id),
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    tls_only   INTEGER,
+    created    INTEGER NOT NULL,
+    modified   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ably_keys (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id           TEXT NOT NULL REFERENCES ably_apps(id) ON DELETE CASCADE,
+    id               TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    secret           TEXT NOT NULL,
+    capability       TEXT NOT NULL,
+    revocable_tokens INTEGER NOT NULL,
+    status           INTEGER NOT NULL DEFAULT 0,
+    created          INTEGER NOT NULL,
+    modified         INTEGER NOT NULL,
+    UNIQUE (app_id, id)
+);
+CREATE TABLE IF NOT EXISTS ably_revocations (
+    seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_name            TEXT NOT NULL,
+    target              TEXT NOT NULL,
+    issued_before       INTEGER NOT NULL,
+    applies_at          INTEGER NOT NULL,
+    allow_reauth_margin INTEGER NOT NULL,
+    created             INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ably_revocations_key ON ably_revocations(key_name, seq);
+CREATE TABLE IF NOT EXISTS cometly_spaces (
+    id     INTEGER PRIMARY KEY,
+    name   TEXT NOT NULL,
+    active INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cometly_keys (
+    key      TEXT PRIMARY KEY,
+    label    TEXT NOT NULL,
+    space_id INTEGER NOT NULL REFERENCES cometly_spaces(id),
+    created  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cometly_companies (
+    id       INTEGER PRIMARY KEY,
+    space_id INTEGER NOT NULL REFERENCES cometly_spaces(id),
+    domain   TEXT NOT NULL,
+    name     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cometly_companies_space ON cometly_companies(space_id, id);
+CREATE TABLE IF NOT EXISTS cometly_events (
+    id             INTEGER PRIMARY KEY,
+    space_id       INTEGER NOT NULL REFERENCES cometly_spaces(id),
+    profile_id     INTEGER NOT NULL,
+    company_id     INTEGER,
+    event_name     TEXT NOT NULL,
+    amount         REAL,
+    event_time_utc TEXT NOT NULL,
+    order_id       TEXT
+);
+CREATE INDEX IF NOT EXISTS cometly_events_space ON cometly_events(space_id, event_time_utc);
 "#;
 
 /// The shared store handle.
@@ -144,6 +273,9 @@ impl Store {
             conn: Arc::new(Mutex::new(conn)),
         };
         store.with_tx(|tx| seed(tx, seed_demo_users))?;
+        // Each surface seeds itself once, so a store made before it existed gains it.
+        store.with_tx(super::ably::seed)?;
+        store.with_tx(super::cometly::seed)?;
         Ok(store)
     }
 
@@ -343,7 +475,7 @@ pub fn get_meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>
         .optional()
 }
 
-fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) \
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -820,4 +952,23 @@ fn seed_users(tx: &Transaction<'_>, app_id: &str, t0: i64) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_format_in_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(sql_datetime(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn url_safe_ids_have_the_asked_length_and_alphabet() {
+        let id = random_url_safe(6);
+        assert_eq!(id.len(), 6);
+        assert!(id.bytes().all(|b| URL_SAFE.contains(&b)));
+    }
 }

@@ -1,0 +1,1154 @@
+//! Ably: the Control API (`/ably/control/v1/…`, Bearer access tokens with capabilities, apps
+//! and keys) and the realtime REST API's token revocation (`/ably/rest/keys/{keyName}/
+//! revokeTokens`, Basic auth with the issuing key).
+//!
+//! Contract: `shared/reference/ably-cometly-api.md` §1–§3 and §5. Control API errors are the
+//! flat `{message, code, statusCode, href}`; realtime REST errors are wrapped in `{error: …}`
+//! and repeated in the `X-Ably-ErrorCode` / `X-Ably-ErrorMessage` headers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use rusqlite::{OptionalExtension as _, Transaction, params};
+use serde_json::{Map, Value, json};
+
+use super::SharedState;
+use super::http::{header_str, percent_decode, read_body, respond, segments};
+use super::store;
+use crate::model::capability::{self, Capability};
+
+/// The access-token capabilities the emulator knows.
+pub const TOKEN_CAPABILITIES: [&str; 4] = ["read:app", "write:app", "read:key", "write:key"];
+/// At most this many keys per app (error 40127).
+const MAX_KEYS_PER_APP: i64 = 100;
+/// `issuedBefore` may be at most this far in the past.
+const ISSUED_BEFORE_WINDOW_MS: i64 = 3_600_000;
+/// Clock slack tolerated for an `issuedBefore` a little ahead of the server's clock.
+const ISSUED_BEFORE_SLACK_MS: i64 = 1_000;
+/// `allowReauthMargin` delays enforcement by this much.
+const REAUTH_MARGIN_MS: i64 = 30_000;
+/// `last_used_at` is refreshed at most this often.
+const LAST_USED_GRANULARITY_SECS: i64 = 600;
+
+static X_ABLY_ERRORCODE: HeaderName = HeaderName::from_static("x-ably-errorcode");
+static X_ABLY_ERRORMESSAGE: HeaderName = HeaderName::from_static("x-ably-errormessage");
+
+// ---------------------------------------------------------------------------------------------
+// Errors and replies
+
+/// An Ably error: HTTP status, Ably's 5-digit code, message.
+#[derive(Debug)]
+pub(crate) struct AblyError {
+    status: StatusCode,
+    code: u32,
+    message: String,
+}
+
+impl AblyError {
+    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        AblyError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn access_denied() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 40100, "Access denied")
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, 40400, message)
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, 40000, message)
+    }
+
+    fn invalid_credentials(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 40101, message)
+    }
+
+    fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!("sandbox ably internal error: {err}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50000, "Internal error")
+    }
+
+    fn fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("message".into(), json!(self.message));
+        m.insert("code".into(), json!(self.code));
+        m.insert("statusCode".into(), json!(self.status.as_u16()));
+        m.insert(
+            "href".into(),
+            json!(format!("https://help.ably.io/error/{}", self.code)),
+        );
+        m
+    }
+
+    /// The Control API's flat error object.
+    fn flat(self) -> Out {
+        Out::json(self.status, Value::Object(self.fields()))
+    }
+
+    /// The realtime REST API's `{error: …}` with the `X-Ably-Error*` headers.
+    fn wrapped(self) -> Out {
+        let headers = vec![
+            (X_ABLY_ERRORCODE.clone(), self.code.to_string()),
+            (X_ABLY_ERRORMESSAGE.clone(), header_safe(&self.message)),
+        ];
+        let mut out = Out::json(
+            self.status,
+            json!({ "error": Value::Object(self.fields()) }),
+        );
+        out.headers = headers;
+        out
+    }
+}
+
+impl From<rusqlite::Error> for AblyError {
+    fn from(e: rusqlite::Error) -> Self {
+        AblyError::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for AblyError {
+    fn from(e: anyhow::Error) -> Self {
+        AblyError::internal(e)
+    }
+}
+
+/// Header values must be visible ASCII; anything else becomes `?`.
+fn header_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// A finished reply: status, optional JSON body, extra headers.
+pub(crate) struct Out {
+    status: StatusCode,
+    body: Option<Value>,
+    headers: Vec<(HeaderName, String)>,
+}
+
+impl Out {
+    fn json(status: StatusCode, body: Value) -> Self {
+        Out {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    fn empty(status: StatusCode) -> Self {
+        Out {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        respond(self.status, self.body.as_ref(), self.headers)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+struct TokenRow {
+    id: String,
+    account_id: String,
+    name: String,
+    capabilities: Vec<String>,
+    last_used_at: Option<i64>,
+}
+
+struct AppRow {
+    id: String,
+    account_id: String,
+    name: String,
+    status: String,
+    tls_only: Option<bool>,
+    created: i64,
+    modified: i64,
+}
+
+impl AppRow {
+    fn to_json(&self) -> Value {
+        json!({
+            "accountId": self.account_id,
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "tlsOnly": self.tls_only,
+            "apnsUseSandboxEndpoint": null,
+            "created": self.created,
+            "modified": self.modified,
+        })
+    }
+}
+
+struct KeyRow {
+    app_id: String,
+    id: String,
+    name: String,
+    secret: String,
+    capability: Capability,
+    revocable_tokens: bool,
+    status: i64,
+    created: i64,
+    modified: i64,
+}
+
+impl KeyRow {
+    fn key_name(&self) -> String {
+        format!("{}.{}", self.app_id, self.id)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "appId": self.app_id,
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "key": format!("{}:{}", self.key_name(), self.secret),
+            "capability": self.capability,
+            "revocableTokens": self.revocable_tokens,
+            "created": self.created,
+            "modified": self.modified,
+        })
+    }
+}
+
+const APP_COLS: &str = "id, account_id, name, status, tls_only, created, modified";
+
+fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRow> {
+    Ok(AppRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        name: r.get(2)?,
+        status: r.get(3)?,
+        tls_only: r.get(4)?,
+        created: r.get(5)?,
+        modified: r.get(6)?,
+    })
+}
+
+const KEY_COLS: &str =
+    "app_id, id, name, secret, capability, revocable_tokens, status, created, modified";
+
+fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
+    let cap: String = r.get(4)?;
+    Ok(KeyRow {
+        app_id: r.get(0)?,
+        id: r.get(1)?,
+        name: r.get(2)?,
+        secret: r.get(3)?,
+        capability: serde_json::from_str(&cap).unwrap_or_default(),
+        revocable_tokens: r.get(5)?,
+        status: r.get(6)?,
+        created: r.get(7)?,
+        modified: r.get(8)?,
+    })
+}
+
+fn token_by_value(tx: &Transaction<'_>, token: &str) -> rusqlite::Result<Option<TokenRow>> {
+    tx.query_row(
+        "SELECT id, account_id, name, capabilities, last_used_at \
+         FROM ably_access_tokens WHERE token = ?1",
+        [token],
+        |r| {
+            let caps: String = r.get(3)?;
+            Ok(TokenRow {
+                id: r.get(0)?,
+                account_id: r.get(1)?,
+                name: r.get(2)?,
+                capabilities: serde_json::from_str(&caps).unwrap_or_default(),
+                last_used_at: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn get_app(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<AppRow>> {
+    tx.query_row(
+        &format!("SELECT {APP_COLS} FROM ably_apps WHERE id = ?1"),
+        [id],
+        app_from_row,
+    )
+    .optional()
+}
+
+fn get_key(tx: &Transaction<'_>, app_id: &str, key_id: &str) -> rusqlite::Result<Option<KeyRow>> {
+    tx.query_row(
+        &format!("SELECT {KEY_COLS} FROM ably_keys WHERE app_id = ?1 AND id = ?2"),
+        [app_id, key_id],
+        key_from_row,
+    )
+    .optional()
+}
+
+fn insert_app(
+    tx: &Transaction<'_>,
+    account_id: &str,
+    name: &str,
+    status: &str,
+    tls_only: Option<bool>,
+    at: i64,
+) -> rusqlite::Result<AppRow> {
+    let id = unique_id(tx, "SELECT 1 FROM ably_apps WHERE id = ?1", &[])?;
+    tx.execute(
+        "INSERT INTO ably_apps (id, account_id, name, status, tls_only, created, modified) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![id, account_id, name, status, tls_only, at],
+    )?;
+    Ok(AppRow {
+        id,
+        account_id: account_id.to_owned(),
+        name: name.to_owned(),
+        status: status.to_owned(),
+        tls_only,
+        created: at,
+        modified: at,
+    })
+}
+
+fn insert_key(
+    tx: &Transaction<'_>,
+    app_id: &str,
+    name: &str,
+    cap: &Capability,
+    revocable: bool,
+    at: i64,
+) -> anyhow::Result<KeyRow> {
+    let id = unique_id(
+        tx,
+        "SELECT 1 FROM ably_keys WHERE id = ?1 AND app_id = ?2",
+        &[app_id],
+    )?;
+    let secret = store::random_url_safe(43);
+    tx.execute(
+        "INSERT INTO ably_keys (app_id, id, name, secret, capability, revocable_tokens, status, \
+         created, modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+        params![
+            app_id,
+            id,
+            name,
+            secret,
+            serde_json::to_string(cap)?,
+            revocable,
+            at
+        ],
+    )?;
+    Ok(KeyRow {
+        app_id: app_id.to_owned(),
+        id,
+        name: name.to_owned(),
+        secret,
+        capability: cap.clone(),
+        revocable_tokens: revocable,
+        status: 0,
+        created: at,
+        modified: at,
+    })
+}
+
+/// A fresh 6-character id that `exists` (with `?1` = the id, `?2…` = `extra`) does not find.
+fn unique_id(tx: &Transaction<'_>, exists: &str, extra: &[&str]) -> rusqlite::Result<String> {
+    loop {
+        let id = store::random_url_safe(6);
+        let mut args: Vec<&str> = vec![&id];
+        args.extend_from_slice(extra);
+        let taken = tx
+            .query_row(exists, rusqlite::params_from_iter(args), |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !taken {
+            return Ok(id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding
+
+/// Seeds the Ably account once: an account, a full and a read-only access token, and "Demo
+/// app" with a "Root" key and a revocable "Chat client" key.
+pub fn seed(tx: &Transaction<'_>) -> anyhow::Result<()> {
+    if store::get_meta(tx, "ably_seeded")?.is_some() {
+        return Ok(());
+    }
+    let t0 = store::now();
+    let account_id = store::random_url_safe(6);
+    tx.execute(
+        "INSERT INTO ably_accounts (id, name, created) VALUES (?1, 'Sandbox account', ?2)",
+        params![account_id, t0],
+    )?;
+    let full = store::random_url_safe(43);
+    let read_only = store::random_url_safe(43);
+    for (name, token, caps) in [
+        ("Sandbox full access", &full, TOKEN_CAPABILITIES.to_vec()),
+        (
+            "Sandbox read only",
+            &read_only,
+            vec!["read:app", "read:key"],
+        ),
+    ] {
+        tx.execute(
+            "INSERT INTO ably_access_tokens (id, account_id, name, token, capabilities, created) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                store::random_url_safe(12),
+                account_id,
+                name,
+                token,
+                serde_json::to_string(&caps)?,
+                t0
+            ],
+        )?;
+    }
+    store::set_meta(tx, "ably_account_id", &account_id)?;
+    store::set_meta(tx, "ably_access_token", &full)?;
+    store::set_meta(tx, "ably_read_only_token", &read_only)?;
+    let at = (t0 - 30 * 86_400) * 1000;
+    let app = insert_app(tx, &account_id, "Demo app", "enabled", Some(false), at)?;
+    let root: Capability = [("[*]*".to_owned(), vec!["*".to_owned()])].into();
+    insert_key(tx, &app.id, "Root", &root, false, at)?;
+    let chat: Capability = [(
+        "chat:*".to_owned(),
+        vec![
+            "presence".to_owned(),
+            "publish".to_owned(),
+            "subscribe".to_owned(),
+        ],
+    )]
+    .into();
+    insert_key(tx, &app.id, "Chat client", &chat, true, at)?;
+    store::set_meta(tx, "ably_seeded", &t0.to_string())?;
+    Ok(())
+}
+
+/// The seeded account and access tokens, for the start-up line.
+pub struct Credentials {
+    pub account_id: String,
+    pub access_token: String,
+    pub read_only_token: String,
+}
+
+pub fn credentials(tx: &Transaction<'_>) -> anyhow::Result<Credentials> {
+    let get = |k: &str| -> anyhow::Result<String> {
+        store::get_meta(tx, k)?.ok_or_else(|| anyhow::anyhow!("{k} missing from the store"))
+    };
+    Ok(Credentials {
+        account_id: get("ably_account_id")?,
+        access_token: get("ably_access_token")?,
+        read_only_token: get("ably_read_only_token")?,
+    })
+}
+
+/// One recorded token revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    pub key_name: String,
+    pub target: String,
+    pub issued_before: i64,
+    pub applies_at: i64,
+    pub allow_reauth_margin: bool,
+}
+
+/// Every recorded revocation, oldest first.
+pub fn revocations(tx: &Transaction<'_>) -> anyhow::Result<Vec<Revocation>> {
+    let mut st = tx.prepare(
+        "SELECT key_name, target, issued_before, applies_at, allow_reauth_margin \
+         FROM ably_revocations ORDER BY seq",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(Revocation {
+                key_name: r.get(0)?,
+                target: r.get(1)?,
+                issued_before: r.get(2)?,
+                applies_at: r.get(3)?,
+                allow_reauth_margin: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared request plumbing
+
+/// Reads and parses an optional JSON object body. `None` for an empty body.
+async fn object_body(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Option<Map<String, Value>>, AblyError> {
+    let bytes = read_body(headers, body).await.map_err(|_| {
+        AblyError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            41300,
+            "The request body is too large",
+        )
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(Some(m)),
+        Ok(_) => Err(AblyError::bad_request(
+            "The request body must be a JSON object",
+        )),
+        Err(e) => Err(AblyError::bad_request(format!(
+            "The request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// Runs `f` in a store transaction, committing only when `f` says so.
+async fn in_store(
+    state: &SharedState,
+    f: impl FnOnce(&Transaction<'_>) -> (Out, bool) + Send + 'static,
+    wrap: fn(AblyError) -> Out,
+) -> Out {
+    match state.store.run(f).await {
+        Ok(out) => out,
+        Err(e) => wrap(AblyError::internal(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control API
+
+enum Ctl {
+    Me,
+    ListApps(String),
+    CreateApp(String),
+    UpdateApp(String),
+    DeleteApp(String),
+    ListKeys(String),
+    CreateKey(String),
+    UpdateKey(String, String),
+    RevokeKey(String, String),
+}
+
+impl Ctl {
+    /// The access-token capability the operation needs.
+    fn needs(&self) -> Option<&'static str> {
+        match self {
+            Ctl::Me => None,
+            Ctl::ListApps(_) => Some("read:app"),
+            Ctl::CreateApp(_) | Ctl::UpdateApp(_) | Ctl::DeleteApp(_) => Some("write:app"),
+            Ctl::ListKeys(_) => Some("read:key"),
+            Ctl::CreateKey(_) | Ctl::UpdateKey(..) | Ctl::RevokeKey(..) => Some("write:key"),
+        }
+    }
+}
+
+fn control_route(method: &Method, rest: &[&str]) -> Option<Ctl> {
+    let d = |s: &str| percent_decode(s);
+    Some(match (rest, method.clone()) {
+        (["me"], Method::GET) => Ctl::Me,
+        (["accounts", a, "apps"], Method::GET) => Ctl::ListApps(d(a)),
+        (["accounts", a, "apps"], Method::POST) => Ctl::CreateApp(d(a)),
+        (["apps", a], Method::PATCH) => Ctl::UpdateApp(d(a)),
+        (["apps", a], Method::DELETE) => Ctl::DeleteApp(d(a)),
+        (["apps", a, "keys"], Method::GET) => Ctl::ListKeys(d(a)),
+        (["apps", a, "keys"], Method::POST) => Ctl::CreateKey(d(a)),
+        (["apps", a, "keys", k], Method::PATCH) => Ctl::UpdateKey(d(a), d(k)),
+        (["apps", a, "keys", k, "revoke"], Method::POST) => Ctl::RevokeKey(d(a), d(k)),
+        _ => return None,
+    })
+}
+
+/// The bearer token of an `Authorization` header, if it is one.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = header_str(headers, header::AUTHORIZATION.as_str())?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// The axum handler for `/ably/control/v1/{*rest}`.
+pub async fn control(State(state): State<SharedState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let segs = segments(&path);
+    let op = match segs.as_slice() {
+        ["ably", "control", "v1", rest @ ..] => control_route(&parts.method, rest),
+        _ => None,
+    };
+    let out = match op {
+        None => AblyError::not_found("Not found").flat(),
+        Some(op) => match object_body(&parts.headers, body).await {
+            Err(e) => e.flat(),
+            Ok(body) => {
+                let token = bearer(&parts.headers);
+                in_store(
+                    &state,
+                    move |tx| {
+                        let out = match serve_control(tx, token.as_deref(), op, body) {
+                            Ok(out) => out,
+                            Err(e) => e.flat(),
+                        };
+                        let commit = out.status.is_success();
+                        (out, commit)
+                    },
+                    AblyError::flat,
+                )
+                .await
+            }
+        },
+    };
+    tracing::debug!(
+        method = %parts.method,
+        path = %path,
+        status = out.status.as_u16(),
+        "sandbox ably control request"
+    );
+    out.into_response()
+}
+
+fn serve_control(
+    tx: &Transaction<'_>,
+    token: Option<&str>,
+    op: Ctl,
+    body: Option<Map<String, Value>>,
+) -> Result<Out, AblyError> {
+    let token = match token {
+        Some(t) => token_by_value(tx, t)?.ok_or_else(AblyError::access_denied)?,
+        None => return Err(AblyError::access_denied()),
+    };
+    if let Some(cap) = op.needs()
+        && !token.capabilities.iter().any(|c| c == cap)
+    {
+        return Err(AblyError::new(
+            StatusCode::FORBIDDEN,
+            40300,
+            format!("The access token lacks the {cap} capability"),
+        ));
+    }
+    let now_s = store::now();
+    let last_used = match token.last_used_at {
+        Some(t) if now_s - t < LAST_USED_GRANULARITY_SECS => t,
+        _ => {
+            tx.execute(
+                "UPDATE ably_access_tokens SET last_used_at = ?2 WHERE id = ?1",
+                params![token.id, now_s],
+            )?;
+            now_s
+        }
+    };
+    let body = body.unwrap_or_default();
+    let now = store::now_ms();
+    match op {
+        Ctl::Me => me(tx, &token, last_used),
+        Ctl::ListApps(account) => {
+            check_account(&token, &account)?;
+            let mut st = tx.prepare(&format!(
+                "SELECT {APP_COLS} FROM ably_apps WHERE account_id = ?1 ORDER BY seq"
+            ))?;
+            let apps = st
+                .query_map([&account], app_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let list: Vec<Value> = apps.iter().map(AppRow::to_json).collect();
+            Ok(Out::json(StatusCode::OK, Value::Array(list)))
+        }
+        Ctl::CreateApp(account) => {
+            check_account(&token, &account)?;
+            let fields = app_fields(&body)?;
+            let name = fields
+                .name
+                .ok_or_else(|| AblyError::bad_request("name is required"))?;
+            let status = fields.status.unwrap_or_else(|| "enabled".to_owned());
+            let app = insert_app(tx, &account, &name, &status, fields.tls_only, now)?;
+            Ok(Out::json(StatusCode::CREATED, app.to_json()))
+        }
+        Ctl::UpdateApp(app_id) => {
+            let mut app = owned_app(tx, &token, &app_id)?;
+            let fields = app_fields(&body)?;
+            if let Some(n) = fields.name {
+                app.name = n;
+            }
+            if let Some(s) = fields.status {
+                app.status = s;
+            }
+            if body.contains_key("tlsOnly") {
+                app.tls_only = fields.tls_only;
+            }
+            app.modified = now.max(app.modified + 1);
+            tx.execute(
+                "UPDATE ably_apps SET name = ?2, status = ?3, tls_only = ?4, modified = ?5 \
+                 WHERE id = ?1",
+                params![app.id, app.name, app.status, app.tls_only, app.modified],
+            )?;
+            Ok(Out::json(StatusCode::OK, app.to_json()))
+        }
+        Ctl::DeleteApp(app_id) => {
+            let app = owned_app(tx, &token, &app_id)?;
+            // ON DELETE CASCADE removes the app's keys.
+            tx.execute("DELETE FROM ably_apps WHERE id = ?1", [&app.id])?;
+            Ok(Out::empty(StatusCode::NO_CONTENT))
+        }
+        Ctl::ListKeys(app_id) => {
+            let app = owned_app(tx, &token, &app_id)?;
+            let mut st = tx.prepare(&format!(
+                "SELECT {KEY_COLS} FROM ably_keys WHERE app_id = ?1 ORDER BY seq"
+            ))?;
+            let keys = st
+                .query_map([&app.id], key_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let list: Vec<Value> = keys.iter().map(KeyRow::to_json).collect();
+            Ok(Out::json(StatusCode::OK, Value::Array(list)))
+        }
+        Ctl::CreateKey(app_id) => {
+            let app = owned_app(tx, &token, &app_id)?;
+            let fields = key_fields(&body)?;
+            let name = fields
+                .name
+                .ok_or_else(|| AblyError::bad_request("name is required"))?;
+            let cap = fields
+                .capability
+                .ok_or_else(|| AblyError::bad_request("capability is required"))?;
+            let live: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM ably_keys WHERE app_id = ?1 AND status = 0",
+                [&app.id],
+                |r| r.get(0),
+            )?;
+            if live >= MAX_KEYS_PER_APP {
+                return Err(AblyError::new(
+                    StatusCode::UNAUTHORIZED,
+                    40127,
+                    "Maximum number of keys per application exceeded",
+                ));
+            }
+            let key = insert_key(
+                tx,
+                &app.id,
+                &name,
+                &cap,
+                fields.revocable_tokens.unwrap_or(false),
+                now,
+            )?;
+            Ok(Out::json(StatusCode::CREATED, key.to_json()))
+        }
+        Ctl::UpdateKey(app_id, key_id) => {
+            let app = owned_app(tx, &token, &app_id)?;
+            let mut key = get_key(tx, &app.id, &key_id)?
+                .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
+            if key.status != 0 {
+                return Err(AblyError::not_found(format!(
+                    "Key {key_id} has been revoked"
+                )));
+            }
+            let fields = key_fields(&body)?;
+            if let Some(n) = fields.name {
+                key.name = n;
+            }
+            if let Some(c) = fields.capability {
+                key.capability = c;
+            }
+            if let Some(r) = fields.revocable_tokens {
+                key.revocable_tokens = r;
+            }
+            key.modified = now.max(key.modified + 1);
+            tx.execute(
+                "UPDATE ably_keys SET name = ?3, capability = ?4, revocable_tokens = ?5, \
+                 modified = ?6 WHERE app_id = ?1 AND id = ?2",
+                params![
+                    key.app_id,
+                    key.id,
+                    key.name,
+                    serde_json::to_string(&key.capability).map_err(AblyError::internal)?,
+                    key.revocable_tokens,
+                    key.modified
+                ],
+            )?;
+            Ok(Out::json(StatusCode::OK, key.to_json()))
+        }
+        Ctl::RevokeKey(app_id, key_id) => {
+            let app = owned_app(tx, &token, &app_id)?;
+            let key = get_key(tx, &app.id, &key_id)?
+                .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
+            if key.status == 0 {
+                tx.execute(
+                    "UPDATE ably_keys SET status = 1, modified = ?3 WHERE app_id = ?1 AND id = ?2",
+                    params![key.app_id, key.id, now.max(key.modified + 1)],
+                )?;
+            }
+            Ok(Out::empty(StatusCode::OK))
+        }
+    }
+}
+
+fn me(tx: &Transaction<'_>, token: &TokenRow, last_used: i64) -> Result<Out, AblyError> {
+    let account_name: String = tx.query_row(
+        "SELECT name FROM ably_accounts WHERE id = ?1",
+        [&token.account_id],
+        |r| r.get(0),
+    )?;
+    Ok(Out::json(
+        StatusCode::OK,
+        json!({
+            "token": {
+                "id": token.id,
+                "name": token.name,
+                "capabilities": token.capabilities,
+                "expires_at": null,
+                "last_used_at": store::rfc3339(last_used),
+            },
+            "user": { "id": 1, "email": "owner@sandbox.invalid" },
+            "account": { "id": token.account_id, "name": account_name },
+        }),
+    ))
+}
+
+fn check_account(token: &TokenRow, account: &str) -> Result<(), AblyError> {
+    if token.account_id == account {
+        Ok(())
+    } else {
+        Err(AblyError::not_found(format!("Account {account} not found")))
+    }
+}
+
+/// An app of the token's account, or 404.
+fn owned_app(tx: &Transaction<'_>, token: &TokenRow, app_id: &str) -> Result<AppRow, AblyError> {
+    match get_app(tx, app_id)? {
+        Some(app) if app.account_id == token.account_id => Ok(app),
+        _ => Err(AblyError::not_found(format!("App {app_id} not found"))),
+    }
+}
+
+#[derive(Default)]
+struct AppFields {
+    name: Option<String>,
+    status: Option<String>,
+    tls_only: Option<bool>,
+}
+
+/// Fields accepted by AppPost / AppPatch; the push settings are accepted and ignored.
+const APP_KEYS: [&str; 14] = [
+    "name",
+    "status",
+    "tlsOnly",
+    "fcmKey",
+    "fcmServiceAccount",
+    "fcmProjectId",
+    "apnsCertificate",
+    "apnsPrivateKey",
+    "apnsUseSandboxEndpoint",
+    "apnsAuthType",
+    "apnsSigningKey",
+    "apnsSigningKeyId",
+    "apnsIssuerKey",
+    "apnsTopicHeader",
+];
+
+fn app_fields(body: &Map<String, Value>) -> Result<AppFields, AblyError> {
+    if let Some(k) = body.keys().find(|k| !APP_KEYS.contains(&k.as_str())) {
+        return Err(AblyError::bad_request(format!("Unknown field {k}")));
+    }
+    let mut f = AppFields::default();
+    match body.get("name") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if !s.trim().is_empty() => f.name = Some(s.trim().to_owned()),
+        Some(_) => return Err(AblyError::bad_request("name must be a non-empty string")),
+    }
+    match body.get("status") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s == "enabled" || s == "disabled" => f.status = Some(s.clone()),
+        Some(_) => {
+            return Err(AblyError::bad_request(
+                "status must be \"enabled\" or \"disabled\"",
+            ));
+        }
+    }
+    match body.get("tlsOnly") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => f.tls_only = Some(*b),
+        Some(_) => return Err(AblyError::bad_request("tlsOnly must be true or false")),
+    }
+    Ok(f)
+}
+
+#[derive(Default)]
+struct KeyFields {
+    name: Option<String>,
+    capability: Option<Capability>,
+    revocable_tokens: Option<bool>,
+}
+
+fn key_fields(body: &Map<String, Value>) -> Result<KeyFields, AblyError> {
+    if let Some(k) = body
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "capability" | "revocableTokens"))
+    {
+        return Err(AblyError::bad_request(format!("Unknown field {k}")));
+    }
+    let mut f = KeyFields::default();
+    match body.get("name") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if !s.trim().is_empty() => f.name = Some(s.trim().to_owned()),
+        Some(_) => return Err(AblyError::bad_request("name must be a non-empty string")),
+    }
+    match body.get("capability") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            // The shared rules (§2.5): validated, ops sorted and de-duplicated.
+            let cap = capability::parse(&v.to_string()).map_err(|e| {
+                AblyError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    42200,
+                    format!("Invalid capability: {e}"),
+                )
+            })?;
+            f.capability = Some(cap);
+        }
+    }
+    match body.get("revocableTokens") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => f.revocable_tokens = Some(*b),
+        Some(_) => {
+            return Err(AblyError::bad_request(
+                "revocableTokens must be true or false",
+            ));
+        }
+    }
+    Ok(f)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realtime REST: token revocation
+
+/// The axum handler for `/ably/rest/{*rest}`.
+pub async fn rest(State(state): State<SharedState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let segs = segments(&path);
+    let key_name = match (segs.as_slice(), &parts.method) {
+        (["ably", "rest", "keys", k, "revokeTokens"], &Method::POST) => Some(percent_decode(k)),
+        _ => None,
+    };
+    let out = match key_name {
+        None => AblyError::not_found("Not found").wrapped(),
+        Some(key_name) => {
+            let auth = header_str(&parts.headers, header::AUTHORIZATION.as_str());
+            let version = header_str(&parts.headers, "x-ably-version")
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            match object_body(&parts.headers, body).await {
+                Err(e) => e.wrapped(),
+                Ok(body) => {
+                    in_store(
+                        &state,
+                        move |tx| match revoke_tokens(tx, auth.as_deref(), &key_name, body, version)
+                        {
+                            Ok((out, recorded)) => (out, recorded),
+                            Err(e) => (e.wrapped(), false),
+                        },
+                        AblyError::wrapped,
+                    )
+                    .await
+                }
+            }
+        }
+    };
+    tracing::debug!(
+        method = %parts.method,
+        path = %path,
+        status = out.status.as_u16(),
+        "sandbox ably rest request"
+    );
+    out.into_response()
+}
+
+/// Finds the key a Basic `Authorization` header authenticates as.
+fn basic_key(tx: &Transaction<'_>, auth: Option<&str>) -> Result<KeyRow, AblyError> {
+    let Some(auth) = auth else {
+        return Err(AblyError::invalid_credentials(
+            "No authentication: use Basic auth with the API key",
+        ));
+    };
+    let (scheme, cred) = auth.split_once(' ').unwrap_or((auth, ""));
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AblyError::new(
+            StatusCode::UNAUTHORIZED,
+            40162,
+            "Token revocation requires basic authentication with the API key that issued the tokens",
+        ));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(AblyError::invalid_credentials(
+            "Unsupported authentication scheme",
+        ));
+    }
+    let bad = || AblyError::invalid_credentials("Invalid credentials");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(cred.trim())
+        .map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (name, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let (app_id, key_id) = name.split_once('.').ok_or_else(bad)?;
+    let key = get_key(tx, app_id, key_id)?.ok_or_else(bad)?;
+    if !same_secret(&key.secret, secret) {
+        return Err(bad());
+    }
+    if key.status != 0 {
+        return Err(AblyError::invalid_credentials("The key has been revoked"));
+    }
+    Ok(key)
+}
+
+/// Compares two secrets without an early exit on the first differing byte.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a target specifier is refused, if it is.
+fn target_problem(target: &str) -> Option<String> {
+    let Some((kind, value)) = target.split_once(':') else {
+        return Some(format!(
+            "Invalid target specifier {target:?}: expected type:value"
+        ));
+    };
+    if !matches!(kind, "clientId" | "revocationKey" | "channel") {
+        return Some(format!(
+            "Invalid target specifier {target:?}: unknown type {kind:?}"
+        ));
+    }
+    if value.is_empty() {
+        return Some(format!("Invalid target specifier {target:?}: empty value"));
+    }
+    None
+}
+
+/// Returns the reply and whether anything was recorded (so the transaction commits).
+fn revoke_tokens(
+    tx: &Transaction<'_>,
+    auth: Option<&str>,
+    path_key: &str,
+    body: Option<Map<String, Value>>,
+    version: f64,
+) -> Result<(Out, bool), AblyError> {
+    let key = basic_key(tx, auth)?;
+    if key.key_name() != path_key {
+        return Err(AblyError::new(
+            StatusCode::FORBIDDEN,
+            40300,
+            "A key can only revoke the tokens it issued",
+        ));
+    }
+    if !key.revocable_tokens {
+        return Err(AblyError::new(
+            StatusCode::UNAUTHORIZED,
+            40163,
+            "Revocable tokens are not enabled for this key",
+        ));
+    }
+    let body = body.unwrap_or_default();
+    let targets: Vec<String> = match body.get("targets") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| AblyError::bad_request("targets must be strings"))?,
+        _ => {
+            return Err(AblyError::bad_request(
+                "targets is required: a list of 1 to 100 target specifiers",
+            ));
+        }
+    };
+    if targets.is_empty() || targets.len() > 100 {
+        return Err(AblyError::bad_request(format!(
+            "targets must hold 1 to 100 target specifiers (got {})",
+            targets.len()
+        )));
+    }
+    let now = store::now_ms();
+    let issued_before = match body.get("issuedBefore") {
+        None | Some(Value::Null) => now,
+        Some(v) => {
+            let t = v
+                .as_i64()
+                .ok_or_else(|| AblyError::bad_request("issuedBefore must be epoch milliseconds"))?;
+            if t > now + ISSUED_BEFORE_SLACK_MS {
+                return Err(AblyError::bad_request("issuedBefore is in the future"));
+            }
+            if t < now - ISSUED_BEFORE_WINDOW_MS {
+                return Err(AblyError::bad_request(
+                    "issuedBefore is more than an hour in the past",
+                ));
+            }
+            t
+        }
+    };
+    let margin = match body.get("allowReauthMargin") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(AblyError::bad_request(
+                "allowReauthMargin must be true or false",
+            ));
+        }
+    };
+    let applies_at = if margin { now + REAUTH_MARGIN_MS } else { now };
+    let key_name = key.key_name();
+    let mut results = Vec::with_capacity(targets.len());
+    let (mut ok, mut failed) = (0u32, 0u32);
+    for target in targets {
+        match target_problem(&target) {
+            Some(problem) => {
+                failed += 1;
+                results.push(json!({
+                    "target": target,
+                    "error": { "code": 40000, "statusCode": 400, "message": problem },
+                }));
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO ably_revocations (key_name, target, issued_before, applies_at, \
+                     allow_reauth_margin, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![key_name, target, issued_before, applies_at, margin, now],
+                )?;
+                ok += 1;
+                results.push(json!({
+                    "target": target,
+                    "issuedBefore": issued_before,
+                    "appliesAt": applies_at,
+                }));
+            }
+        }
+    }
+    let out = if version >= 3.0 {
+        Out::json(
+            StatusCode::OK,
+            json!({ "successCount": ok, "failureCount": failed, "results": results }),
+        )
+    } else if failed == 0 {
+        Out::json(StatusCode::CREATED, Value::Array(results))
+    } else {
+        let e = AblyError::new(
+            StatusCode::BAD_REQUEST,
+            40020,
+            "Batched response includes errors",
+        );
+        let mut out = e.wrapped();
+        if let Some(Value::Object(m)) = out.body.as_mut() {
+            m.insert("batchResponse".into(), Value::Array(results));
+        }
+        out
+    };
+    Ok((out, ok > 0))
+}
