@@ -47,10 +47,10 @@ png2icns "$out/icons/keydeck.icns" \
   "$out/icons/128x128.png" "$out/icons/256x256.png" "$out/icons/512x512.png" >/dev/null
 
 if [ "$check" = 1 ]; then
-  diff -r "$out/icons" assets/icons >/dev/null && cmp -s "$out/icon.png" assets/icon.png || {
+  if ! diff -r "$out/icons" assets/icons >/dev/null || ! cmp -s "$out/icon.png" assets/icon.png; then
     echo "make-icons: committed icons differ from $src; run packaging/make-icons.sh" >&2
     exit 1
-  }
+  fi
   echo "make-icons: committed icons match $src"
 else
   echo "make-icons: wrote assets/icon.png and assets/icons/ (${sizes[*]} px, .ico, .icns)"
