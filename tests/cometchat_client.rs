@@ -656,7 +656,8 @@ async fn the_pager_walks_5000_users_once_each_in_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limited_call_reports_the_servers_delay() {
     let sb = common::sandbox().await;
-    let c = common::full_client(&sb);
+    // No retries: the client would otherwise wait out the window and succeed.
+    let c = common::full_client(&sb).with_retry(keydeck::providers::http::RetryPolicy::none());
     let app_id = sb.info().cometchat.apps[0].app_id.clone();
     sb.set_rate_limit(&app_id, Some(2));
     c.list_api_keys(&ApiKeyQuery::default()).await.unwrap();

@@ -12,7 +12,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::{ApiError, FieldErrors};
-use super::http::{self, Call, Seg};
+use super::http::{self, Call, RetryPolicy, Seg};
 use crate::model::capability::Capability;
 use crate::secret::Secret;
 
@@ -179,6 +179,7 @@ pub struct AblyControlClient {
     http: reqwest::Client,
     base: Url,
     auth: Vec<(&'static str, Secret)>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for AblyControlClient {
@@ -191,6 +192,11 @@ impl fmt::Debug for AblyControlClient {
 }
 
 impl AblyControlClient {
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     pub fn new(base_url: Option<&str>, access_token: &Secret) -> Result<Self, ApiError> {
         if access_token.expose().trim().is_empty() {
             return Err(ApiError::invalid_config("The access token is empty"));
@@ -208,6 +214,7 @@ impl AblyControlClient {
                 "authorization",
                 Secret::new(format!("Bearer {}", access_token.expose())),
             )],
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -303,7 +310,8 @@ impl AblyControlClient {
     }
 
     async fn json<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
-        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let (reply, secrets) =
+            http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         check(&reply, &secrets)?;
         serde_json::from_slice(&reply.body).map_err(|e| {
@@ -315,7 +323,8 @@ impl AblyControlClient {
     }
 
     async fn empty(&self, call: Call) -> Result<(), ApiError> {
-        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let (reply, secrets) =
+            http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         check(&reply, &secrets)
     }
@@ -480,6 +489,7 @@ pub struct AblyRestClient {
     base: Url,
     key_name: String,
     auth: Vec<(&'static str, Secret)>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for AblyRestClient {
@@ -492,6 +502,11 @@ impl fmt::Debug for AblyRestClient {
 }
 
 impl AblyRestClient {
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// `key` is the whole `appId.keyId:secret`.
     pub fn new(base_url: Option<&str>, key: &Secret) -> Result<Self, ApiError> {
         let Some((key_name, secret)) = key.expose().split_once(':') else {
@@ -520,6 +535,7 @@ impl AblyRestClient {
                 ("authorization", Secret::new(format!("Basic {basic}"))),
                 ("x-ably-version", Secret::new("3")),
             ],
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -542,7 +558,8 @@ impl AblyRestClient {
             ],
         )
         .json(request)?;
-        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let (reply, secrets) =
+            http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         check(&reply, &secrets)?;
         serde_json::from_slice(&reply.body).map_err(|e| {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::error::{ApiError, ErrorKind, FieldErrors};
-use super::http::{self, Call, Seg};
+use super::http::{self, Call, RetryPolicy, Seg};
 use super::pager::{self, Page, Pagination};
 use crate::secret::Secret;
 
@@ -395,6 +395,12 @@ impl CometChatClient {
         &self.transport.base
     }
 
+    /// The same client with another retry policy (an observer for "Retrying (2 of 3)…").
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.transport.retry = policy;
+        self
+    }
+
     /// The key this client authenticates with.
     pub fn api_key(&self) -> &Secret {
         &self.transport.auth[0].1
@@ -415,9 +421,31 @@ impl CometChatClient {
         Ok(self.transport.list::<ApiKey>(call).await?.items)
     }
 
+    /// Creates a key. After a failure that leaves the outcome unknown (timeout, broken
+    /// connection, 5xx), it looks for the key before trying once more, so a key is never
+    /// created twice.
     pub async fn create_api_key(&self, new: &NewApiKey) -> Result<ApiKey, ApiError> {
         let call = Call::new(Method::POST, &[Seg::Plain("apikeys")]).json(new)?;
-        self.transport.data(call).await
+        let started = now_secs();
+        match self.transport.data::<ApiKey>(call.clone()).await {
+            Err(e) if is_ambiguous(&e) => {
+                let query = ApiKeyQuery {
+                    scope: Some(new.scope),
+                    search_key: Some(new.name.clone()),
+                };
+                match self.list_api_keys(&query).await {
+                    Ok(keys) => match keys
+                        .into_iter()
+                        .find(|k| k.name == new.name && k.created_at >= started - CLOCK_SLACK_SECS)
+                    {
+                        Some(found) => Ok(found),
+                        None => self.transport.data(call).await,
+                    },
+                    Err(_) => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     pub async fn get_api_key(&self, key: &Secret) -> Result<ApiKey, ApiError> {
@@ -454,9 +482,32 @@ impl CometChatClient {
 
     // ----- Users ---------------------------------------------------------------------------
 
+    /// Creates a user; after an ambiguous failure it looks the uid up before trying again.
     pub async fn create_user(&self, new: &NewUser) -> Result<User, ApiError> {
         let call = Call::new(Method::POST, &[Seg::Plain("users")]).json(new)?;
-        self.transport.data(call).await
+        let started = now_secs();
+        match self.transport.data::<User>(call.clone()).await {
+            Err(e) if is_ambiguous(&e) => {
+                match self.get_user(&new.uid.to_lowercase(), None).await {
+                    Ok(mut user) if user.created_at >= started - CLOCK_SLACK_SECS => {
+                        // It was created; the token the response would have carried is lost.
+                        if new.with_auth_token {
+                            let token = self
+                                .create_auth_token(&user.uid, &NewAuthToken::default())
+                                .await?;
+                            user.auth_token = Some(token.auth_token);
+                        }
+                        Ok(user)
+                    }
+                    Ok(_) => Err(e),
+                    Err(check) if check.kind == ErrorKind::NotFound => {
+                        self.transport.data(call).await
+                    }
+                    Err(_) => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     /// One page of users. `on_behalf_of` sends the `onBehalfOf` header.
@@ -544,7 +595,23 @@ impl CometChatClient {
         new: &NewAuthToken,
     ) -> Result<AuthToken, ApiError> {
         let call = Call::new(Method::POST, &tokens_path(uid)).json(new)?;
-        self.transport.data(call).await
+        let started = now_secs();
+        match self.transport.data::<AuthToken>(call.clone()).await {
+            Err(e) if is_ambiguous(&e) => match self.list_auth_tokens(uid, None, None).await {
+                Ok(page) => match page
+                    .items
+                    .into_iter()
+                    .filter(|t| t.created_at >= started - CLOCK_SLACK_SECS)
+                    .filter(|t| new.platform.is_none() || t.platform == new.platform)
+                    .max_by_key(|t| t.created_at)
+                {
+                    Some(found) => Ok(found),
+                    None => self.transport.data(call).await,
+                },
+                Err(_) => Err(e),
+            },
+            other => other,
+        }
     }
 
     /// One page of a user's tokens (`per_page` defaults to 100).
@@ -594,6 +661,24 @@ impl CometChatClient {
     }
 }
 
+/// Seconds of clock difference tolerated when matching "created since I asked".
+const CLOCK_SLACK_SECS: i64 = 5;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A failure after which the server may or may not have done the work.
+fn is_ambiguous(e: &ApiError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server
+    )
+}
+
 fn tokens_path(uid: &str) -> [Seg<'_>; 3] {
     [
         Seg::Plain("users"),
@@ -618,6 +703,7 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     base: Url,
     auth: Vec<(&'static str, Secret)>,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl Transport {
@@ -626,6 +712,7 @@ impl Transport {
             http: http::shared_client()?,
             base,
             auth,
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -652,7 +739,8 @@ impl Transport {
     }
 
     async fn execute<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
-        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let (reply, secrets) =
+            http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         decode(reply.status, &reply.headers, &reply.body, &secrets)
     }

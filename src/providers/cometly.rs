@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::{ApiError, ErrorKind, FieldErrors};
-use super::http::{self, Call, Seg};
+use super::http::{self, Call, RetryPolicy, Seg};
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE_URL: &str = "https://app.cometly.com/public-api/v1";
@@ -61,6 +61,7 @@ pub struct CometlyClient {
     http: reqwest::Client,
     base: Url,
     auth: Vec<(&'static str, Secret)>,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for CometlyClient {
@@ -73,6 +74,11 @@ impl fmt::Debug for CometlyClient {
 }
 
 impl CometlyClient {
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     pub fn new(base_url: Option<&str>, key: &Secret) -> Result<Self, ApiError> {
         if key.expose().trim().is_empty() {
             return Err(ApiError::invalid_config("The API key is empty"));
@@ -90,6 +96,7 @@ impl CometlyClient {
                 "authorization",
                 Secret::new(format!("Bearer {}", key.expose())),
             )],
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -147,7 +154,8 @@ impl CometlyClient {
     }
 
     async fn send(&self, call: Call) -> Result<http::Reply, ApiError> {
-        let (reply, secrets) = http::execute(&self.http, &self.base, &self.auth, call).await?;
+        let (reply, secrets) =
+            http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         if (200..300).contains(&reply.status) {
             return Ok(reply);
         }

@@ -114,6 +114,13 @@ pub fn target(base: &Url, segs: &[Seg<'_>]) -> Result<Target, ApiError> {
     Ok(Target { url, log_path })
 }
 
+/// A transport failure, and whether the server may have seen the request.
+#[derive(Debug)]
+pub struct SendError {
+    pub error: ApiError,
+    pub reached_server: bool,
+}
+
 /// What came back: status, headers and the whole body.
 pub struct Reply {
     pub status: u16,
@@ -128,7 +135,7 @@ pub async fn send(
     log_path: &str,
     request: RequestBuilder,
     secrets: &[&str],
-) -> Result<Reply, ApiError> {
+) -> Result<Reply, SendError> {
     let started = Instant::now();
     let result = async {
         let response = request.send().await?;
@@ -149,15 +156,21 @@ pub async fn send(
             Ok(reply)
         }
         Err(e) => {
-            let err = ApiError::from(e).scrubbed(secrets);
-            tracing::debug!(target: "keydeck::http", "{method} {log_path} failed in {ms} ms: {err}");
-            Err(err)
+            // A failed connect means the request never left this machine.
+            let reached_server = !e.is_connect();
+            let error = ApiError::from(e).scrubbed(secrets);
+            tracing::debug!(target: "keydeck::http", "{method} {log_path} failed in {ms} ms: {error}");
+            Err(SendError {
+                error,
+                reached_server,
+            })
         }
     }
 }
 
 /// One request before it is sent. Path segments are owned so that the call can outlive the
 /// borrowed arguments of the method that built it.
+#[derive(Clone)]
 pub struct Call {
     method: Method,
     segs: Vec<(String, bool)>,
@@ -225,17 +238,181 @@ impl Call {
     }
 }
 
-/// Sends a [`Call`] under `base` with the given credential headers. Returns the reply and the
-/// secrets an error message must be scrubbed of.
+/// How a call is retried. Only failures that cannot have changed anything are retried
+/// blindly: any method after a refused connection or a 429, and idempotent methods (GET, PUT,
+/// DELETE) after a timeout, a broken connection or a 5xx. A POST that may have reached the
+/// server is never repeated here; the provider client checks what exists first.
+#[derive(Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The whole call, retries and waits included, ends by then.
+    pub deadline: Duration,
+    /// Told before each wait, so a UI can say "Retrying (2 of 3)…".
+    pub observer: Option<RetryObserver>,
+}
+
+/// Receives one event before each retry.
+pub type RetryObserver = std::sync::Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+
+/// A retry about to happen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryEvent {
+    /// The attempt about to start (2 for the first retry).
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub delay: Duration,
+    /// Why: the error of the attempt that failed.
+    pub reason: String,
+}
+
+impl RetryEvent {
+    /// "Retrying (2 of 3)…", for a status line.
+    pub fn label(&self) -> String {
+        format!("Retrying ({} of {})…", self.attempt, self.max_attempts)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(8),
+            deadline: Duration::from_secs(60),
+            observer: None,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no waiting: for callers that retry themselves.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Backoff with "equal jitter": half the exponential delay, plus up to as much again.
+    fn backoff(&self, failed_attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << failed_attempt.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let half = exp / 2;
+        let jitter = rand::random_range(0.0..=1.0_f64);
+        half + half.mul_f64(jitter)
+    }
+}
+
+impl std::fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("max_attempts", &self.max_attempts)
+            .field("base_delay", &self.base_delay)
+            .field("max_delay", &self.max_delay)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// An answer that says "try again later" without anything having been done (429), or a
+/// server failure that an idempotent call may retry (5xx).
+fn retryable_status(method: &Method, status: u16) -> bool {
+    status == 429 || (is_idempotent(method) && matches!(status, 500 | 502 | 503 | 504))
+}
+
+/// Sends a [`Call`] under `base` with the given credential headers, retrying as `policy`
+/// allows. Returns the last reply (which may be an error status) and the secrets an error
+/// message must be scrubbed of.
 pub async fn execute(
     client: &reqwest::Client,
     base: &Url,
     auth: &[(&'static str, Secret)],
     call: Call,
+    policy: &RetryPolicy,
 ) -> Result<(Reply, Vec<Secret>), ApiError> {
     let target = target(base, &call.segs())?;
+    let secrets: Vec<Secret> = auth
+        .iter()
+        .map(|(_, s)| s.clone())
+        .chain(call.secrets.iter().cloned())
+        .collect();
+    let exposed: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+    let started = Instant::now();
+    let max_attempts = policy.max_attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let remaining = policy.deadline.saturating_sub(started.elapsed());
+        if remaining.is_zero() {
+            return Err(ApiError::new(
+                super::ErrorKind::Timeout,
+                format!("Gave up after {} s", policy.deadline.as_secs()),
+            ));
+        }
+        let request =
+            build(client, &target.url, auth, &call).timeout(remaining.min(DEFAULT_TIMEOUT));
+        let outcome = send(&call.method, &target.log_path, request, &exposed).await;
+        let (retry, reason, server_delay) = match &outcome {
+            Ok(reply) if retryable_status(&call.method, reply.status) => (
+                true,
+                format!("HTTP {}", reply.status),
+                retry_after(&reply.headers),
+            ),
+            Ok(_) => (false, String::new(), None),
+            Err(e) => (
+                e.error.kind.is_transient() && (!e.reached_server || is_idempotent(&call.method)),
+                e.error.message.clone(),
+                None,
+            ),
+        };
+        if !retry || attempt >= max_attempts {
+            return match outcome {
+                Ok(reply) => Ok((reply, secrets)),
+                Err(e) => Err(e.error),
+            };
+        }
+        let delay = server_delay.unwrap_or_else(|| policy.backoff(attempt));
+        if delay >= policy.deadline.saturating_sub(started.elapsed()) {
+            // Waiting would outlast the deadline: report now, with the server's delay.
+            return match outcome {
+                Ok(reply) => Ok((reply, secrets)),
+                Err(e) => Err(e.error),
+            };
+        }
+        attempt += 1;
+        let event = RetryEvent {
+            attempt,
+            max_attempts,
+            delay,
+            reason,
+        };
+        tracing::info!(target: "keydeck::http", "{} {} {}: {} in {} ms", call.method, target.log_path, event.label(), event.reason, delay.as_millis());
+        if let Some(observer) = &policy.observer {
+            observer(&event);
+        }
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn build(
+    client: &reqwest::Client,
+    url: &Url,
+    auth: &[(&'static str, Secret)],
+    call: &Call,
+) -> RequestBuilder {
     let mut request = client
-        .request(call.method.clone(), target.url)
+        .request(call.method.clone(), url.clone())
         .header("accept", "application/json");
     for (name, value) in auth {
         request = request.header(*name, value.expose());
@@ -249,19 +426,12 @@ pub async fn execute(
     if !call.query.is_empty() {
         request = request.query(&call.query);
     }
-    if let Some(body) = call.body {
+    if let Some(body) = &call.body {
         request = request
             .header("content-type", "application/json")
-            .body(body);
+            .body(body.clone());
     }
-    let secrets: Vec<Secret> = auth
-        .iter()
-        .map(|(_, s)| s.clone())
-        .chain(call.secrets)
-        .collect();
-    let exposed: Vec<&str> = secrets.iter().map(Secret::expose).collect();
-    let reply = send(&call.method, &target.log_path, request, &exposed).await?;
-    Ok((reply, secrets))
+    request
 }
 
 /// Reads `Retry-After` as whole seconds (the form every provider here uses).

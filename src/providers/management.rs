@@ -11,7 +11,7 @@ use url::Url;
 
 use super::cometchat::{Scope, Transport, validate_region};
 use super::error::ApiError;
-use super::http::{self, Call, Seg};
+use super::http::{self, Call, RetryPolicy, Seg};
 use super::pager::Page;
 use crate::secret::Secret;
 
@@ -131,6 +131,11 @@ impl ManagementClient {
 
     pub fn base_url(&self) -> &Url {
         self.transport.base()
+    }
+
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.transport.retry = policy;
+        self
     }
 
     pub async fn list_apps(&self, query: &AppQuery) -> Result<Page<App>, ApiError> {
