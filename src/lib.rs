@@ -4,7 +4,10 @@
 //! the provider clients (`providers`), the local emulator (`sandbox`) and the
 //! secret wrapper that keeps key values out of `Debug` output and logs.
 
+pub mod audit;
+pub mod logging;
 pub mod model;
+pub mod paths;
 pub mod providers;
 pub mod sandbox;
 pub mod secret;

@@ -30,17 +30,37 @@ enum Command {
         #[arg(long)]
         print_secrets: bool,
     },
+    /// Work with the audit trail of actions taken from the app.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; name the first broken entry.
+    Verify {
+        /// The audit file (default: audit.jsonl in the data directory).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let result = match cli.command {
         Some(Command::Sandbox {
             port,
             data,
             print_secrets,
-        }) => run_sandbox(port, data, print_secrets),
+        }) => {
+            keydeck::logging::init_stderr();
+            run_sandbox(port, data, print_secrets)
+        }
+        Some(Command::Audit {
+            command: AuditCommand::Verify { file },
+        }) => verify_audit(file),
         None => run_app(),
     };
     match result {
@@ -50,15 +70,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,keydeck=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -71,6 +82,20 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_sandbox(port: u16, data: Option<PathBuf>, print_secrets: bool) -> anyhow::Result<()> {
     runtime()?.block_on(keydeck::sandbox::run_cli(port, data, print_secrets))
+}
+
+fn verify_audit(file: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = match file {
+        Some(f) => f,
+        None => keydeck::paths::audit_file()?,
+    };
+    let summary = keydeck::audit::verify(&path)?;
+    println!(
+        "{}: {} entries, chain intact",
+        path.display(),
+        summary.entries
+    );
+    Ok(())
 }
 
 fn run_app() -> anyhow::Result<()> {

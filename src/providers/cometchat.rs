@@ -784,7 +784,7 @@ struct ErrorBody {
 
 /// Turns a reply into `T` or an [`ApiError`]. A body that does not fit the documented
 /// envelope is a `BadResponse`, never a panic.
-pub(crate) fn decode<T: DeserializeOwned>(
+pub fn decode<T: DeserializeOwned>(
     status: u16,
     headers: &reqwest::header::HeaderMap,
     body: &[u8],

@@ -795,10 +795,10 @@ impl Call<'_> {
         }
         if !tags.is_empty() {
             clauses.push(format!(
-                "EXISTS (SELECT 1 FROM user_tags t WHERE t.app_id = u.app_id AND t.uid = u.uid \
-                 AND t.tag IN ({}))",
+                "u.uid IN (SELECT t.uid FROM user_tags t WHERE t.app_id = ? AND t.tag IN ({}))",
                 vec!["?"; tags.len()].join(", ")
             ));
+            params.push(Sql::Text(self.app_id.to_owned()));
             params.extend(tags.into_iter().map(Sql::Text));
         }
         if let Some(s) = search {

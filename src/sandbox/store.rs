@@ -127,7 +127,11 @@ impl Store {
                 }
                 let conn = Connection::open(path)
                     .with_context(|| format!("opening sandbox store {}", path.display()))?;
-                conn.pragma_update(None, "journal_mode", "WAL")?;
+                let mode: String =
+                    conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    anyhow::bail!("sandbox store could not switch to WAL mode (got {mode})");
+                }
                 conn
             }
             None => Connection::open_in_memory()?,

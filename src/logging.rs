@@ -1,0 +1,168 @@
+//! Logging: `tracing` to stderr and, for the desktop app, to a daily-rotating file in the data
+//! directory. Every line passes through the secret scrubber on its way out, so a key that
+//! slipped into a message is masked to a short prefix before it reaches a terminal or a disk.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::providers::error::scrub;
+
+/// Log files kept (one a day).
+pub const KEPT_FILES: usize = 7;
+const FILE_PREFIX: &str = "keydeck";
+const FILE_SUFFIX: &str = "log";
+
+/// Keeps the file writer's background thread alive; drop it last.
+pub struct LogGuard {
+    _file: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,keydeck=info"))
+}
+
+/// Logs to stderr only (the sandbox command, tests).
+pub fn init_stderr() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(Redacting(io::stderr))
+        .try_init();
+}
+
+/// Logs to stderr and to `dir/keydeck.YYYY-MM-DD.log`, keeping [`KEPT_FILES`] files.
+/// Falls back to stderr alone if the folder cannot be used.
+pub fn init_with_file(dir: &Path) -> LogGuard {
+    let appender = std::fs::create_dir_all(dir).ok().and_then(|()| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix(FILE_PREFIX)
+            .filename_suffix(FILE_SUFFIX)
+            .max_log_files(KEPT_FILES)
+            .build(dir)
+            .ok()
+    });
+    let Some(appender) = appender else {
+        init_stderr();
+        return LogGuard { _file: None };
+    };
+    let (file_writer, guard) = tracing_appender::non_blocking(appender);
+    let _ = tracing_subscriber::registry()
+        .with(filter())
+        .with(tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr)))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(Redacting(file_writer)),
+        )
+        .try_init();
+    LogGuard { _file: Some(guard) }
+}
+
+/// The last `max_lines` lines of the newest log file, scrubbed again (belt and braces).
+pub fn recent_lines(dir: &Path, max_lines: usize) -> Vec<String> {
+    let newest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX)
+        })
+        .max_by_key(|e| e.file_name());
+    let Some(text) = newest.and_then(|e| std::fs::read_to_string(e.path()).ok()) else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(max_lines);
+    lines[start..].iter().map(|l| scrub(l, &[])).collect()
+}
+
+/// Version, OS and the recent log, ready to paste into a support ticket.
+pub fn diagnostics(log_dir: &Path) -> String {
+    let mut out = format!(
+        "Keydeck {}\nOS: {} ({})\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
+    out.push_str("\nRecent log (secrets masked):\n");
+    let lines = recent_lines(log_dir, 200);
+    if lines.is_empty() {
+        out.push_str("(no log lines yet)\n");
+    }
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// A writer factory whose writers scrub each chunk before passing it on.
+#[derive(Clone)]
+struct Redacting<M>(M);
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Redacting<M> {
+    type Writer = RedactingWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingWriter {
+            inner: self.0.make_writer(),
+        }
+    }
+}
+
+struct RedactingWriter<W> {
+    inner: W,
+}
+
+impl<W: Write> Write for RedactingWriter<W> {
+    /// `tracing_subscriber::fmt` writes one whole event per call, so scrubbing per call
+    /// sees whole lines.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.inner.write_all(scrub(&text, &[]).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redacting_writer_masks_keys_in_what_it_passes_on() {
+        let mut out = Vec::new();
+        {
+            let mut w = RedactingWriter { inner: &mut out };
+            w.write_all(b"using key 0123456789abcdef0123456789abcdef01234567 now\n")
+                .unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, "using key 0123… now\n");
+    }
+
+    #[test]
+    fn diagnostics_read_the_newest_log_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keydeck.2026-11-22.log"), "old line\n").unwrap();
+        std::fs::write(
+            dir.path().join("keydeck.2026-11-23.log"),
+            "new line with abcdefabcdefabcdefabcdefabcdefabcdefabcd\n",
+        )
+        .unwrap();
+        let d = diagnostics(dir.path());
+        assert!(d.contains("Keydeck "));
+        assert!(d.contains("new line with abcd…"), "{d}");
+        assert!(!d.contains("old line"));
+        assert!(!d.contains("abcdefabcdefabcdef"));
+    }
+}
