@@ -197,6 +197,8 @@ impl TabContext<'_> {
     }
 }
 
+// One value for the whole app: the size difference costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 enum SandboxState {
     Off,
     Starting(Promise<Result<Sandbox, String>>),
