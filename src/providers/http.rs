@@ -138,11 +138,13 @@ pub async fn send(
 ) -> Result<Reply, SendError> {
     let started = Instant::now();
     let result = async {
-        let response = request.send().await?;
+        let response = request.send().await.map_err(|e| (e, false))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await?;
-        Ok::<_, reqwest::Error>(Reply {
+        // An error from here on is the answer breaking off, not a malformed answer: reqwest
+        // calls it a decode error, but the server did act, so it is an ambiguous failure.
+        let body = response.bytes().await.map_err(|e| (e, true))?;
+        Ok::<_, (reqwest::Error, bool)>(Reply {
             status,
             headers,
             body,
@@ -155,10 +157,17 @@ pub async fn send(
             tracing::debug!(target: "keydeck::http", "{method} {log_path} → {} in {ms} ms", reply.status);
             Ok(reply)
         }
-        Err(e) => {
+        Err((e, in_body)) => {
             // A failed connect means the request never left this machine.
             let reached_server = !e.is_connect();
-            let error = ApiError::from(e).scrubbed(secrets);
+            let mut error = ApiError::from(e).scrubbed(secrets);
+            if in_body && error.kind != super::ErrorKind::Timeout {
+                error.kind = super::ErrorKind::Connection;
+                error.message = format!(
+                    "The connection broke while the answer was arriving: {}",
+                    error.message
+                );
+            }
             tracing::debug!(target: "keydeck::http", "{method} {log_path} failed in {ms} ms: {error}");
             Err(SendError {
                 error,
