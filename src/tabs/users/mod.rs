@@ -537,11 +537,11 @@ impl UsersTab {
             crate::config::ConnectionKind::CometChatApp { app_id, region } => {
                 format!("{} · app {app_id} · region {region}", conn.label)
             }
-            crate::config::ConnectionKind::Management => conn.label.clone(),
+            _ => conn.label.clone(),
         };
         match cx.client {
             Ok(ActiveClient::CometChat(_)) => {}
-            Ok(ActiveClient::Management(_)) => {
+            Ok(_) => {
                 super::header_ui(ui, "Users & tokens", &subtitle, |_| {});
                 if super::empty_state_ui(
                     ui,
