@@ -380,7 +380,7 @@ fn can_this_key_answers_with_the_rule_that_decided() {
     assert!(f.harness.query_by_label("Yes").is_some());
     assert!(
         f.harness
-            .query_by_label("chat:*: presence, publish, subscribe  ← decided")
+            .query_by_label("chat:*: presence, publish, subscribe  (decided here)")
             .is_some()
     );
     erase(&mut f, "Channel or queue", "chat:lobby".len());
@@ -391,5 +391,60 @@ fn can_this_key_answers_with_the_rule_that_decided() {
         f.harness
             .query_by_label("No resource pattern of this key matches news")
             .is_some()
+    );
+}
+
+#[test]
+fn a_wrong_ably_access_token_is_explained_as_401_at_the_field() {
+    let mut f = fixture(true, "Marketing space");
+    f.wait_for("the keys are listed", "Chat client");
+    f.harness.get_by_label(Tab::Connections.title()).click();
+    settle(&mut f.harness);
+    click(&mut f.harness, "Edit Ably test");
+    ui_common::type_into(&mut f.harness, "Access token", "not-a-real-token");
+    click(&mut f.harness, "Test connection");
+    step_until(
+        &mut f.harness,
+        "the 401 is explained",
+        |h| {
+            h.query_all_by_label("401: Ably does not accept this access token")
+                .count()
+                >= 1
+        },
+        WAIT,
+    );
+}
+
+#[test]
+fn a_per_resource_key_opens_as_custom_json_that_is_validated() {
+    let mut f = fixture(true, "Marketing space");
+    let c = control(&f.sandbox);
+    let app_id = f.server_keys()[0].app_id.clone();
+    let new = keydeck::providers::ably::NewAblyKey {
+        name: "mixed".to_owned(),
+        capability: cap(&[("chat:*", &["publish"]), ("news", &["subscribe"])]),
+        revocable_tokens: None,
+    };
+    f.rt.block_on(async move { c.create_key(&app_id, &new).await })
+        .expect("created");
+    f.wait_for("the keys are listed", "Chat client");
+    click(&mut f.harness, "Refresh");
+    f.wait_for("the keys are listed", "Edit mixed");
+    assert_eq!(f.badges("Custom"), 1);
+
+    click(&mut f.harness, "Edit mixed");
+    assert!(f.harness.query_by_label("Custom capability").is_some());
+    type_multiline(&mut f, "Capability JSON", "oops");
+    assert!(
+        f.harness
+            .query_by_label_contains("Not valid JSON")
+            .is_some()
+    );
+    assert!(
+        f.harness
+            .get_by_label("Review changes…")
+            .accesskit_node()
+            .is_disabled(),
+        "invalid JSON cannot be saved"
     );
 }

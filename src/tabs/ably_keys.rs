@@ -572,7 +572,7 @@ impl AblyKeysTab {
                 }
                 if let Some(k) = &e.existing {
                     if e.name.trim() != k.name {
-                        widgets::muted(ui, format!("Name: {} → {}", k.name, e.name.trim()));
+                        widgets::muted(ui, format!("Name: {} becomes {}", k.name, e.name.trim()));
                     }
                     if k.revocable_tokens.unwrap_or(false) != e.revocable_tokens {
                         widgets::muted(
@@ -876,7 +876,7 @@ impl AblyKeysTab {
                         .corner_radius(4)
                         .show(ui, |ui| {
                             ui.label(
-                                RichText::new(format!("{text}  ← decided"))
+                                RichText::new(format!("{text}  (decided here)"))
                                     .monospace()
                                     .color(c.fg),
                             );

@@ -195,7 +195,7 @@ async fn test_ably(a: &crate::app::AblyAccess) -> TestReport {
         ErrorKind::Unauthenticated => TestReport::failed(
             "401: Ably does not accept this access token",
             format!(
-                "The token is wrong, expired or was revoked. Create a new one under Account → Access tokens in the Ably dashboard. ({e})"
+                "The token is wrong, expired or was revoked. Create a new one under Account, Access tokens in the Ably dashboard. ({e})"
             ),
         )
         .at(FIELD_ACCESS_TOKEN),
@@ -834,7 +834,7 @@ impl ConnectionsTab {
                         if has[3] {
                             "Leave empty to keep the stored token"
                         } else {
-                            "Account → Access tokens in the Ably dashboard"
+                            "From Account, Access tokens in the Ably dashboard"
                         },
                         err.as_deref(),
                     );
@@ -853,7 +853,7 @@ impl ConnectionsTab {
                         if has[0] {
                             "Leave empty to keep the stored key"
                         } else {
-                            "Settings → API keys in Cometly"
+                            "From Settings, API keys in Cometly"
                         },
                         err.as_deref(),
                     );

@@ -199,7 +199,7 @@ impl CapabilityEditor {
         ui.label(RichText::new("Custom capability").strong());
         super::muted(
             ui,
-            "Per-resource operations the checkboxes cannot show: a JSON object of resource → operations",
+            "Per-resource operations the checkboxes cannot show: a JSON object of resource: [operations]",
         );
         let label = ui.label("Capability JSON").id;
         ui.add(
