@@ -448,3 +448,27 @@ fn a_per_resource_key_opens_as_custom_json_that_is_validated() {
         "invalid JSON cannot be saved"
     );
 }
+
+#[test]
+fn cancelling_a_changed_key_asks_before_discarding() {
+    let mut f = fixture(true, "Marketing space");
+    f.wait_for("the keys are listed", "Chat client");
+    click(&mut f.harness, "Edit Chat client");
+    tick(&mut f, Role::CheckBox, "History");
+    click(&mut f.harness, "Cancel");
+    assert!(f.harness.query_by_label("Discard your changes?").is_some());
+    click(&mut f.harness, "Keep editing");
+    assert!(f.harness.query_by_label("Review changes…").is_some());
+    click(&mut f.harness, "Cancel");
+    click(&mut f.harness, "Discard");
+    step_until(
+        &mut f.harness,
+        "the editor closes",
+        |h| h.query_by_label("Review changes…").is_none(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.capability),
+        Some(cap(&[("chat:*", &["presence", "publish", "subscribe"])]))
+    );
+}

@@ -58,6 +58,9 @@ struct KeyEditor {
     reviewing: bool,
     op: Option<Op<AblyKey>>,
     error: Option<String>,
+    /// The form as it opened, to ask before discarding changes.
+    original: (String, CapabilityEditor, bool),
+    asking_to_discard: bool,
 }
 
 impl KeyEditor {
@@ -70,18 +73,39 @@ impl KeyEditor {
             reviewing: false,
             op: None,
             error: None,
+            original: (String::new(), CapabilityEditor::default(), false),
+            asking_to_discard: false,
         }
     }
 
     fn edit(key: &AblyKey) -> Self {
+        let capability = CapabilityEditor::from_capability(&key.capability);
+        let revocable_tokens = key.revocable_tokens.unwrap_or(false);
         Self {
             existing: Some(key.clone()),
             name: key.name.clone(),
-            capability: CapabilityEditor::from_capability(&key.capability),
-            revocable_tokens: key.revocable_tokens.unwrap_or(false),
+            original: (key.name.clone(), capability.clone(), revocable_tokens),
+            capability,
+            revocable_tokens,
             reviewing: false,
             op: None,
             error: None,
+            asking_to_discard: false,
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        let (name, capability, revocable) = &self.original;
+        self.name != *name || self.capability != *capability || self.revocable_tokens != *revocable
+    }
+
+    /// Closes at once when nothing changed; otherwise asks first.
+    fn wants_to_close(&mut self) -> bool {
+        if self.is_dirty() {
+            self.asking_to_discard = true;
+            false
+        } else {
+            true
         }
     }
 
@@ -616,6 +640,24 @@ impl AblyKeysTab {
             }
             ui.add_space(theme::SPACE_M);
             let valid = parsed.is_ok() && !e.name.trim().is_empty();
+            if e.asking_to_discard {
+                widgets::message(
+                    ui,
+                    Tone::Warning,
+                    "Discard your changes?",
+                    "What you changed in this key will be lost.",
+                    &[],
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Discard").clicked() {
+                        close = true;
+                    }
+                    if ui.button("Keep editing").clicked() {
+                        e.asking_to_discard = false;
+                    }
+                });
+                return;
+            }
             ui.horizontal(|ui| {
                 let submit = |e: &KeyEditor, cap: Capability| match &e.existing {
                     None => AblyCommand::CreateKey {
@@ -670,15 +712,15 @@ impl AblyKeysTab {
                     }
                 }
                 if ui.add_enabled(!busy, egui::Button::new("Cancel")).clicked() {
-                    close = true;
+                    close = e.wants_to_close();
                 }
                 if busy {
                     ui.spinner();
                 }
             });
         });
-        if modal.should_close() && !busy {
-            close = true;
+        if modal.should_close() && !busy && !close && !e.asking_to_discard {
+            close = e.wants_to_close();
         }
         if close {
             self.editor = None;

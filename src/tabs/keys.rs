@@ -313,7 +313,10 @@ impl KeysTab {
                 if super::empty_state_ui(
                     ui,
                     "API keys belong to an app",
-                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its keys, or open the Apps tab.",
+                    &format!(
+                        "This is a {} connection. Pick a CometChat app or an Ably account in the switcher above to see its keys, or open the Apps tab.",
+                        conn.kind.provider()
+                    ),
                     Some("Open apps"),
                 ) {
                     out.push(Command::SelectTab(crate::app::Tab::Apps));

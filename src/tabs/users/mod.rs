@@ -546,7 +546,10 @@ impl UsersTab {
                 if super::empty_state_ui(
                     ui,
                     "Users belong to an app",
-                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its users.",
+                    &format!(
+                        "This is a {} connection. Pick a CometChat app connection in the switcher above to see its users.",
+                        conn.kind.provider()
+                    ),
                     Some("Open apps"),
                 ) {
                     out.push(Command::SelectTab(crate::app::Tab::Apps));
