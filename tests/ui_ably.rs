@@ -335,9 +335,21 @@ fn tokens_of_a_client_id_are_revoked_with_a_result_per_target() {
     f.wait_for("the keys are listed", "Chat client");
     click(&mut f.harness, "Revoke tokens of Chat client…");
     type_multiline(&mut f, "Targets, one per line", "clientId:bob");
+    click(&mut f.harness, "5 minutes ago");
+    assert!(
+        f.harness
+            .query_by_label_contains("Tokens issued before 20")
+            .is_some()
+    );
+    tick(&mut f, Role::CheckBox, "Allow reauth margin");
     click(&mut f.harness, "Revoke tokens");
     f.wait_for("the result is shown", "1 revoked, 0 failed");
     assert!(f.harness.query_by_label("clientId:bob").is_some());
+    assert!(
+        f.harness
+            .query_by_label_contains("Revoked, applies at 20")
+            .is_some()
+    );
 }
 
 #[test]

@@ -144,7 +144,7 @@ impl RevokeTokensDialog {
     }
 
     /// The request, or the first problem with the form.
-    fn request(&self) -> Result<RevokeTokens, String> {
+    fn request(&self, now_ms: i64) -> Result<RevokeTokens, String> {
         let targets = self.targets();
         if targets.is_empty() {
             return Err("List at least one target, such as clientId:bob".to_owned());
@@ -161,6 +161,10 @@ impl RevokeTokensDialog {
                 "Issued before is a time in epoch milliseconds, or empty for now".to_owned()
             })?),
         };
+        // Ably refuses older times (error 40000): say so before sending.
+        if issued_before.is_some_and(|ms| ms < now_ms - 3_600_000) {
+            return Err("Issued before can be at most one hour in the past".to_owned());
+        }
         Ok(RevokeTokens {
             targets,
             issued_before,
@@ -413,7 +417,7 @@ impl AblyKeysTab {
             }
             Some(keys) => {
                 let keys = keys.clone();
-                self.table_ui(ui, &keys);
+                self.table_ui(ui, &keys, &mut out);
             }
         }
 
@@ -484,7 +488,7 @@ impl AblyKeysTab {
         }
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey]) {
+    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey], out: &mut Vec<Command>) {
         let dark = ui.visuals().dark_mode;
         egui::ScrollArea::vertical()
             .auto_shrink([false, true])
@@ -525,6 +529,12 @@ impl AblyKeysTab {
                             };
                             widgets::badge(ui, k.status.label(), theme::tone(tone, dark));
                             ui.horizontal(|ui| {
+                                if named(ui, "Copy", &format!("Copy key {name}")).clicked() {
+                                    out.push(Command::Copy {
+                                        value: k.key.clone(),
+                                        what: format!("key {name}"),
+                                    });
+                                }
                                 if named(ui, "Can…?", &format!("Can {name}…?")).clicked() {
                                     self.can = Some(CanDialog {
                                         key: k.clone(),
@@ -777,6 +787,15 @@ impl AblyKeysTab {
                 "Empty: tokens issued until now",
                 None,
             );
+            ui.horizontal(|ui| {
+                match d.issued_before.trim().parse::<i64>() {
+                    Ok(ms) => widgets::muted(ui, format!("Tokens issued before {}", utc_time(ms))),
+                    Err(_) => widgets::muted(ui, "Tokens issued until now"),
+                };
+                if ui.button("5 minutes ago").clicked() {
+                    d.issued_before = ((widgets::now_unix() - 300) * 1000).to_string();
+                }
+            });
             ui.checkbox(&mut d.allow_reauth_margin, "Allow reauth margin");
             widgets::muted(
                 ui,
@@ -785,7 +804,7 @@ impl AblyKeysTab {
             if d.clone_form() != before {
                 d.error = None;
             }
-            let request = d.request();
+            let request = d.request(widgets::now_unix() * 1000);
             if let Err(e) = &request
                 && !d.targets.trim().is_empty()
             {
@@ -814,7 +833,7 @@ impl AblyKeysTab {
                             ui.monospace(&item.target);
                             match &item.error {
                                 None => ui.label(match item.applies_at {
-                                    Some(at) => format!("Revoked (applies at {at})"),
+                                    Some(at) => format!("Revoked, applies at {}", utc_time(at)),
                                     None => "Revoked".to_owned(),
                                 }),
                                 Some(e) => ui.label(format!(
@@ -948,6 +967,19 @@ impl RevokeTokensDialog {
     }
 }
 
+/// Epoch milliseconds as `2026-11-23 21:05:09 UTC`.
+fn utc_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let day = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        widgets::date(secs),
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}
+
 /// An API error in words; Ably's own code goes last.
 fn explain(e: &ApiError) -> String {
     use crate::providers::ErrorKind;
@@ -966,4 +998,45 @@ fn named(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
     let r = ui.button(text);
     widgets::name_widget(ui, &r, name);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_milliseconds_read_as_a_utc_time() {
+        assert_eq!(utc_time(1_795_467_909_000), "2026-11-23 21:05:09 UTC");
+    }
+
+    #[test]
+    fn revoke_tokens_form_checks_every_target_and_the_time() {
+        let key: AblyKey = serde_json::from_value(serde_json::json!({
+            "appId": "app", "id": "k1", "name": "n", "key": "app.k1:secret",
+            "capability": {}, "created": 0, "modified": 0
+        }))
+        .unwrap();
+        let mut d = RevokeTokensDialog {
+            key,
+            targets: "clientId:bob\n\nchannel:chat".into(),
+            issued_before: String::new(),
+            allow_reauth_margin: true,
+            op: None,
+            result: None,
+            error: None,
+        };
+        let now = 1_795_467_909_000;
+        let r = d.request(now).unwrap();
+        assert_eq!(r.targets, vec!["clientId:bob", "channel:chat"]);
+        assert_eq!(r.issued_before, None);
+        assert!(r.allow_reauth_margin);
+        d.issued_before = "yesterday".into();
+        assert!(d.request(now).is_err());
+        d.issued_before = (now - 3_600_001).to_string();
+        assert!(d.request(now).unwrap_err().contains("one hour"));
+        d.issued_before = (now - 60_000).to_string();
+        assert!(d.request(now).is_ok());
+        d.targets = "bob".into();
+        assert!(d.request(now).unwrap_err().contains("needs a type"));
+    }
 }

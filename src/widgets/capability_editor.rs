@@ -116,7 +116,9 @@ impl CapabilityEditor {
         } else {
             self.simple_ui(ui);
         }
-        if let Err(e) = self.capability() {
+        // A new, untouched form says nothing yet.
+        let touched = self.custom || !self.ticked.is_empty() || self.mode != 0;
+        if touched && let Err(e) = self.capability() {
             super::field_error(ui, &e.0);
         }
     }
