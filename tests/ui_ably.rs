@@ -484,3 +484,70 @@ fn cancelling_a_changed_key_asks_before_discarding() {
         Some(cap(&[("chat:*", &["presence", "publish", "subscribe"])]))
     );
 }
+
+#[test]
+fn the_embedded_sandbox_gives_ably_and_cometly_connections_that_work() {
+    let rt = ui_common::runtime();
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let mut h = ui_common::harness(ui_common::app(&rt, &dirs, Vault::memory(), true));
+    step_until(
+        &mut h,
+        "the sandbox connections are added",
+        |h| h.state().is_settled() && h.state().config().connections.len() == 4,
+        Duration::from_secs(60),
+    );
+    let id_of = |h: &egui_kittest::Harness<'static, keydeck::app::KeydeckApp>, label: &str| {
+        h.state()
+            .config()
+            .connections
+            .iter()
+            .find(|c| c.label == label)
+            .map(|c| c.id.clone())
+            .expect("connection")
+    };
+    let ably = id_of(&h, "Ably (sandbox)");
+    h.state_mut()
+        .push_command(keydeck::app::Command::SelectConnection(ably));
+    settle(&mut h);
+    step_until(
+        &mut h,
+        "the apps are listed",
+        |h| h.query_by_label("Use app Demo app").is_some(),
+        WAIT,
+    );
+    click(&mut h, "Use app Demo app");
+    step_until(
+        &mut h,
+        "the keys are listed",
+        |h| h.query_by_label("Revoke tokens of Chat client…").is_some(),
+        WAIT,
+    );
+    // Token revocation goes to the sandbox's REST URL with the key itself.
+    click(&mut h, "Revoke tokens of Chat client…");
+    h.get_by_role_and_label(Role::MultilineTextInput, "Targets, one per line")
+        .focus();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::MultilineTextInput, "Targets, one per line")
+        .type_text("clientId:alice");
+    settle(&mut h);
+    click(&mut h, "Revoke tokens");
+    step_until(
+        &mut h,
+        "the result is shown",
+        |h| h.query_by_label("1 revoked, 0 failed").is_some(),
+        WAIT,
+    );
+    click(&mut h, "Close");
+
+    // The Cometly sandbox connection uses the active workspace's key.
+    h.get_by_label(Tab::Connections.title()).click();
+    settle(&mut h);
+    click(&mut h, "Edit Cometly (sandbox)");
+    click(&mut h, "Test connection");
+    step_until(
+        &mut h,
+        "the key works",
+        |h| h.query_by_label("Works: the API key is accepted").is_some(),
+        WAIT,
+    );
+}
