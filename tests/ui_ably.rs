@@ -551,3 +551,43 @@ fn the_embedded_sandbox_gives_ably_and_cometly_connections_that_work() {
         WAIT,
     );
 }
+
+#[test]
+fn a_read_only_token_reads_keys_and_a_refused_edit_is_explained_as_403() {
+    let mut f = fixture(true, "Marketing space");
+    let read_only = f.sandbox.info().ably.read_only_token;
+    f.wait_for("the keys are listed", "Chat client");
+    f.harness.get_by_label(Tab::Connections.title()).click();
+    settle(&mut f.harness);
+    click(&mut f.harness, "Edit Ably test");
+    ui_common::type_into(&mut f.harness, "Access token", &read_only);
+    click(&mut f.harness, "Test connection");
+    step_until(
+        &mut f.harness,
+        "the test says what the token may not do",
+        |h| h.query_by_label_contains("no write:key").is_some(),
+        WAIT,
+    );
+    click(&mut f.harness, "Save");
+    f.harness.get_by_label(Tab::Keys.title()).click();
+    settle(&mut f.harness);
+    f.wait_for("the keys are listed again", "Edit Chat client");
+
+    click(&mut f.harness, "Edit Chat client");
+    tick(&mut f, Role::CheckBox, "History");
+    click(&mut f.harness, "Review changes…");
+    click(&mut f.harness, "Save changes");
+    step_until(
+        &mut f.harness,
+        "the refusal is explained in the editor",
+        |h| {
+            h.query_by_label_contains("The credential may not do this (403)")
+                .is_some()
+        },
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.capability),
+        Some(cap(&[("chat:*", &["presence", "publish", "subscribe"])]))
+    );
+}
