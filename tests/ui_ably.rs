@@ -591,3 +591,22 @@ fn a_read_only_token_reads_keys_and_a_refused_edit_is_explained_as_403() {
         Some(cap(&[("chat:*", &["presence", "publish", "subscribe"])]))
     );
 }
+
+#[test]
+fn f5_reloads_the_ably_keys_and_shows_a_key_made_elsewhere() {
+    let mut f = fixture(true, "Marketing space");
+    f.wait_for("the keys are listed", "Chat client");
+    let c = control(&f.sandbox);
+    let app_id = f.server_keys()[0].app_id.clone();
+    let new = keydeck::providers::ably::NewAblyKey {
+        name: "made-elsewhere".to_owned(),
+        capability: cap(&[("*", &["subscribe"])]),
+        revocable_tokens: None,
+    };
+    f.rt.block_on(async move { c.create_key(&app_id, &new).await })
+        .expect("created");
+    f.harness.key_press(eframe::egui::Key::F5);
+    settle(&mut f.harness);
+    f.wait_for("the new key is listed", "Edit made-elsewhere");
+    assert_eq!(f.badges("Only channels"), 1);
+}

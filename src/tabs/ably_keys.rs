@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 use tokio::runtime::Handle;
 
 use crate::app::remote::{Op, Remote, spawn_api};
+use crate::app::shortcuts::Shortcut;
 use crate::app::theme::{self, Tone};
 use crate::app::toasts::{Toast, Toasts};
 use crate::app::{AblyAccess, Command, TabContext};
@@ -372,6 +373,16 @@ impl AblyKeysTab {
             out.push(Command::Ably(AblyCommand::LoadKeys {
                 app_id: app_id.clone(),
             }));
+        }
+
+        for s in cx.shortcuts {
+            match s {
+                Shortcut::New => self.editor = Some(KeyEditor::new()),
+                Shortcut::Refresh => out.push(Command::Ably(AblyCommand::LoadKeys {
+                    app_id: app_id.clone(),
+                })),
+                Shortcut::FocusSearch => {}
+            }
         }
 
         let subtitle = format!("{} · Ably app {app_id}", conn.label);
