@@ -610,3 +610,45 @@ fn f5_reloads_the_ably_keys_and_shows_a_key_made_elsewhere() {
     f.wait_for("the new key is listed", "Edit made-elsewhere");
     assert_eq!(f.badges("Only channels"), 1);
 }
+
+#[test]
+fn on_a_prod_connection_revoking_a_key_needs_its_name_typed() {
+    let mut f = fixture(true, "Marketing space");
+    let mut conn = f
+        .harness
+        .state()
+        .config()
+        .connection(ABLY)
+        .cloned()
+        .expect("connection");
+    conn.environment = Environment::Prod;
+    f.harness
+        .state_mut()
+        .push_command(keydeck::app::Command::SaveConnection {
+            connection: conn,
+            secrets: Vec::new(),
+        });
+    f.wait_for("the keys are listed", "Revoke Chat client…");
+    click(&mut f.harness, "Revoke Chat client…");
+    assert!(
+        f.harness
+            .get_by_label("Revoke key Chat client")
+            .accesskit_node()
+            .is_disabled()
+    );
+    ui_common::type_into(&mut f.harness, "Type Chat client to confirm", "Chat client");
+    click(&mut f.harness, "Revoke key Chat client");
+    step_until(
+        &mut f.harness,
+        "the key shows as revoked",
+        |h| {
+            h.query_all_by_label("revoked")
+                .any(|n| n.accesskit_node().role() == Role::Label)
+        },
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.status),
+        Some(KeyStatus::Revoked)
+    );
+}

@@ -428,7 +428,8 @@ impl AblyKeysTab {
             }
             Some(keys) => {
                 let keys = keys.clone();
-                self.table_ui(ui, &keys, &mut out);
+                let prod = conn.environment == crate::config::Environment::Prod;
+                self.table_ui(ui, &keys, prod, &mut out);
             }
         }
 
@@ -499,7 +500,8 @@ impl AblyKeysTab {
         }
     }
 
-    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey], out: &mut Vec<Command>) {
+    /// `prod`: revoking asks for the key's name to be typed, as deletes do on prod elsewhere.
+    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey], prod: bool, out: &mut Vec<Command>) {
         let dark = ui.visuals().dark_mode;
         egui::ScrollArea::vertical()
             .auto_shrink([false, true])
@@ -576,16 +578,22 @@ impl AblyKeysTab {
                                     }
                                     if named(ui, "Revoke…", &format!("Revoke {name}…")).clicked()
                                     {
-                                        self.revoke = Some(RevokeKeyDialog {
-                                            key_id: k.id.clone(),
-                                            confirm: ConfirmDialog::new(
+                                        let confirm = ConfirmDialog::new(
                                                 format!("Revoke key {name}?"),
                                                 format!(
                                                     "Revoking {name} ({}) is permanent: every client using it, and every token it issued, stops working at once. A revoked key cannot be enabled again.",
                                                     k.key_name()
                                                 ),
                                                 format!("Revoke key {name}"),
-                                            ),
+                                            );
+                                        let confirm = if prod {
+                                            confirm.with_typed_name(name.clone())
+                                        } else {
+                                            confirm
+                                        };
+                                        self.revoke = Some(RevokeKeyDialog {
+                                            key_id: k.id.clone(),
+                                            confirm,
                                             op: None,
                                         });
                                     }
