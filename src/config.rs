@@ -52,6 +52,15 @@ pub enum ConnectionKind {
     CometChatApp { app_id: String, region: String },
     /// The CometChat Management API, with a key and a secret.
     Management,
+    /// An Ably account, with a Control API access token. The app is chosen after `me()`.
+    AblyAccount {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        app_id: Option<String>,
+    },
+    /// A Cometly workspace, with an API key.
+    Cometly,
 }
 
 impl ConnectionKind {
@@ -60,6 +69,8 @@ impl ConnectionKind {
         match self {
             ConnectionKind::CometChatApp { .. } => "CometChat app",
             ConnectionKind::Management => "CometChat management",
+            ConnectionKind::AblyAccount { .. } => "Ably account",
+            ConnectionKind::Cometly => "Cometly",
         }
     }
 
@@ -68,6 +79,8 @@ impl ConnectionKind {
         match self {
             ConnectionKind::CometChatApp { .. } => &[(FIELD_API_KEY, "REST API key")],
             ConnectionKind::Management => &[(FIELD_KEY, "Key"), (FIELD_SECRET, "Secret")],
+            ConnectionKind::AblyAccount { .. } => &[(FIELD_ACCESS_TOKEN, "Access token")],
+            ConnectionKind::Cometly => &[(FIELD_API_KEY, "API key")],
         }
     }
 }
@@ -75,6 +88,7 @@ impl ConnectionKind {
 pub const FIELD_API_KEY: &str = "api_key";
 pub const FIELD_KEY: &str = "key";
 pub const FIELD_SECRET: &str = "secret";
+pub const FIELD_ACCESS_TOKEN: &str = "access_token";
 
 /// A connection profile. Holds no secret values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

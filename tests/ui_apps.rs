@@ -283,7 +283,7 @@ fn an_app_created_in_the_embedded_sandbox_opens_on_the_sandbox() {
     let mut h = ui_common::harness(ui_common::app(&rt, &dirs, Vault::memory(), true));
     // First run: the app starts its sandbox and selects the demo app connection.
     step_until(&mut h, "the sandbox connections", |h| {
-        h.state().is_settled() && h.state().config().connections.len() == 2
+        h.state().is_settled() && h.state().config().connections.len() == 4
     });
     h.get_by_label("Apps").click();
     step_until(&mut h, "the offer to switch", |h| {

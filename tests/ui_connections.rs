@@ -41,7 +41,24 @@ fn the_first_run_starts_the_sandbox_shows_its_demo_app_and_a_later_run_reuses_it
     let demo = info.cometchat.apps[0].clone();
     let config_dir = dirs.path().join("config");
     let config = Config::load(&config_dir).expect("config");
-    assert_eq!(config.connections.len(), 2, "demo app and management");
+    assert_eq!(
+        config.connections.len(),
+        4,
+        "demo app, management, Ably and Cometly"
+    );
+    assert!(
+        config
+            .connections
+            .iter()
+            .any(|c| matches!(c.kind, ConnectionKind::AblyAccount { .. })
+                && c.label == "Ably (sandbox)")
+    );
+    assert!(
+        config
+            .connections
+            .iter()
+            .any(|c| c.kind == ConnectionKind::Cometly && c.label == "Cometly (sandbox)")
+    );
     assert!(
         config
             .connections
@@ -104,7 +121,7 @@ fn the_first_run_starts_the_sandbox_shows_its_demo_app_and_a_later_run_reuses_it
     );
     assert_eq!(
         Config::load(&config_dir).expect("config").connections.len(),
-        2,
+        4,
         "no duplicates"
     );
 }
@@ -272,7 +289,7 @@ fn removed_sandbox_connections_come_back_with_the_button() {
     let config_dir = dirs.path().join("config");
     assert_eq!(
         Config::load(&config_dir).expect("config").connections.len(),
-        1
+        3
     );
 
     click(&mut h, "Add sandbox connections");
@@ -284,6 +301,6 @@ fn removed_sandbox_connections_come_back_with_the_button() {
     );
     assert_eq!(
         Config::load(&config_dir).expect("config").connections.len(),
-        2
+        4
     );
 }

@@ -71,4 +71,6 @@ pub enum Command {
     Users(crate::tabs::users::UsersCommand),
     // ----- Apps of the active management connection (performed by the Apps tab) ------------
     Apps(crate::tabs::apps::AppsCommand),
+    // ----- Keys of the active Ably app (performed by the Ably keys view) ---------------------
+    Ably(crate::tabs::ably_keys::AblyCommand),
 }

@@ -13,10 +13,13 @@ use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
 
 use crate::config::{
-    self, Config, Connection, ConnectionKind, Environment, FIELD_API_KEY, FIELD_KEY, FIELD_SECRET,
+    self, Config, Connection, ConnectionKind, Environment, FIELD_ACCESS_TOKEN, FIELD_API_KEY,
+    FIELD_KEY, FIELD_SECRET,
 };
 use crate::providers::ApiError;
+use crate::providers::ably::AblyControlClient;
 use crate::providers::cometchat::{AppEndpoint, CometChatClient};
+use crate::providers::cometly::CometlyClient;
 use crate::providers::management::ManagementClient;
 use crate::sandbox::{Sandbox, SandboxOptions, StartupInfo};
 use crate::secret::Secret;
@@ -108,20 +111,40 @@ pub struct AppEnv {
 pub enum ActiveClient {
     CometChat(CometChatClient),
     Management(ManagementClient),
+    Ably(AblyAccess),
+    Cometly(CometlyClient),
+}
+
+/// An Ably account connection: the Control API client plus where the REST API is (token
+/// revocation talks to it with a key of the app, not with the access token).
+#[derive(Clone, Debug)]
+pub struct AblyAccess {
+    pub control: AblyControlClient,
+    pub account_id: Option<String>,
+    pub app_id: Option<String>,
+    /// `None`: Ably's own REST host.
+    pub rest_url: Option<String>,
 }
 
 impl ActiveClient {
     pub fn cometchat(&self) -> Option<&CometChatClient> {
         match self {
             ActiveClient::CometChat(c) => Some(c),
-            ActiveClient::Management(_) => None,
+            _ => None,
         }
     }
 
     pub fn management(&self) -> Option<&ManagementClient> {
         match self {
             ActiveClient::Management(c) => Some(c),
-            ActiveClient::CometChat(_) => None,
+            _ => None,
+        }
+    }
+
+    pub fn ably(&self) -> Option<&AblyAccess> {
+        match self {
+            ActiveClient::Ably(c) => Some(c),
+            _ => None,
         }
     }
 }
@@ -188,6 +211,10 @@ impl TabContext<'_> {
 
     pub fn management(&self) -> Option<&ManagementClient> {
         self.client.as_ref().ok().and_then(ActiveClient::management)
+    }
+
+    pub fn ably(&self) -> Option<&AblyAccess> {
+        self.client.as_ref().ok().and_then(ActiveClient::ably)
     }
 
     /// Whether this secret field of this connection has a stored value.
@@ -788,6 +815,15 @@ impl KeydeckApp {
                     (ConnectionKind::Management, FIELD_SECRET) => {
                         Some(info.cometchat.management.secret.clone())
                     }
+                    (ConnectionKind::AblyAccount { .. }, FIELD_ACCESS_TOKEN) => {
+                        Some(info.ably.access_token.clone())
+                    }
+                    (ConnectionKind::Cometly, FIELD_API_KEY) => info
+                        .cometly
+                        .keys
+                        .iter()
+                        .find(|k| k.active)
+                        .map(|k| k.key.clone()),
                     _ => None,
                 };
                 if let Some(s) = from_sandbox {
@@ -839,6 +875,45 @@ impl KeydeckApp {
                 let sec = secret(FIELD_SECRET, "management secret")?;
                 ManagementClient::new(base_url.as_deref(), key, sec)
                     .map(ActiveClient::Management)
+                    .map_err(ClientProblem::Invalid)
+            }
+            ConnectionKind::AblyAccount { account_id, app_id } => {
+                let (control_url, rest_url) = match info {
+                    Some(info) => (
+                        Some(info.ably.control_url.clone()),
+                        Some(info.ably.rest_url.clone()),
+                    ),
+                    None => {
+                        let control = conn.base_url_override().map(str::to_owned);
+                        // A sandbox started by hand serves both APIs on one host.
+                        let rest = control.as_deref().and_then(|u| {
+                            u.trim_end_matches('/')
+                                .strip_suffix("/ably/control/v1")
+                                .map(|base| format!("{base}/ably/rest"))
+                        });
+                        (control, rest)
+                    }
+                };
+                let token = secret(FIELD_ACCESS_TOKEN, "access token")?;
+                AblyControlClient::new(control_url.as_deref(), &token)
+                    .map(|control| {
+                        ActiveClient::Ably(AblyAccess {
+                            control,
+                            account_id: account_id.clone(),
+                            app_id: app_id.clone(),
+                            rest_url,
+                        })
+                    })
+                    .map_err(ClientProblem::Invalid)
+            }
+            ConnectionKind::Cometly => {
+                let base_url = match info {
+                    Some(info) => Some(info.cometly.base_url.clone()),
+                    None => conn.base_url_override().map(str::to_owned),
+                };
+                let key = secret(FIELD_API_KEY, "API key")?;
+                CometlyClient::new(base_url.as_deref(), &key)
+                    .map(ActiveClient::Cometly)
                     .map_err(ClientProblem::Invalid)
             }
         }
@@ -1025,6 +1100,10 @@ impl KeydeckApp {
                 let client = self.client.as_ref().ok().and_then(ActiveClient::cometchat);
                 (self.users).handle(ctx, &self.rt, client.cloned(), &mut self.toasts, c);
             }
+            Command::Ably(c) => {
+                let client = self.client.as_ref().ok().and_then(ActiveClient::ably);
+                (self.keys.ably).handle(c, &self.rt, ctx, client.cloned(), &mut self.toasts);
+            }
             Command::Apps(c) => self.apps.handle(
                 c,
                 &self.rt,
@@ -1121,6 +1200,47 @@ impl KeydeckApp {
             self.store_secret(ctx, &c.id, FIELD_SECRET, Secret::new(m.secret.clone()));
             added.push(c.label.clone());
             self.config.connections.push(c);
+        }
+        let sandbox_kinds = [
+            (
+                "Ably (sandbox)",
+                ConnectionKind::AblyAccount {
+                    account_id: Some(info.ably.account_id.clone()),
+                    app_id: None,
+                },
+                FIELD_ACCESS_TOKEN,
+                Some(info.ably.access_token.clone()),
+            ),
+            (
+                "Cometly (sandbox)",
+                ConnectionKind::Cometly,
+                FIELD_API_KEY,
+                info.cometly
+                    .keys
+                    .iter()
+                    .find(|k| k.active)
+                    .map(|k| k.key.clone()),
+            ),
+        ];
+        for (label, kind, field, value) in sandbox_kinds {
+            let there = self.config.connections.iter().any(|c| {
+                c.embedded_sandbox
+                    && std::mem::discriminant(&c.kind) == std::mem::discriminant(&kind)
+            });
+            let Some(value) = value else { continue };
+            if !there {
+                let c = Connection {
+                    id: config::new_connection_id(),
+                    label: label.to_owned(),
+                    kind,
+                    environment: Environment::Dev,
+                    base_url: None,
+                    embedded_sandbox: true,
+                };
+                self.store_secret(ctx, &c.id, field, Secret::new(value));
+                added.push(c.label.clone());
+                self.config.connections.push(c);
+            }
         }
         if let Some(id) = first_app
             && self.active_connection().is_none_or(|c| !c.embedded_sandbox)

@@ -8,7 +8,8 @@ use crate::app::commands::SecretInput;
 use crate::app::theme::{self, Tone};
 use crate::app::{ActiveClient, ClientProblem, Command, TabContext};
 use crate::config::{
-    self, Connection, ConnectionKind, Environment, FIELD_API_KEY, FIELD_KEY, FIELD_SECRET,
+    self, Connection, ConnectionKind, Environment, FIELD_ACCESS_TOKEN, FIELD_API_KEY, FIELD_KEY,
+    FIELD_SECRET,
 };
 use crate::providers::ErrorKind;
 use crate::providers::cometchat::{ApiKeyQuery, REGIONS, Scope, validate_app_id};
@@ -151,6 +152,90 @@ pub async fn test_connection(client: ActiveClient) -> TestReport {
                 },
             }
         }
+        ActiveClient::Ably(a) => test_ably(&a).await,
+        ActiveClient::Cometly(c) => match c.test_key().await {
+            Ok(check) => TestReport::works(
+                "Works: the API key is accepted",
+                match (check.rate_limit, check.rate_remaining) {
+                    (Some(limit), Some(left)) => format!(
+                        "It can read this workspace's companies and events. {left} of {limit} requests left in this minute."
+                    ),
+                    _ => "It can read this workspace's companies and events.".to_owned(),
+                },
+            ),
+            Err(e) => match e.kind {
+                ErrorKind::Unauthenticated => TestReport::failed(
+                    "401: Cometly does not know this API key",
+                    format!(
+                        "The key is wrong, was deleted, or was copied with a character missing. Copy it again from Cometly's settings. ({e})"
+                    ),
+                )
+                .at(FIELD_API_KEY),
+                ErrorKind::PermissionDenied => TestReport::failed(
+                    "403: the key is known, but its workspace may not use the API",
+                    format!(
+                        "The key itself is right: the workspace's subscription is inactive or its plan has no API access. Renew the plan in Cometly, or use a key of another workspace. ({e})"
+                    ),
+                ),
+                ErrorKind::Connection | ErrorKind::Timeout => TestReport::failed(
+                    "Could not reach Cometly",
+                    format!("Fix the base URL, or check the network. ({e})"),
+                )
+                .at("base_url"),
+                _ => TestReport::failed("The test call failed", e.to_string()),
+            },
+        },
+    }
+}
+
+/// `me()` then the account's apps: says whose token it is and what it may do.
+async fn test_ably(a: &crate::app::AblyAccess) -> TestReport {
+    let fail = |e: crate::providers::ApiError| {
+        match e.kind {
+        ErrorKind::Unauthenticated => TestReport::failed(
+            "401: Ably does not accept this access token",
+            format!(
+                "The token is wrong, expired or was revoked. Create a new one under Account, Access tokens in the Ably dashboard. ({e})"
+            ),
+        )
+        .at(FIELD_ACCESS_TOKEN),
+        ErrorKind::PermissionDenied => TestReport::failed(
+            "403: the token is valid, but may not do this",
+            format!(
+                "The access token lacks a capability (for example read:app or read:key), or belongs to another account. Give the token more capabilities in the dashboard. ({e})"
+            ),
+        ),
+        ErrorKind::Connection | ErrorKind::Timeout => TestReport::failed(
+            "Could not reach the Ably Control API",
+            format!("Fix the base URL, or check the network. ({e})"),
+        )
+        .at("base_url"),
+        _ => TestReport::failed("The test call failed", e.to_string()),
+    }
+    };
+    let me = match a.control.me().await {
+        Ok(me) => me,
+        Err(e) => return fail(e),
+    };
+    let account = a.account_id.clone().unwrap_or(me.account.id.clone());
+    let can_write = me.token.has("write:key");
+    match a.control.list_apps(&account).await {
+        Ok(apps) => TestReport::works(
+            format!(
+                "Works: token {} of account {}",
+                me.token.name, me.account.name
+            ),
+            format!(
+                "It sees {} app(s){}.",
+                apps.len(),
+                if can_write {
+                    " and can create, change and revoke their keys"
+                } else {
+                    "; it may read keys but not change them (no write:key)"
+                }
+            ),
+        ),
+        Err(e) => fail(e),
     }
 }
 
@@ -158,6 +243,8 @@ pub async fn test_connection(client: ActiveClient) -> TestReport {
 enum KindChoice {
     App,
     Management,
+    Ably,
+    Cometly,
 }
 
 /// The connection editor's form. Secret inputs start empty: empty means "keep what is stored".
@@ -170,6 +257,8 @@ struct Form {
     api_key: String,
     mgmt_key: String,
     mgmt_secret: String,
+    access_token: String,
+    cometly_key: String,
     base_url: String,
     environment: Environment,
 }
@@ -181,7 +270,7 @@ struct Editor {
     copy_secrets_from: Option<String>,
     form: Form,
     original: Form,
-    reveal: [bool; 3],
+    reveal: [bool; 5],
     test: Option<Promise<TestReport>>,
     report: Option<TestReport>,
     asking_to_discard: bool,
@@ -198,6 +287,8 @@ impl Editor {
             api_key: String::new(),
             mgmt_key: String::new(),
             mgmt_secret: String::new(),
+            access_token: String::new(),
+            cometly_key: String::new(),
             base_url: String::new(),
             environment: Environment::Dev,
         };
@@ -206,7 +297,7 @@ impl Editor {
             copy_secrets_from: None,
             original: form.clone(),
             form,
-            reveal: [false; 3],
+            reveal: [false; 5],
             test: None,
             report: None,
             asking_to_discard: false,
@@ -220,6 +311,10 @@ impl Editor {
                 (KindChoice::App, app_id.clone(), region.clone())
             }
             ConnectionKind::Management => (KindChoice::Management, String::new(), "us".to_owned()),
+            ConnectionKind::AblyAccount { .. } => {
+                (KindChoice::Ably, String::new(), "us".to_owned())
+            }
+            ConnectionKind::Cometly => (KindChoice::Cometly, String::new(), "us".to_owned()),
         };
         let form = Form {
             label: c.label.clone(),
@@ -229,6 +324,8 @@ impl Editor {
             api_key: String::new(),
             mgmt_key: String::new(),
             mgmt_secret: String::new(),
+            access_token: String::new(),
+            cometly_key: String::new(),
             base_url: c.base_url.clone().unwrap_or_default(),
             environment: c.environment,
         };
@@ -287,6 +384,8 @@ impl Editor {
                 need(FIELD_KEY, &f.mgmt_key, "key", &mut p);
                 need(FIELD_SECRET, &f.mgmt_secret, "secret", &mut p);
             }
+            KindChoice::Ably => need(FIELD_ACCESS_TOKEN, &f.access_token, "access token", &mut p),
+            KindChoice::Cometly => need(FIELD_API_KEY, &f.cometly_key, "API key", &mut p),
         }
         p
     }
@@ -300,6 +399,15 @@ impl Editor {
                 region: f.region.clone(),
             },
             KindChoice::Management => ConnectionKind::Management,
+            // Keep the account and app already chosen for this connection.
+            KindChoice::Ably => match self.existing.as_ref().map(|c| &c.kind) {
+                Some(k @ ConnectionKind::AblyAccount { .. }) => k.clone(),
+                _ => ConnectionKind::AblyAccount {
+                    account_id: None,
+                    app_id: None,
+                },
+            },
+            KindChoice::Cometly => ConnectionKind::Cometly,
         };
         let embedded = self.embedded()
             && self
@@ -331,6 +439,8 @@ impl Editor {
                 (FIELD_KEY, Secret::new(f.mgmt_key.trim())),
                 (FIELD_SECRET, Secret::new(f.mgmt_secret.trim())),
             ],
+            KindChoice::Ably => vec![(FIELD_ACCESS_TOKEN, Secret::new(f.access_token.trim()))],
+            KindChoice::Cometly => vec![(FIELD_API_KEY, Secret::new(f.cometly_key.trim()))],
         };
         if let Some(source) = &self.copy_secrets_from {
             for (field, value) in &mut out {
@@ -397,6 +507,12 @@ impl ConnectionsTab {
             |ui| {
                 if ui.button("Add sandbox connections").on_hover_text("Connections to the demo app and management credential of the local sandbox").clicked() {
                     out.push(Command::AddSandboxConnections);
+                }
+                if ui.button("New Cometly connection…").clicked() {
+                    self.editor = Some(Editor::new_connection(KindChoice::Cometly));
+                }
+                if ui.button("New Ably account…").clicked() {
+                    self.editor = Some(Editor::new_connection(KindChoice::Ably));
                 }
                 if ui.button("New management connection…").clicked() {
                     self.editor = Some(Editor::new_connection(KindChoice::Management));
@@ -477,7 +593,11 @@ impl ConnectionsTab {
                         ConnectionKind::CometChatApp { app_id, region } => {
                             format!("{} · app {app_id} · region {region}", c.kind.provider())
                         }
-                        ConnectionKind::Management => c.kind.provider().to_owned(),
+                        ConnectionKind::AblyAccount {
+                            app_id: Some(app_id),
+                            ..
+                        } => format!("{} · app {app_id}", c.kind.provider()),
+                        _ => c.kind.provider().to_owned(),
                     };
                     let url = if c.embedded_sandbox {
                         " · base URL from the running sandbox".to_owned()
@@ -538,6 +658,10 @@ impl ConnectionsTab {
                                     ConnectionKind::Management => {
                                         info.cometchat.management.base_url.clone()
                                     }
+                                    ConnectionKind::AblyAccount { .. } => {
+                                        info.ably.control_url.clone()
+                                    }
+                                    ConnectionKind::Cometly => info.cometly.base_url.clone(),
                                 };
                             }
                         }
@@ -569,12 +693,15 @@ impl ConnectionsTab {
             stored_for(FIELD_API_KEY),
             stored_for(FIELD_KEY),
             stored_for(FIELD_SECRET),
+            stored_for(FIELD_ACCESS_TOKEN),
         ];
         let mut close = false;
         let title = match (&e.existing, e.form.kind) {
             (Some(c), _) => format!("Edit connection {}", c.label),
             (None, KindChoice::App) => "New CometChat app connection".to_owned(),
             (None, KindChoice::Management) => "New management connection".to_owned(),
+            (None, KindChoice::Ably) => "New Ably account connection".to_owned(),
+            (None, KindChoice::Cometly) => "New Cometly connection".to_owned(),
         };
         let embedded = e.embedded();
         let kept = cx.vault.where_kept().to_lowercase();
@@ -614,6 +741,8 @@ impl ConnectionsTab {
                         KindChoice::Management,
                         "CometChat Management API",
                     );
+                    ui.radio_value(&mut e.form.kind, KindChoice::Ably, "Ably account");
+                    ui.radio_value(&mut e.form.kind, KindChoice::Cometly, "Cometly");
                 });
                 ui.add_space(theme::SPACE_XS);
             }
@@ -695,6 +824,40 @@ impl ConnectionsTab {
                         err.as_deref(),
                     );
                 }
+                KindChoice::Ably => {
+                    let err = error_for(FIELD_ACCESS_TOKEN, !e.form.access_token.is_empty());
+                    widgets::secret_field(
+                        ui,
+                        "Access token",
+                        &mut e.form.access_token,
+                        &mut e.reveal[3],
+                        if has[3] {
+                            "Leave empty to keep the stored token"
+                        } else {
+                            "From Account, Access tokens in the Ably dashboard"
+                        },
+                        err.as_deref(),
+                    );
+                    widgets::muted(
+                        ui,
+                        "You choose the app in the API keys tab after the token is checked.",
+                    );
+                }
+                KindChoice::Cometly => {
+                    let err = error_for(FIELD_API_KEY, !e.form.cometly_key.is_empty());
+                    widgets::secret_field(
+                        ui,
+                        "API key",
+                        &mut e.form.cometly_key,
+                        &mut e.reveal[4],
+                        if has[0] {
+                            "Leave empty to keep the stored key"
+                        } else {
+                            "From Settings, API keys in Cometly"
+                        },
+                        err.as_deref(),
+                    );
+                }
             }
             widgets::muted(
                 ui,
@@ -767,7 +930,12 @@ impl ConnectionsTab {
                 let secret_problem = problems.iter().any(|(f, _)| {
                     matches!(
                         *f,
-                        FIELD_API_KEY | FIELD_KEY | FIELD_SECRET | "app_id" | "base_url"
+                        FIELD_API_KEY
+                            | FIELD_KEY
+                            | FIELD_SECRET
+                            | FIELD_ACCESS_TOKEN
+                            | "app_id"
+                            | "base_url"
                     )
                 });
                 if ui
@@ -821,6 +989,7 @@ fn field_static(field: &str) -> &'static str {
         FIELD_API_KEY => FIELD_API_KEY,
         FIELD_KEY => FIELD_KEY,
         FIELD_SECRET => FIELD_SECRET,
+        FIELD_ACCESS_TOKEN => FIELD_ACCESS_TOKEN,
         "app_id" => "app_id",
         "base_url" => "base_url",
         _ => "",

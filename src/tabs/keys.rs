@@ -53,6 +53,8 @@ pub struct KeysTab {
     created: Option<CreatedDialog>,
     delete: Option<DeleteDialog>,
     rotate: Option<RotateDialog>,
+    /// The keys of an Ably app, shown instead when the active connection is an Ably account.
+    pub ably: super::ably_keys::AblyKeysTab,
 }
 
 struct RowEdit {
@@ -125,6 +127,7 @@ impl KeysTab {
             || self.created.is_some()
             || self.delete.is_some()
             || self.rotate.is_some()
+            || self.ably.has_dialog()
     }
 
     pub fn create_started(&mut self, p: Promise<Result<ApiKey, ApiError>>) {
@@ -159,7 +162,7 @@ impl KeysTab {
 
     /// Settles finished operations; returns follow-up commands. Runs at the start of a frame.
     pub fn settle(&mut self, _generation: u64) -> Vec<Command> {
-        let mut out = Vec::new();
+        let mut out = self.ably.settle();
         self.list.poll();
 
         if let Some(d) = &mut self.new_dialog
@@ -299,17 +302,21 @@ impl KeysTab {
             crate::config::ConnectionKind::CometChatApp { app_id, region } => {
                 format!("{} · app {app_id} · region {region}", conn.label)
             }
-            crate::config::ConnectionKind::Management => conn.label.clone(),
+            _ => conn.label.clone(),
         };
 
         let client = match cx.client {
             Ok(ActiveClient::CometChat(c)) => c.clone(),
-            Ok(ActiveClient::Management(_)) => {
+            Ok(ActiveClient::Ably(_)) => return self.ably.ui(ui, cx),
+            Ok(_) => {
                 super::header_ui(ui, "API keys", &subtitle, |_| {});
                 if super::empty_state_ui(
                     ui,
                     "API keys belong to an app",
-                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its keys, or open the Apps tab.",
+                    &format!(
+                        "This is a {} connection. Pick a CometChat app or an Ably account in the switcher above to see its keys, or open the Apps tab.",
+                        conn.kind.provider()
+                    ),
                     Some("Open apps"),
                 ) {
                     out.push(Command::SelectTab(crate::app::Tab::Apps));

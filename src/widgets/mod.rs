@@ -8,6 +8,7 @@ use crate::config::Environment;
 use crate::providers::cometchat::Scope;
 use crate::secret::Secret;
 
+pub mod capability_editor;
 pub mod confirm;
 
 pub use confirm::{ConfirmDialog, ConfirmOutcome};

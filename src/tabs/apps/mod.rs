@@ -298,7 +298,7 @@ impl AppsTab {
 
         match cx.client {
             Ok(ActiveClient::Management(_)) => {}
-            Ok(ActiveClient::CometChat(_)) => {
+            Ok(_) => {
                 super::header_ui(ui, "Apps", &subtitle, |_| {});
                 not_management_ui(ui, conn, &cx.config.connections, &mut out);
                 return out;

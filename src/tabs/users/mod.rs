@@ -537,16 +537,19 @@ impl UsersTab {
             crate::config::ConnectionKind::CometChatApp { app_id, region } => {
                 format!("{} · app {app_id} · region {region}", conn.label)
             }
-            crate::config::ConnectionKind::Management => conn.label.clone(),
+            _ => conn.label.clone(),
         };
         match cx.client {
             Ok(ActiveClient::CometChat(_)) => {}
-            Ok(ActiveClient::Management(_)) => {
+            Ok(_) => {
                 super::header_ui(ui, "Users & tokens", &subtitle, |_| {});
                 if super::empty_state_ui(
                     ui,
                     "Users belong to an app",
-                    "This is a CometChat Management connection. Pick a CometChat app connection in the switcher above to see its users.",
+                    &format!(
+                        "This is a {} connection. Pick a CometChat app connection in the switcher above to see its users.",
+                        conn.kind.provider()
+                    ),
                     Some("Open apps"),
                 ) {
                     out.push(Command::SelectTab(crate::app::Tab::Apps));

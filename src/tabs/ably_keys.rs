@@ -1,0 +1,1061 @@
+//! The API keys of an Ably app (shown by the API keys tab when the active connection is an
+//! Ably account): capability badges and status, create and edit with the capability editor
+//! and a diff before saving, revoke a key, revoke tokens, and "Can this key…?".
+
+use egui::{RichText, Ui};
+use tokio::runtime::Handle;
+
+use crate::app::remote::{Op, Remote, spawn_api};
+use crate::app::shortcuts::Shortcut;
+use crate::app::theme::{self, Tone};
+use crate::app::toasts::{Toast, Toasts};
+use crate::app::{AblyAccess, Command, TabContext};
+use crate::config::ConnectionKind;
+use crate::model::capability::{self, Capability, OPERATIONS};
+use crate::providers::ApiError;
+use crate::providers::ably::{
+    AblyApp, AblyKey, AblyRestClient, KeyPatch, KeyStatus, NewAblyKey, RevokeResult, RevokeTokens,
+    validate_target,
+};
+use crate::secret::Secret;
+use crate::widgets::capability_editor::{self, CapabilityEditor};
+use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
+
+/// What the Ably keys view asks for; [`AblyKeysTab::handle`] performs it.
+pub enum AblyCommand {
+    /// The account's apps (after `me()` when the account is not known yet).
+    LoadApps,
+    LoadKeys {
+        app_id: String,
+    },
+    CreateKey {
+        app_id: String,
+        new: NewAblyKey,
+    },
+    UpdateKey {
+        app_id: String,
+        key_id: String,
+        patch: KeyPatch,
+    },
+    RevokeKey {
+        app_id: String,
+        key_id: String,
+    },
+    /// Authenticates with the key itself, as the REST API requires.
+    RevokeTokens {
+        key: Secret,
+        request: RevokeTokens,
+    },
+}
+
+/// Create or edit one key.
+struct KeyEditor {
+    /// The key being edited; `None` creates one.
+    existing: Option<AblyKey>,
+    name: String,
+    capability: CapabilityEditor,
+    revocable_tokens: bool,
+    /// Showing the diff, one step before saving.
+    reviewing: bool,
+    op: Option<Op<AblyKey>>,
+    error: Option<String>,
+    /// The form as it opened, to ask before discarding changes.
+    original: (String, CapabilityEditor, bool),
+    asking_to_discard: bool,
+}
+
+impl KeyEditor {
+    fn new() -> Self {
+        Self {
+            existing: None,
+            name: String::new(),
+            capability: CapabilityEditor::default(),
+            revocable_tokens: false,
+            reviewing: false,
+            op: None,
+            error: None,
+            original: (String::new(), CapabilityEditor::default(), false),
+            asking_to_discard: false,
+        }
+    }
+
+    fn edit(key: &AblyKey) -> Self {
+        let capability = CapabilityEditor::from_capability(&key.capability);
+        let revocable_tokens = key.revocable_tokens.unwrap_or(false);
+        Self {
+            existing: Some(key.clone()),
+            name: key.name.clone(),
+            original: (key.name.clone(), capability.clone(), revocable_tokens),
+            capability,
+            revocable_tokens,
+            reviewing: false,
+            op: None,
+            error: None,
+            asking_to_discard: false,
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        let (name, capability, revocable) = &self.original;
+        self.name != *name || self.capability != *capability || self.revocable_tokens != *revocable
+    }
+
+    /// Closes at once when nothing changed; otherwise asks first.
+    fn wants_to_close(&mut self) -> bool {
+        if self.is_dirty() {
+            self.asking_to_discard = true;
+            false
+        } else {
+            true
+        }
+    }
+
+    fn before(&self) -> Capability {
+        self.existing
+            .as_ref()
+            .map(|k| k.capability.clone())
+            .unwrap_or_default()
+    }
+}
+
+struct RevokeKeyDialog {
+    key_id: String,
+    confirm: ConfirmDialog,
+    op: Option<Op<()>>,
+}
+
+struct RevokeTokensDialog {
+    key: AblyKey,
+    targets: String,
+    issued_before: String,
+    allow_reauth_margin: bool,
+    op: Option<Op<RevokeResult>>,
+    result: Option<RevokeResult>,
+    error: Option<String>,
+}
+
+impl RevokeTokensDialog {
+    fn targets(&self) -> Vec<String> {
+        self.targets
+            .lines()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The request, or the first problem with the form.
+    fn request(&self, now_ms: i64) -> Result<RevokeTokens, String> {
+        let targets = self.targets();
+        if targets.is_empty() {
+            return Err("List at least one target, such as clientId:bob".to_owned());
+        }
+        if targets.len() > 100 {
+            return Err("At most 100 targets at a time".to_owned());
+        }
+        for t in &targets {
+            validate_target(t)?;
+        }
+        let issued_before = match self.issued_before.trim() {
+            "" => None,
+            s => Some(s.parse::<i64>().map_err(|_| {
+                "Issued before is a time in epoch milliseconds, or empty for now".to_owned()
+            })?),
+        };
+        // Ably refuses older times (error 40000): say so before sending.
+        if issued_before.is_some_and(|ms| ms < now_ms - 3_600_000) {
+            return Err("Issued before can be at most one hour in the past".to_owned());
+        }
+        Ok(RevokeTokens {
+            targets,
+            issued_before,
+            allow_reauth_margin: self.allow_reauth_margin,
+        })
+    }
+}
+
+struct CanDialog {
+    key: AblyKey,
+    op: String,
+    resource: String,
+}
+
+#[derive(Default)]
+pub struct AblyKeysTab {
+    seen_generation: Option<u64>,
+    apps: Remote<Vec<AblyApp>>,
+    keys: Remote<Vec<AblyKey>>,
+    /// The app whose keys are listed.
+    keys_of: Option<String>,
+    choosing_app: bool,
+    /// A load was asked for and runs from the next frame on.
+    asked_keys: bool,
+    asked_apps: bool,
+    editor: Option<KeyEditor>,
+    revoke: Option<RevokeKeyDialog>,
+    revoke_tokens: Option<RevokeTokensDialog>,
+    can: Option<CanDialog>,
+}
+
+impl AblyKeysTab {
+    pub fn has_dialog(&self) -> bool {
+        self.editor.is_some()
+            || self.revoke.is_some()
+            || self.revoke_tokens.is_some()
+            || self.can.is_some()
+    }
+
+    /// Settles requests at the start of the frame; a change on the server reloads the list.
+    pub fn settle(&mut self) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.apps.poll();
+        self.keys.poll();
+        let reload = |out: &mut Vec<Command>, app_id: &str| {
+            out.push(Command::Ably(AblyCommand::LoadKeys {
+                app_id: app_id.to_owned(),
+            }));
+        };
+        if let Some(e) = &mut self.editor
+            && let Some(result) = Op::settle(&mut e.op)
+        {
+            match result {
+                Ok(key) => {
+                    let verb = if e.existing.is_some() {
+                        "Saved"
+                    } else {
+                        "Created"
+                    };
+                    out.push(Command::Toast(Toast::success(format!(
+                        "{verb} key {}",
+                        key.name
+                    ))));
+                    reload(&mut out, &key.app_id);
+                    self.editor = None;
+                }
+                Err(e2) => e.error = Some(explain(&e2)),
+            }
+        }
+        if let Some(d) = &mut self.revoke
+            && let Some(result) = Op::settle(&mut d.op)
+        {
+            d.confirm.busy = false;
+            match result {
+                Ok(()) => {
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Revoked key {}",
+                        d.key_id
+                    ))));
+                    if let Some(app) = &self.keys_of {
+                        reload(&mut out, app);
+                    }
+                    self.revoke = None;
+                }
+                Err(e) => d.confirm.error = Some(explain(&e)),
+            }
+        }
+        if let Some(d) = &mut self.revoke_tokens
+            && let Some(result) = Op::settle(&mut d.op)
+        {
+            match result {
+                Ok(r) => d.result = Some(r),
+                Err(e) => d.error = Some(explain(&e)),
+            }
+        }
+        out
+    }
+
+    /// Performs one command; results land in the tab's state.
+    pub fn handle(
+        &mut self,
+        command: AblyCommand,
+        rt: &Handle,
+        ctx: &egui::Context,
+        client: Option<AblyAccess>,
+        toasts: &mut Toasts,
+    ) {
+        let Some(a) = client else {
+            toasts.push(Toast::error("Select an Ably account connection first"));
+            return;
+        };
+        let control = a.control.clone();
+        match command {
+            AblyCommand::LoadApps => {
+                let account = a.account_id.clone();
+                self.apps.refresh(|| {
+                    spawn_api(rt, ctx, async move {
+                        let account = match account {
+                            Some(id) => id,
+                            None => control.me().await?.account.id,
+                        };
+                        control.list_apps(&account).await
+                    })
+                });
+            }
+            AblyCommand::LoadKeys { app_id } => {
+                if self.keys_of.as_deref() != Some(app_id.as_str()) {
+                    self.keys.reset();
+                    self.keys_of = Some(app_id.clone());
+                }
+                self.keys.refresh(|| {
+                    spawn_api(rt, ctx, async move { control.list_keys(&app_id).await })
+                });
+            }
+            AblyCommand::CreateKey { app_id, new } => {
+                if let Some(e) = &mut self.editor {
+                    e.error = None;
+                    e.op = Some(Op::new(spawn_api(rt, ctx, async move {
+                        control.create_key(&app_id, &new).await
+                    })));
+                }
+            }
+            AblyCommand::UpdateKey {
+                app_id,
+                key_id,
+                patch,
+            } => {
+                if let Some(e) = &mut self.editor {
+                    e.error = None;
+                    e.op = Some(Op::new(spawn_api(rt, ctx, async move {
+                        control.update_key(&app_id, &key_id, &patch).await
+                    })));
+                }
+            }
+            AblyCommand::RevokeKey { app_id, key_id } => {
+                if let Some(d) = &mut self.revoke {
+                    d.confirm.busy = true;
+                    d.confirm.error = None;
+                    d.op = Some(Op::new(spawn_api(rt, ctx, async move {
+                        control.revoke_key(&app_id, &key_id).await
+                    })));
+                }
+            }
+            AblyCommand::RevokeTokens { key, request } => {
+                let Some(d) = &mut self.revoke_tokens else {
+                    return;
+                };
+                d.error = None;
+                d.result = None;
+                match AblyRestClient::new(a.rest_url.as_deref(), &key) {
+                    Ok(rest) => {
+                        d.op = Some(Op::new(spawn_api(rt, ctx, async move {
+                            rest.revoke_tokens(&request).await
+                        })));
+                    }
+                    Err(e) => d.error = Some(explain(&e)),
+                }
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        let mut out = Vec::new();
+        let (Some(conn), Some(access)) = (cx.connection, cx.ably()) else {
+            return out;
+        };
+        if self.seen_generation != Some(cx.generation) {
+            self.seen_generation = Some(cx.generation);
+            self.apps.reset();
+            self.keys.reset();
+            self.keys_of = None;
+            self.asked_apps = false;
+            self.asked_keys = false;
+        }
+        let app_id = access.app_id.clone().filter(|_| !self.choosing_app);
+        let Some(app_id) = app_id else {
+            super::header_ui(ui, "API keys", &conn.label, |_| {});
+            self.app_picker_ui(ui, conn, access, &mut out);
+            return out;
+        };
+
+        if matches!(self.keys, Remote::NotRequested) && !self.asked_keys {
+            // Pending from the next frame on, when the command has run.
+            self.asked_keys = true;
+            out.push(Command::Ably(AblyCommand::LoadKeys {
+                app_id: app_id.clone(),
+            }));
+        }
+
+        for s in cx.shortcuts {
+            match s {
+                Shortcut::New => self.editor = Some(KeyEditor::new()),
+                Shortcut::Refresh => out.push(Command::Ably(AblyCommand::LoadKeys {
+                    app_id: app_id.clone(),
+                })),
+                Shortcut::FocusSearch => {}
+            }
+        }
+
+        let subtitle = format!("{} · Ably app {app_id}", conn.label);
+        super::header_ui(ui, "API keys", &subtitle, |ui| {
+            if ui.button(RichText::new("New API key…").strong()).clicked() {
+                self.editor = Some(KeyEditor::new());
+            }
+            if ui.button("Refresh").clicked() {
+                out.push(Command::Ably(AblyCommand::LoadKeys {
+                    app_id: app_id.clone(),
+                }));
+            }
+            if ui.button("Change app…").clicked() {
+                self.choosing_app = true;
+                self.apps.reset();
+                self.asked_apps = false;
+            }
+        });
+
+        if let Some(e) = self.keys.error()
+            && widgets::message(
+                ui,
+                Tone::Error,
+                "Could not load the keys",
+                &explain(e),
+                &["Retry"],
+            )
+            .is_some()
+        {
+            out.push(Command::Ably(AblyCommand::LoadKeys {
+                app_id: app_id.clone(),
+            }));
+        }
+        match self.keys.data() {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    widgets::muted(ui, "Loading keys…");
+                });
+            }
+            Some(keys) if keys.is_empty() => {
+                widgets::muted(ui, "This app has no keys yet");
+            }
+            Some(keys) => {
+                let keys = keys.clone();
+                let prod = conn.environment == crate::config::Environment::Prod;
+                self.table_ui(ui, &keys, prod, &mut out);
+            }
+        }
+
+        self.editor_ui(ui.ctx(), &app_id, &mut out);
+        self.revoke_ui(ui.ctx(), &app_id, &mut out);
+        self.revoke_tokens_ui(ui.ctx(), &mut out);
+        self.can_ui(ui.ctx());
+        out
+    }
+
+    fn app_picker_ui(
+        &mut self,
+        ui: &mut Ui,
+        conn: &crate::config::Connection,
+        access: &AblyAccess,
+        out: &mut Vec<Command>,
+    ) {
+        if matches!(self.apps, Remote::NotRequested) && !self.asked_apps {
+            self.asked_apps = true;
+            out.push(Command::Ably(AblyCommand::LoadApps));
+        }
+        ui.label(RichText::new("Choose the Ably app whose keys to manage").strong());
+        if let Some(e) = self.apps.error() {
+            match widgets::message(
+                ui,
+                Tone::Error,
+                "Could not list the apps",
+                &explain(e),
+                &["Retry", "Edit connection…"],
+            ) {
+                Some(0) => out.push(Command::Ably(AblyCommand::LoadApps)),
+                Some(_) => out.push(Command::EditConnection(conn.id.clone())),
+                None => {}
+            }
+        }
+        let Some(apps) = self.apps.data() else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                widgets::muted(ui, "Loading apps…");
+            });
+            return;
+        };
+        if apps.is_empty() {
+            widgets::muted(ui, "This account has no apps");
+        }
+        for app in apps {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(&app.name).strong());
+                widgets::muted(ui, format!("{} · {}", app.id, app.status));
+                if named(ui, "Use", &format!("Use app {}", app.name)).clicked() {
+                    let mut c = conn.clone();
+                    c.kind = ConnectionKind::AblyAccount {
+                        account_id: Some(app.account_id.clone())
+                            .filter(|s| !s.is_empty())
+                            .or_else(|| access.account_id.clone()),
+                        app_id: Some(app.id.clone()),
+                    };
+                    self.choosing_app = false;
+                    out.push(Command::SaveConnection {
+                        connection: c,
+                        secrets: Vec::new(),
+                    });
+                }
+            });
+        }
+        if access.app_id.is_some() && ui.button("Cancel").clicked() {
+            self.choosing_app = false;
+        }
+    }
+
+    /// `prod`: revoking asks for the key's name to be typed, as deletes do on prod elsewhere.
+    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey], prod: bool, out: &mut Vec<Command>) {
+        let dark = ui.visuals().dark_mode;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                egui::Grid::new("ably-keys")
+                    .striped(true)
+                    .num_columns(5)
+                    .spacing([16.0, 8.0])
+                    .show(ui, |ui| {
+                        for h in ["Name", "Key", "Capability", "Status", ""] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for k in keys {
+                            let name = if k.name.is_empty() {
+                                k.key_name()
+                            } else {
+                                k.name.clone()
+                            };
+                            ui.label(&name);
+                            ui.monospace(k.key_name());
+                            ui.horizontal_wrapped(|ui| {
+                                ui.set_max_width(360.0);
+                                for b in capability_editor::badges(&k.capability) {
+                                    widgets::badge(ui, &b, theme::neutral(dark));
+                                }
+                                if k.revocable_tokens == Some(true) {
+                                    widgets::badge(
+                                        ui,
+                                        "revocable tokens",
+                                        theme::tone(Tone::Info, dark),
+                                    );
+                                }
+                            });
+                            let tone = match k.status {
+                                KeyStatus::Enabled => Tone::Success,
+                                KeyStatus::Revoked => Tone::Error,
+                            };
+                            widgets::badge(ui, k.status.label(), theme::tone(tone, dark));
+                            ui.horizontal(|ui| {
+                                if named(ui, "Copy", &format!("Copy key {name}")).clicked() {
+                                    out.push(Command::Copy {
+                                        value: k.key.clone(),
+                                        what: format!("key {name}"),
+                                    });
+                                }
+                                if named(ui, "Can…?", &format!("Can {name}…?")).clicked() {
+                                    self.can = Some(CanDialog {
+                                        key: k.clone(),
+                                        op: "publish".to_owned(),
+                                        resource: String::new(),
+                                    });
+                                }
+                                if k.status == KeyStatus::Enabled {
+                                    if named(ui, "Edit…", &format!("Edit {name}")).clicked() {
+                                        self.editor = Some(KeyEditor::edit(k));
+                                    }
+                                    if named(
+                                        ui,
+                                        "Revoke tokens…",
+                                        &format!("Revoke tokens of {name}…"),
+                                    )
+                                    .clicked()
+                                    {
+                                        self.revoke_tokens = Some(RevokeTokensDialog {
+                                            key: k.clone(),
+                                            targets: String::new(),
+                                            issued_before: String::new(),
+                                            allow_reauth_margin: false,
+                                            op: None,
+                                            result: None,
+                                            error: None,
+                                        });
+                                    }
+                                    if named(ui, "Revoke…", &format!("Revoke {name}…")).clicked()
+                                    {
+                                        let confirm = ConfirmDialog::new(
+                                                format!("Revoke key {name}?"),
+                                                format!(
+                                                    "Revoking {name} ({}) is permanent: every client using it, and every token it issued, stops working at once. A revoked key cannot be enabled again.",
+                                                    k.key_name()
+                                                ),
+                                                format!("Revoke key {name}"),
+                                            );
+                                        let confirm = if prod {
+                                            confirm.with_typed_name(name.clone())
+                                        } else {
+                                            confirm
+                                        };
+                                        self.revoke = Some(RevokeKeyDialog {
+                                            key_id: k.id.clone(),
+                                            confirm,
+                                            op: None,
+                                        });
+                                    }
+                                }
+                            });
+                            ui.end_row();
+                        }
+                    });
+            });
+    }
+
+    fn editor_ui(&mut self, ctx: &egui::Context, app_id: &str, out: &mut Vec<Command>) {
+        let Some(e) = &mut self.editor else { return };
+        let mut close = false;
+        let title = match &e.existing {
+            Some(k) => format!("Edit key {}", k.name),
+            None => "New API key".to_owned(),
+        };
+        let busy = e.op.is_some();
+        let modal = egui::Modal::new(egui::Id::unique("ably-key-editor")).show(ctx, |ui| {
+            ui.set_width(620.0);
+            ui.heading(&title);
+            ui.add_space(theme::SPACE_S);
+            let parsed = e.capability.capability();
+            if e.reviewing {
+                ui.label(RichText::new("Capability changes").strong());
+                if let Ok(after) = &parsed {
+                    capability_editor::diff_ui(ui, &e.before(), after);
+                }
+                if let Some(k) = &e.existing {
+                    if e.name.trim() != k.name {
+                        widgets::muted(ui, format!("Name: {} becomes {}", k.name, e.name.trim()));
+                    }
+                    if k.revocable_tokens.unwrap_or(false) != e.revocable_tokens {
+                        widgets::muted(
+                            ui,
+                            format!(
+                                "Revocable tokens: {}",
+                                if e.revocable_tokens { "on" } else { "off" }
+                            ),
+                        );
+                    }
+                }
+            } else {
+                egui::ScrollArea::vertical()
+                    .max_height(ctx.content_rect().height() * 0.6)
+                    .show(ui, |ui| {
+                        let name_err = e
+                            .name
+                            .trim()
+                            .is_empty()
+                            .then_some("Give the key a name");
+                        widgets::text_field(
+                            ui,
+                            "Name",
+                            &mut e.name,
+                            "e.g. chat-app",
+                            name_err.filter(|_| e.existing.is_some()),
+                        );
+                        ui.add_space(theme::SPACE_XS);
+                        e.capability.ui(ui);
+                        ui.add_space(theme::SPACE_XS);
+                        ui.checkbox(&mut e.revocable_tokens, "Revocable tokens");
+                        widgets::muted(
+                            ui,
+                            "Lets you revoke tokens this key issued. It caps their lifetime at one hour, and applies only to tokens issued after it is enabled.",
+                        );
+                    });
+            }
+            if let Some(err) = &e.error {
+                ui.add_space(theme::SPACE_S);
+                widgets::field_error(ui, err);
+            }
+            ui.add_space(theme::SPACE_M);
+            let valid = parsed.is_ok() && !e.name.trim().is_empty();
+            if e.asking_to_discard {
+                widgets::message(
+                    ui,
+                    Tone::Warning,
+                    "Discard your changes?",
+                    "What you changed in this key will be lost.",
+                    &[],
+                );
+                ui.horizontal(|ui| {
+                    if ui.button("Discard").clicked() {
+                        close = true;
+                    }
+                    if ui.button("Keep editing").clicked() {
+                        e.asking_to_discard = false;
+                    }
+                });
+                return;
+            }
+            ui.horizontal(|ui| {
+                let submit = |e: &KeyEditor, cap: Capability| match &e.existing {
+                    None => AblyCommand::CreateKey {
+                        app_id: app_id.to_owned(),
+                        new: NewAblyKey {
+                            name: e.name.trim().to_owned(),
+                            capability: cap,
+                            revocable_tokens: Some(e.revocable_tokens),
+                        },
+                    },
+                    Some(k) => AblyCommand::UpdateKey {
+                        app_id: app_id.to_owned(),
+                        key_id: k.id.clone(),
+                        patch: KeyPatch {
+                            name: Some(e.name.trim().to_owned()).filter(|n| *n != k.name),
+                            capability: Some(cap).filter(|c| {
+                                capability::normalise(c) != capability::normalise(&k.capability)
+                            }),
+                            revocable_tokens: Some(e.revocable_tokens)
+                                .filter(|r| Some(*r) != k.revocable_tokens),
+                        },
+                    },
+                };
+                if e.reviewing {
+                    let label = if e.existing.is_some() {
+                        "Save changes"
+                    } else {
+                        "Create key"
+                    };
+                    if ui
+                        .add_enabled(!busy && valid, egui::Button::new(label))
+                        .clicked()
+                        && let Ok(cap) = &parsed
+                    {
+                        out.push(Command::Ably(submit(e, cap.clone())));
+                    }
+                    if ui.add_enabled(!busy, egui::Button::new("Back")).clicked() {
+                        e.reviewing = false;
+                    }
+                } else {
+                    let next = if e.existing.is_some() {
+                        "Review changes…"
+                    } else {
+                        "Review and create…"
+                    };
+                    if ui
+                        .add_enabled(valid, egui::Button::new(RichText::new(next).strong()))
+                        .on_disabled_hover_text("Give the key a name and a valid capability")
+                        .clicked()
+                    {
+                        e.reviewing = true;
+                    }
+                }
+                if ui.add_enabled(!busy, egui::Button::new("Cancel")).clicked() {
+                    close = e.wants_to_close();
+                }
+                if busy {
+                    ui.spinner();
+                }
+            });
+        });
+        if modal.should_close() && !busy && !close && !e.asking_to_discard {
+            close = e.wants_to_close();
+        }
+        if close {
+            self.editor = None;
+        }
+    }
+
+    fn revoke_ui(&mut self, ctx: &egui::Context, app_id: &str, out: &mut Vec<Command>) {
+        let Some(d) = &mut self.revoke else { return };
+        match d.confirm.ui(ctx) {
+            ConfirmOutcome::Confirmed if d.op.is_none() => {
+                out.push(Command::Ably(AblyCommand::RevokeKey {
+                    app_id: app_id.to_owned(),
+                    key_id: d.key_id.clone(),
+                }));
+            }
+            ConfirmOutcome::Cancelled if d.op.is_none() => self.revoke = None,
+            _ => {}
+        }
+    }
+
+    fn revoke_tokens_ui(&mut self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        let Some(d) = &mut self.revoke_tokens else {
+            return;
+        };
+        let mut close = false;
+        let busy = d.op.is_some();
+        let name = d.key.name.clone();
+        let modal = egui::Modal::new(egui::Id::unique("ably-revoke-tokens")).show(ctx, |ui| {
+            ui.set_width(560.0);
+            ui.heading(format!("Revoke tokens of {name}"));
+            ui.add_space(theme::SPACE_S);
+            if d.key.revocable_tokens != Some(true) {
+                widgets::message(
+                    ui,
+                    Tone::Warning,
+                    "This key does not have revocable tokens",
+                    "Ably will refuse the request. Turn on revocable tokens in Edit… first; it applies to tokens issued after that.",
+                    &[],
+                );
+            }
+            let before = d.clone_form();
+            let label = ui.label(RichText::new("Targets, one per line").strong()).id;
+            ui.add(
+                egui::TextEdit::multiline(&mut d.targets)
+                    .hint_text("clientId:bob\nrevocationKey:group-1\nchannel:chat:lobby")
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label);
+            widgets::text_field(
+                ui,
+                "Issued before (epoch ms, optional)",
+                &mut d.issued_before,
+                "Empty: tokens issued until now",
+                None,
+            );
+            ui.horizontal(|ui| {
+                match d.issued_before.trim().parse::<i64>() {
+                    Ok(ms) => widgets::muted(ui, format!("Tokens issued before {}", utc_time(ms))),
+                    Err(_) => widgets::muted(ui, "Tokens issued until now"),
+                };
+                if ui.button("5 minutes ago").clicked() {
+                    d.issued_before = ((widgets::now_unix() - 300) * 1000).to_string();
+                }
+            });
+            ui.checkbox(&mut d.allow_reauth_margin, "Allow reauth margin");
+            widgets::muted(
+                ui,
+                "Gives connected clients 30 seconds to get a new token before the old one stops working",
+            );
+            if d.clone_form() != before {
+                d.error = None;
+            }
+            let request = d.request(widgets::now_unix() * 1000);
+            if let Err(e) = &request
+                && !d.targets.trim().is_empty()
+            {
+                widgets::field_error(ui, e);
+            }
+            if let Some(e) = &d.error {
+                widgets::field_error(ui, e);
+            }
+            if let Some(r) = &d.result {
+                ui.add_space(theme::SPACE_S);
+                ui.label(
+                    RichText::new(format!(
+                        "{} revoked, {} failed",
+                        r.success_count, r.failure_count
+                    ))
+                    .strong(),
+                );
+                egui::Grid::new("revoke-results")
+                    .striped(true)
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        ui.label(RichText::new("Target").strong());
+                        ui.label(RichText::new("Result").strong());
+                        ui.end_row();
+                        for item in &r.results {
+                            ui.monospace(&item.target);
+                            match &item.error {
+                                None => ui.label(match item.applies_at {
+                                    Some(at) => format!("Revoked, applies at {}", utc_time(at)),
+                                    None => "Revoked".to_owned(),
+                                }),
+                                Some(e) => ui.label(format!(
+                                    "Failed: {}{}",
+                                    e.message,
+                                    e.code.map(|c| format!(" ({c})")).unwrap_or_default()
+                                )),
+                            };
+                            ui.end_row();
+                        }
+                    });
+            }
+            ui.add_space(theme::SPACE_M);
+            ui.horizontal(|ui| {
+                let dark = ui.visuals().dark_mode;
+                let button = egui::Button::new(
+                    RichText::new("Revoke tokens").color(egui::Color32::WHITE),
+                )
+                .fill(theme::tone(Tone::Error, dark).fg);
+                if ui.add_enabled(!busy && request.is_ok(), button).clicked()
+                    && let Ok(request) = request
+                {
+                    out.push(Command::Ably(AblyCommand::RevokeTokens {
+                        key: d.key.key.clone(),
+                        request,
+                    }));
+                }
+                if ui.add_enabled(!busy, egui::Button::new("Close")).clicked() {
+                    close = true;
+                }
+                if busy {
+                    ui.spinner();
+                }
+            });
+        });
+        if modal.should_close() && !busy {
+            close = true;
+        }
+        if close {
+            self.revoke_tokens = None;
+        }
+    }
+
+    fn can_ui(&mut self, ctx: &egui::Context) {
+        let Some(d) = &mut self.can else { return };
+        let mut close = false;
+        let modal = egui::Modal::new(egui::Id::unique("ably-can")).show(ctx, |ui| {
+            ui.set_width(520.0);
+            ui.heading(format!("Can {}…?", d.key.name));
+            ui.add_space(theme::SPACE_S);
+            ui.horizontal(|ui| {
+                let label = ui.label("Operation").id;
+                egui::ComboBox::from_id_salt("ably-can-op")
+                    .selected_text(d.op.as_str())
+                    .show_ui(ui, |ui| {
+                        for op in OPERATIONS {
+                            ui.selectable_value(&mut d.op, op.to_owned(), op);
+                        }
+                    })
+                    .response
+                    .labelled_by(label);
+            });
+            widgets::text_field(
+                ui,
+                "Channel or queue",
+                &mut d.resource,
+                "chat:lobby, [queue]orders",
+                None,
+            );
+            let dark = ui.visuals().dark_mode;
+            let decision = (!d.resource.trim().is_empty())
+                .then(|| capability::can(&d.key.capability, &d.op, &d.resource));
+            if let Some(dec) = &decision {
+                ui.add_space(theme::SPACE_S);
+                let tone = if dec.allowed {
+                    Tone::Success
+                } else {
+                    Tone::Error
+                };
+                widgets::message(
+                    ui,
+                    tone,
+                    if dec.allowed { "Yes" } else { "No" },
+                    &dec.reason,
+                    &[],
+                );
+            }
+            ui.add_space(theme::SPACE_S);
+            ui.label(RichText::new("The key's rules").strong());
+            for (pattern, ops) in &d.key.capability {
+                let text = format!("{pattern}: {}", ops.join(", "));
+                let decided = decision
+                    .as_ref()
+                    .and_then(|dec| dec.rule.as_ref())
+                    .is_some_and(|r| r == pattern);
+                if decided {
+                    let c = theme::tone(Tone::Info, dark);
+                    egui::Frame::new()
+                        .fill(c.bg)
+                        .inner_margin(egui::Margin::symmetric(6, 2))
+                        .corner_radius(4)
+                        .show(ui, |ui| {
+                            ui.label(
+                                RichText::new(format!("{text}  (decided here)"))
+                                    .monospace()
+                                    .color(c.fg),
+                            );
+                        });
+                } else {
+                    ui.label(RichText::new(text).monospace());
+                }
+            }
+            ui.add_space(theme::SPACE_M);
+            if ui.button("Close").clicked() {
+                close = true;
+            }
+        });
+        if modal.should_close() || close {
+            self.can = None;
+        }
+    }
+}
+
+impl RevokeTokensDialog {
+    fn clone_form(&self) -> (String, String, bool) {
+        (
+            self.targets.clone(),
+            self.issued_before.clone(),
+            self.allow_reauth_margin,
+        )
+    }
+}
+
+/// Epoch milliseconds as `2026-11-23 21:05:09 UTC`.
+fn utc_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let day = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        widgets::date(secs),
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}
+
+/// An API error in words; Ably's own code goes last.
+fn explain(e: &ApiError) -> String {
+    use crate::providers::ErrorKind;
+    let what = match e.kind {
+        ErrorKind::Unauthenticated => "The credential was not accepted (401).",
+        ErrorKind::PermissionDenied => {
+            "The credential may not do this (403): the access token lacks a capability such as write:key, or the key has no revocable tokens."
+        }
+        ErrorKind::NotFound => "Not found: it may have been deleted.",
+        _ => "The request failed.",
+    };
+    format!("{what} ({e})")
+}
+
+fn named(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
+    let r = ui.button(text);
+    widgets::name_widget(ui, &r, name);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_milliseconds_read_as_a_utc_time() {
+        assert_eq!(utc_time(1_795_467_909_000), "2026-11-23 21:05:09 UTC");
+    }
+
+    #[test]
+    fn revoke_tokens_form_checks_every_target_and_the_time() {
+        let key: AblyKey = serde_json::from_value(serde_json::json!({
+            "appId": "app", "id": "k1", "name": "n", "key": "app.k1:secret",
+            "capability": {}, "created": 0, "modified": 0
+        }))
+        .unwrap();
+        let mut d = RevokeTokensDialog {
+            key,
+            targets: "clientId:bob\n\nchannel:chat".into(),
+            issued_before: String::new(),
+            allow_reauth_margin: true,
+            op: None,
+            result: None,
+            error: None,
+        };
+        let now = 1_795_467_909_000;
+        let r = d.request(now).unwrap();
+        assert_eq!(r.targets, vec!["clientId:bob", "channel:chat"]);
+        assert_eq!(r.issued_before, None);
+        assert!(r.allow_reauth_margin);
+        d.issued_before = "yesterday".into();
+        assert!(d.request(now).is_err());
+        d.issued_before = (now - 3_600_001).to_string();
+        assert!(d.request(now).unwrap_err().contains("one hour"));
+        d.issued_before = (now - 60_000).to_string();
+        assert!(d.request(now).is_ok());
+        d.targets = "bob".into();
+        assert!(d.request(now).unwrap_err().contains("needs a type"));
+    }
+}
