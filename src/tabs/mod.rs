@@ -1,6 +1,7 @@
 //! One module per tab. Each tab is a struct that owns its UI state; its `ui()` draws with a
 //! [`crate::app::TabContext`] and returns the [`crate::app::Command`]s it wants performed.
 
+pub mod activity;
 pub mod apps;
 pub mod connections;
 pub mod keys;
