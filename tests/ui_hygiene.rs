@@ -6,11 +6,11 @@ mod ui_common;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use keydeck::app::UiState;
 use keydeck::app::clipboard::MemoryClipboard;
+use keydeck::app::{Tab, UiState};
 use keydeck::audit;
 use keydeck::config::Environment;
-use keydeck::providers::cometchat::Scope;
+use keydeck::providers::cometchat::{NewAuthToken, NewUser, Scope};
 use keydeck::tabs::activity::{self, ExportFormat};
 use ui_common::{KeyChoice, click, fixture, row, settle, step_until};
 
@@ -154,4 +154,71 @@ fn reveal_and_copy_are_audited_with_masked_targets_and_an_intact_chain() {
     assert!(csv.starts_with("seq,time,user"));
     assert!(csv.contains("key.revealed"));
     settle(&mut f.harness);
+}
+
+#[test]
+fn presentation_mode_masks_auth_tokens_and_hides_their_reveal() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    // The Users tab draws symbols the test font lacks (as in the users flows).
+    f.harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut keydeck::app::KeydeckApp| app.ui_root(ui),
+            ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false),
+        );
+    let admin = f.admin();
+    let token =
+        f.rt.block_on(async {
+            admin
+                .create_user(&NewUser {
+                    uid: "shown".to_owned(),
+                    name: "Shown User".to_owned(),
+                    ..NewUser::default()
+                })
+                .await?;
+            admin
+                .create_auth_token("shown", &NewAuthToken::default())
+                .await
+        })
+        .expect("user and token")
+        .auth_token;
+    f.harness.state_mut().restore_ui_state(UiState {
+        tab: Tab::Users,
+        presentation_mode: true,
+        ..UiState::default()
+    });
+    step_until(
+        &mut f.harness,
+        "the user is listed",
+        |h| h.query_by_label("Shown User").is_some(),
+        WAIT,
+    );
+    click(&mut f.harness, "Shown User");
+    step_until(
+        &mut f.harness,
+        "the token is listed",
+        |h| h.query_by_label("Auth tokens (1)").is_some(),
+        WAIT,
+    );
+    assert!(f.harness.query_by_label(token.expose()).is_none());
+    assert!(
+        f.harness
+            .query_by_label(&format!("Reveal auth token {}", token.masked()))
+            .is_none(),
+        "no reveal in presentation mode"
+    );
+    assert!(
+        f.harness
+            .query_by_label(&format!("Copy auth token {}", token.masked()))
+            .is_some(),
+        "copy still works"
+    );
+
+    click(&mut f.harness, "Presentation mode");
+    click(
+        &mut f.harness,
+        &format!("Reveal auth token {}", token.masked()),
+    );
+    assert!(f.harness.query_by_label(token.expose()).is_some());
 }

@@ -542,9 +542,42 @@ impl KeydeckApp {
                     self.activity.open = true;
                     self.activity.mark_stale();
                 }
+                self.settings_menu_ui(ui, commands);
                 ui.add_space(theme::SPACE_S);
                 self.connection_switcher_ui(ui, commands);
             });
+        });
+    }
+
+    fn settings_menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        ui.menu_button("Settings", |ui| {
+            let mut presenting = self.ui_state.presentation_mode;
+            if ui
+                .checkbox(&mut presenting, "Presentation mode (mask every secret)")
+                .changed()
+            {
+                commands.push(Command::SetPresentationMode(presenting));
+            }
+            ui.horizontal(|ui| {
+                ui.label("Clear copied secrets after");
+                let r = ui.add(
+                    egui::DragValue::new(&mut self.ui_state.clear_clipboard_secs)
+                        .range(5..=600)
+                        .suffix(" s"),
+                );
+                widgets::name_widget(ui, &r, "Clear copied secrets after (seconds)");
+            });
+            if self.clipboard.is_none() {
+                widgets::muted(
+                    ui,
+                    "The system clipboard is not available: copies are not cleared",
+                );
+            }
+            ui.separator();
+            if ui.button("Copy diagnostics").clicked() {
+                commands.push(Command::CopyDiagnostics);
+                ui.close();
+            }
         });
     }
 

@@ -515,6 +515,15 @@ impl BulkTokens {
                             }
                         }
                         let c = self.counts();
+                        out.push(Command::Audit {
+                            action: "token.issued",
+                            target: format!("bulk run: {}", tokens(c.issued)),
+                            outcome: if cancelled {
+                                Err("cancelled".to_owned())
+                            } else {
+                                Ok(())
+                            },
+                        });
                         out.push(Command::Toast(if cancelled {
                             Toast::info(format!(
                                 "Bulk run cancelled: issued {} of {}",
