@@ -310,3 +310,47 @@ impl ActivityView {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditLog, Event};
+
+    #[test]
+    fn the_filter_matches_any_field_and_exports_keep_the_chain_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path).unwrap();
+        log.append(&Event::ok("Prod app", "key.created", "ci-bot (a1b2…)"))
+            .unwrap();
+        log.append(&Event::failed(
+            "Prod app",
+            "token.revoked",
+            "user alice",
+            "not found",
+        ))
+        .unwrap();
+        let mut view = ActivityView::default();
+        view.reload(&path);
+        assert_eq!(view.visible()[0].action, "token.revoked", "newest first");
+        view.filter = "CI-BOT".to_owned();
+        assert_eq!(view.visible().len(), 1);
+        view.filter = "not found".to_owned();
+        assert_eq!(view.visible()[0].target, "user alice");
+
+        let jsonl = dir.path().join("out.jsonl");
+        export(view.records(), ExportFormat::JsonLines, &jsonl).unwrap();
+        let again: Vec<Record> = std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(again, view.records());
+
+        let csv = dir.path().join("out.csv");
+        export(view.records(), ExportFormat::Csv, &csv).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.contains("\"failed: not found\"") || text.contains("failed: not found"));
+    }
+}
