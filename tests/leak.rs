@@ -14,11 +14,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use keydeck::app::Tab;
 use keydeck::app::clipboard::MemoryClipboard;
 use keydeck::config::{Config, Environment};
 use keydeck::providers::cometchat::NewUser;
 use keydeck::tabs::activity::{self, ExportFormat};
+use keydeck::tabs::users::FilePicker;
+use keydeck::tabs::users::bulk::Outcome;
 use ui_common::{KeyChoice, click, fixture, press, row, settle, step_until, type_into};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -52,6 +56,24 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+/// Hands out fixed paths instead of opening file dialogs.
+struct FixedPaths {
+    import: PathBuf,
+    export: PathBuf,
+}
+
+impl FilePicker for FixedPaths {
+    fn pick_import(&self) -> BoxFuture<'static, Option<PathBuf>> {
+        let p = self.import.clone();
+        async move { Some(p) }.boxed()
+    }
+
+    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Option<PathBuf>> {
+        let p = self.export.clone();
+        async move { Some(p) }.boxed()
     }
 }
 
@@ -267,7 +289,69 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
         WAIT,
     );
 
-    // 4. Presentation mode, the Activity window and an export of it.
+    // 4. A bulk run over three uids, its results exported without tokens.
+    let bulk_uids = ["bulk-a", "bulk-b", "bulk-c"];
+    for uid in bulk_uids {
+        f.rt.block_on(admin.create_user(&NewUser {
+            uid: uid.to_owned(),
+            name: format!("Bulk {uid}"),
+            ..NewUser::default()
+        }))
+        .expect("user created");
+    }
+    let import = f.dirs.path().join("uids.csv");
+    std::fs::write(&import, bulk_uids.join("\n")).expect("import file");
+    let bulk_export = f.dirs.path().join("data/bulk-results.csv");
+    f.harness
+        .state_mut()
+        .users
+        .bulk
+        .set_file_picker(Arc::new(FixedPaths {
+            import,
+            export: bulk_export.clone(),
+        }));
+    click(&mut f.harness, "Bulk tokens");
+    step_until(
+        &mut f.harness,
+        "the bulk view",
+        |h| h.query_by_label("Import file…").is_some(),
+        WAIT,
+    );
+    click(&mut f.harness, "Import file…");
+    step_until(
+        &mut f.harness,
+        "the preview",
+        |h| h.query_by_label("Issue 3 tokens").is_some(),
+        WAIT,
+    );
+    click(&mut f.harness, "Issue 3 tokens");
+    step_until(
+        &mut f.harness,
+        "the bulk run",
+        |h| h.query_by_label("Issued 3 tokens").is_some(),
+        WAIT,
+    );
+    let bulk_tokens: Vec<String> = f
+        .harness
+        .state()
+        .users
+        .bulk
+        .rows()
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Some(Outcome::Issued(t)) => Some(t.expose().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bulk_tokens.len(), 3);
+    f.harness
+        .state()
+        .users
+        .bulk
+        .export_to(bulk_export.clone(), false)
+        .expect("exported without tokens");
+
+    // 5. Presentation mode, the Activity window and an export of it.
     click(&mut f.harness, "Presentation mode");
     click(&mut f.harness, "Activity…");
     click(&mut f.harness, "Copy diagnostics");
@@ -286,7 +370,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     )
     .expect("exported");
 
-    // 5. The persisted UI state.
+    // 6. The persisted UI state.
     let mut storage = FileStorage(config_dir.join("ui-state.json"), Default::default());
     eframe::App::save(f.harness.state_mut(), &mut storage);
     eframe::Storage::flush(&mut storage);
@@ -312,9 +396,19 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     {
         secrets.push(t.auth_token.expose().to_owned());
     }
+    secrets.extend(bulk_tokens);
+    for uid in bulk_uids {
+        for t in
+            f.rt.block_on(admin.list_auth_tokens(uid, None, None))
+                .expect("tokens")
+                .items
+        {
+            secrets.push(t.auth_token.expose().to_owned());
+        }
+    }
     secrets.sort();
     secrets.dedup();
-    assert!(secrets.len() >= 7, "keys and tokens were collected");
+    assert!(secrets.len() >= 10, "keys and tokens were collected");
 
     let audit = std::fs::read_to_string(f.dirs.path().join("data/audit.jsonl")).expect("audit");
     for action in [
@@ -336,6 +430,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
         config_dir.join("ui-state.json"),
         f.dirs.path().join("data/audit.jsonl"),
         export,
+        bulk_export,
     ] {
         assert!(
             written.exists(),
