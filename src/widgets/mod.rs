@@ -116,10 +116,12 @@ pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &st
         }
         ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
             if *revealed {
+                // Not selectable: a copy goes through the Copy button, which keeps it out of
+                // clipboard history and clears it again (Ctrl+C on a selection would not).
                 ui.add(
                     egui::Label::new(RichText::new(secret.expose()).monospace())
                         .truncate()
-                        .selectable(true),
+                        .selectable(false),
                 )
                 .on_hover_text(RichText::new(secret.expose()).monospace());
             } else {

@@ -523,7 +523,8 @@ impl OpenUser {
                                                         RichText::new(text).monospace(),
                                                     )
                                                     .truncate()
-                                                    .selectable(revealed),
+                                                    // Copies go through Copy (cleared later).
+                                                    .selectable(false),
                                                 );
                                             },
                                         );
