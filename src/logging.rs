@@ -63,6 +63,19 @@ pub fn init_with_file(dir: &Path) -> LogGuard {
     LogGuard { _file: Some(guard) }
 }
 
+/// Logs through the same redacting writer to any writer (the leak test captures what the
+/// app prints this way). `directives` is an `EnvFilter` string such as `"debug"`.
+pub fn init_with_writer<M>(make_writer: M, directives: &str)
+where
+    M: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(directives))
+        .with_ansi(false)
+        .with_writer(Redacting(make_writer))
+        .try_init();
+}
+
 /// The last `max_lines` lines of the newest log file, scrubbed again (belt and braces).
 pub fn recent_lines(dir: &Path, max_lines: usize) -> Vec<String> {
     let newest = std::fs::read_dir(dir)

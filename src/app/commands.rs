@@ -23,6 +23,17 @@ pub enum Command {
         what: String,
     },
     Toast(Toast),
+    /// Turn presentation mode (every secret masked, no reveal) on or off.
+    SetPresentationMode(bool),
+    /// Put version, OS and the recent log (secrets masked) on the clipboard.
+    CopyDiagnostics,
+    /// Append an entry to the audit trail; the app adds time, user and connection. `target`
+    /// names what was acted on with any secret masked.
+    Audit {
+        action: &'static str,
+        target: String,
+        outcome: Result<(), String>,
+    },
 
     // ----- API keys of the active CometChat app ------------------------------------------
     RefreshKeys,

@@ -12,6 +12,7 @@ use poll_promise::Promise;
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
 
+use crate::audit::{AuditLog, Event};
 use crate::config::{
     self, Config, Connection, ConnectionKind, Environment, FIELD_ACCESS_TOKEN, FIELD_API_KEY,
     FIELD_KEY, FIELD_SECRET,
@@ -23,10 +24,12 @@ use crate::providers::cometly::CometlyClient;
 use crate::providers::management::ManagementClient;
 use crate::sandbox::{Sandbox, SandboxOptions, StartupInfo};
 use crate::secret::Secret;
+use crate::tabs::activity::ActivityView;
 use crate::tabs::{apps::AppsTab, connections::ConnectionsTab, keys::KeysTab, users::UsersTab};
 use crate::vault::{Backend, Vault, VaultError};
 use crate::widgets;
 
+pub mod clipboard;
 pub mod commands;
 pub mod errors;
 pub mod remote;
@@ -89,10 +92,26 @@ impl ThemeChoice {
 }
 
 /// What is remembered between runs besides the window size: nothing secret.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UiState {
     pub tab: Tab,
     pub theme: ThemeChoice,
+    /// Every secret masked and reveal disabled (screen sharing, demos).
+    pub presentation_mode: bool,
+    /// Seconds after which a copied secret is cleared from the clipboard.
+    pub clear_clipboard_secs: u64,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            tab: Tab::default(),
+            theme: ThemeChoice::default(),
+            presentation_mode: false,
+            clear_clipboard_secs: clipboard::DEFAULT_CLEAR_SECS,
+        }
+    }
 }
 
 /// Everything the app needs from outside; tests point the directories at a tempdir and use
@@ -263,10 +282,23 @@ pub struct KeydeckApp {
     chores: Vec<Promise<Option<Toast>>>,
     commands: Vec<Command>,
     icon: Option<egui::TextureHandle>,
+    /// The clipboard worker; without one, copies go through egui (no clearing).
+    clipboard: Option<clipboard::Clipboard>,
+    clipboard_errors: Option<std::sync::mpsc::Receiver<String>>,
+    /// The audit trail, or why it could not be opened.
+    audit: Result<AuditLog, String>,
+    audit_problem_shown: bool,
+    log_dir: PathBuf,
+    pub activity: ActivityView,
 }
 
 impl KeydeckApp {
     pub fn new(env: AppEnv) -> Self {
+        let audit = AuditLog::open(&env.data_dir.join("audit.jsonl")).map_err(|e| {
+            tracing::warn!("{e}");
+            e.to_string()
+        });
+        let log_dir = env.data_dir.join("logs");
         let (config, config_problem) = match Config::load(&env.config_dir) {
             Ok(c) => (c, None),
             Err(e) => {
@@ -299,6 +331,69 @@ impl KeydeckApp {
             chores: Vec::new(),
             commands: Vec::new(),
             icon: None,
+            clipboard: None,
+            clipboard_errors: None,
+            audit,
+            audit_problem_shown: false,
+            log_dir,
+            activity: ActivityView::default(),
+        }
+    }
+
+    /// Routes copies through this clipboard: secrets are kept out of history and cleared
+    /// after the configured delay.
+    pub fn set_clipboard(&mut self, backend: impl clipboard::ClipboardBackend) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        match clipboard::Clipboard::start(backend, move |e| {
+            let _ = tx.send(e);
+        }) {
+            Ok(c) => {
+                self.clipboard = Some(c);
+                self.clipboard_errors = Some(rx);
+            }
+            Err(e) => tracing::warn!("no clipboard worker: {e}"),
+        }
+    }
+
+    /// The clipboard worker, when there is one.
+    pub fn clipboard(&self) -> Option<&clipboard::Clipboard> {
+        self.clipboard.as_ref()
+    }
+
+    /// Where the audit trail is written, when it could be opened.
+    pub fn audit_path(&self) -> Option<&std::path::Path> {
+        self.audit.as_ref().ok().map(AuditLog::path)
+    }
+
+    /// The folder whose newest log file "Copy diagnostics" includes.
+    pub fn set_log_dir(&mut self, dir: PathBuf) {
+        self.log_dir = dir;
+    }
+
+    /// Appends to the audit trail; the first failure becomes a toast.
+    fn record(&mut self, action: &str, target: &str, outcome: Result<(), String>) {
+        let connection = self
+            .active_connection()
+            .map(|c| c.label.clone())
+            .unwrap_or_default();
+        let event = match &outcome {
+            Ok(()) => Event::ok(&connection, action, target),
+            Err(e) => Event::failed(&connection, action, target, e),
+        };
+        let result = match &mut self.audit {
+            Ok(log) => log.append(&event).map(|_| ()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        match result {
+            Ok(()) => self.activity.mark_stale(),
+            Err(e) => {
+                if !self.audit_problem_shown {
+                    self.audit_problem_shown = true;
+                    self.toasts.push(Toast::error(format!(
+                        "The audit trail cannot be written: {e}"
+                    )));
+                }
+            }
         }
     }
 
@@ -370,6 +465,7 @@ impl KeydeckApp {
         let ctx = ui.ctx().clone();
         self.logic(&ctx);
         ctx.set_theme(self.ui_state.theme.preference());
+        widgets::set_presentation_mode(&ctx, self.ui_state.presentation_mode);
 
         let dialog_open = self.keys.has_dialog() || self.connections.has_dialog();
         let shortcuts = shortcuts::read(&ctx, dialog_open);
@@ -425,6 +521,9 @@ impl KeydeckApp {
                 commands.extend(out);
             });
 
+        let audit_path = self.audit_path().map(std::path::Path::to_owned);
+        commands.extend(self.activity.ui(&ctx, &self.rt, audit_path.as_deref()));
+
         self.toasts.ui(&ctx);
         self.commands.extend(commands);
         if !self.commands.is_empty() {
@@ -459,9 +558,53 @@ impl KeydeckApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.theme_toggle_ui(ui, commands);
+                let presenting = self.ui_state.presentation_mode;
+                let r = ui
+                    .selectable_label(presenting, "Presentation mode")
+                    .on_hover_text("Mask every secret and disable reveal (for screen sharing)");
+                if r.clicked() {
+                    commands.push(Command::SetPresentationMode(!presenting));
+                }
+                if ui.button("Activity…").clicked() {
+                    self.activity.open = true;
+                    self.activity.mark_stale();
+                }
+                self.settings_menu_ui(ui, commands);
                 ui.add_space(theme::SPACE_S);
                 self.connection_switcher_ui(ui, commands);
             });
+        });
+    }
+
+    fn settings_menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        ui.menu_button("Settings", |ui| {
+            let mut presenting = self.ui_state.presentation_mode;
+            if ui
+                .checkbox(&mut presenting, "Presentation mode (mask every secret)")
+                .changed()
+            {
+                commands.push(Command::SetPresentationMode(presenting));
+            }
+            ui.horizontal(|ui| {
+                ui.label("Clear copied secrets after");
+                let r = ui.add(
+                    egui::DragValue::new(&mut self.ui_state.clear_clipboard_secs)
+                        .range(5..=600)
+                        .suffix(" s"),
+                );
+                widgets::name_widget(ui, &r, "Clear copied secrets after (seconds)");
+            });
+            if self.clipboard.is_none() {
+                widgets::muted(
+                    ui,
+                    "The system clipboard is not available: copies are not cleared",
+                );
+            }
+            ui.separator();
+            if ui.button("Copy diagnostics").clicked() {
+                commands.push(Command::CopyDiagnostics);
+                ui.close();
+            }
         });
     }
 
@@ -759,6 +902,16 @@ impl KeydeckApp {
             None => true,
         });
 
+        if let Some(rx) = &self.clipboard_errors {
+            for e in rx.try_iter() {
+                self.toasts
+                    .push(Toast::error(format!("The clipboard failed: {e}")));
+            }
+        }
+        if let Some(t) = self.activity.settle() {
+            self.toasts.push(t);
+        }
+
         let out = self.keys.settle(self.generation);
         self.commands.extend(out);
         let out = self.connections.settle();
@@ -946,10 +1099,41 @@ impl KeydeckApp {
                 };
             }
             Command::Copy { value, what } => {
-                ctx.copy_text(value.expose().to_owned());
-                self.toasts.push(Toast::success(format!("Copied {what}")));
+                let secs = self.ui_state.clear_clipboard_secs.max(1);
+                match &self.clipboard {
+                    Some(c) => {
+                        c.copy_secret(value.expose(), std::time::Duration::from_secs(secs));
+                        self.toasts.push(Toast::success(format!(
+                            "Copied {what} — clears in {secs} s"
+                        )));
+                    }
+                    None => {
+                        ctx.copy_text(value.expose().to_owned());
+                        self.toasts.push(Toast::success(format!("Copied {what}")));
+                    }
+                }
+                self.record(
+                    "secret.copied",
+                    &format!("{what} ({})", value.masked()),
+                    Ok(()),
+                );
             }
             Command::Toast(t) => self.toasts.push(t),
+            Command::SetPresentationMode(on) => self.ui_state.presentation_mode = on,
+            Command::CopyDiagnostics => {
+                let text = crate::logging::diagnostics(&self.log_dir);
+                match &self.clipboard {
+                    Some(c) => c.copy_text(&text),
+                    None => ctx.copy_text(text),
+                }
+                self.toasts
+                    .push(Toast::success("Copied diagnostics (secrets masked)"));
+            }
+            Command::Audit {
+                action,
+                target,
+                outcome,
+            } => self.record(action, &target, outcome),
             Command::RefreshKeys => {
                 if let Some(client) = self.client.as_ref().ok().and_then(ActiveClient::cometchat) {
                     let client = client.clone();
@@ -1021,6 +1205,11 @@ impl KeydeckApp {
                 }
             }
             Command::UseKeyForConnection { connection_id, key } => {
+                self.record(
+                    "connection.changed",
+                    &format!("uses key {}", key.masked()),
+                    Ok(()),
+                );
                 self.store_secret(ctx, &connection_id, FIELD_API_KEY, key);
                 self.generation += 1;
                 self.toasts.push(Toast::success(format!(
@@ -1055,6 +1244,15 @@ impl KeydeckApp {
                 self.config_problem = None;
                 self.generation += 1;
                 self.save_config();
+                self.record(
+                    if is_new {
+                        "connection.added"
+                    } else {
+                        "connection.changed"
+                    },
+                    &label,
+                    Ok(()),
+                );
                 self.toasts.push(Toast::success(if is_new {
                     format!("Added connection {label}")
                 } else {
@@ -1076,6 +1274,7 @@ impl KeydeckApp {
                 }
                 self.generation += 1;
                 self.save_config();
+                self.record("connection.removed", &conn.label, Ok(()));
                 self.toasts
                     .push(Toast::success(format!("Removed connection {}", conn.label)));
             }
@@ -1340,6 +1539,9 @@ pub fn run(rt: Handle) -> anyhow::Result<()> {
         vault,
         start_embedded_sandbox: true,
     };
+    let system_clipboard = clipboard::SystemClipboard::open()
+        .map_err(|e| tracing::warn!("no system clipboard, copies are not cleared: {e}"))
+        .ok();
     let icon = eframe::icon_data::from_png_bytes(ICON_PNG)
         .map_err(|e| anyhow::anyhow!("the window icon is not a PNG: {e}"))?;
     let options = eframe::NativeOptions {
@@ -1357,6 +1559,12 @@ pub fn run(rt: Handle) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let mut app = KeydeckApp::new(env);
+            if let Some(c) = system_clipboard {
+                app.set_clipboard(c);
+            }
+            if let Ok(dir) = crate::paths::log_dir() {
+                app.set_log_dir(dir);
+            }
             if let Some(state) = cc
                 .storage
                 .and_then(|s| eframe::get_value::<UiState>(s, UI_STATE_KEY))

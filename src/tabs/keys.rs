@@ -170,6 +170,7 @@ impl KeysTab {
         {
             match result {
                 Ok(key) => {
+                    out.push(audit("key.created", key_target(&key), Ok(())));
                     out.push(Command::RefreshKeys);
                     out.push(Command::Toast(Toast::success(format!(
                         "Created key {}",
@@ -186,6 +187,7 @@ impl KeysTab {
                     });
                 }
                 Err(e) => {
+                    out.push(audit("key.created", d.name.clone(), Err(e.to_string())));
                     d.field_error = e.field_errors("name").first().cloned();
                     d.error = Some(errors::explain(&e));
                 }
@@ -197,6 +199,7 @@ impl KeysTab {
         {
             match result {
                 Ok(updated) => {
+                    out.push(audit("key.changed", key_target(&updated), Ok(())));
                     if let Some(list) = self.list.data_mut()
                         && let Some(k) = list.iter_mut().find(|k| k.api_key == updated.api_key)
                     {
@@ -210,6 +213,7 @@ impl KeysTab {
                     self.editing = None;
                 }
                 Err(e) => {
+                    out.push(audit("key.changed", String::new(), Err(e.to_string())));
                     let x = errors::explain(&e);
                     edit.error = Some(format!("{} — {}", x.title, x.body));
                 }
@@ -222,6 +226,7 @@ impl KeysTab {
             d.confirm.busy = false;
             match result {
                 Ok(()) => {
+                    out.push(audit("key.deleted", key_target(&d.key), Ok(())));
                     let hash = key_sha256(&d.key.api_key);
                     if let Some(list) = self.list.data_mut() {
                         list.retain(|k| k.api_key != d.key.api_key);
@@ -238,6 +243,7 @@ impl KeysTab {
                     self.delete = None;
                 }
                 Err(e) => {
+                    out.push(audit("key.deleted", key_target(&d.key), Err(e.to_string())));
                     let x = errors::explain(&e);
                     d.confirm.error = Some(format!("{} — {}", x.title, x.body));
                 }
@@ -249,6 +255,11 @@ impl KeysTab {
         {
             match result {
                 Ok(new_key) => {
+                    out.push(audit(
+                        "key.rotated",
+                        format!("{} → {}", key_target(&d.old), new_key.api_key.masked()),
+                        Ok(()),
+                    ));
                     let deadline = widgets::now_unix() + d.overlap_secs;
                     out.push(Command::MarkRetiring(RetiringKey {
                         connection_id: d.connection_id.clone(),
@@ -278,7 +289,10 @@ impl KeysTab {
                     });
                     self.rotate = None;
                 }
-                Err(e) => d.error = Some(errors::explain(&e)),
+                Err(e) => {
+                    out.push(audit("key.rotated", key_target(&d.old), Err(e.to_string())));
+                    d.error = Some(errors::explain(&e));
+                }
             }
         }
         out
@@ -635,13 +649,15 @@ impl KeysTab {
                         });
                         r.col(|ui| {
                             let mut revealed = self.revealed.contains(&row.hash);
-                            if widgets::secret_value(ui, &k.api_key, &mut revealed, &format!("key {id_text}"))
-                                == SecretAction::Copy
-                            {
-                                out.push(Command::Copy {
+                            match widgets::secret_value(ui, &k.api_key, &mut revealed, &format!("key {id_text}")) {
+                                SecretAction::Copy => out.push(Command::Copy {
                                     value: k.api_key.clone(),
                                     what: format!("key {}", k.name),
-                                });
+                                }),
+                                SecretAction::Revealed => {
+                                    out.push(audit("key.revealed", key_target(k), Ok(())));
+                                }
+                                SecretAction::None => {}
                             }
                             if revealed {
                                 self.revealed.insert(row.hash.clone());
@@ -1110,4 +1126,18 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
         outcome = DialogOutcome::Close;
     }
     outcome
+}
+
+/// An audit entry for the app to append.
+fn audit(action: &'static str, target: String, outcome: Result<(), String>) -> Command {
+    Command::Audit {
+        action,
+        target,
+        outcome,
+    }
+}
+
+/// A key as the audit trail names it: its name and masked value.
+fn key_target(key: &ApiKey) -> String {
+    format!("{} ({})", key.name, key.api_key.masked())
 }

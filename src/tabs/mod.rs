@@ -2,6 +2,7 @@
 //! [`crate::app::TabContext`] and returns the [`crate::app::Command`]s it wants performed.
 
 pub mod ably_keys;
+pub mod activity;
 pub mod apps;
 pub mod connections;
 pub mod keys;

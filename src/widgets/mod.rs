@@ -68,12 +68,33 @@ pub fn name_widget(ui: &Ui, response: &Response, name: &str) {
 pub enum SecretAction {
     None,
     Copy,
+    /// The value was just revealed (for the audit trail).
+    Revealed,
+}
+
+fn presentation_id() -> egui::Id {
+    egui::Id::unique("keydeck-presentation-mode")
+}
+
+/// Turns presentation mode on or off for every secret widget: the app sets it each frame.
+pub fn set_presentation_mode(ctx: &egui::Context, on: bool) {
+    ctx.data_mut(|d| d.insert_temp(presentation_id(), on));
+}
+
+/// In presentation mode (screen sharing, demos) every secret shows only its mask and cannot
+/// be revealed.
+pub fn presentation_mode(ctx: &egui::Context) -> bool {
+    ctx.data(|d| d.get_temp(presentation_id()).unwrap_or(false))
 }
 
 /// A secret shown masked, with a reveal toggle and a copy button. `name` says whose secret it
 /// is, for the buttons' accessible names ("Reveal key ci-bot").
 pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &str) -> SecretAction {
     let mut action = SecretAction::None;
+    let presenting = presentation_mode(ui.ctx());
+    if presenting {
+        *revealed = false;
+    }
     // Right to left: the buttons keep their place and a long revealed value is truncated
     // (its full text is on hover, and Copy copies all of it).
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -81,20 +102,27 @@ pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &st
         if icon_button(ui, "Copy", &format!("Copy {name}")).clicked() {
             action = SecretAction::Copy;
         }
-        let (text, verb) = if *revealed {
-            ("Hide", "Hide")
-        } else {
-            ("Show", "Reveal")
-        };
-        if icon_button(ui, text, &format!("{verb} {name}")).clicked() {
-            *revealed = !*revealed;
+        if !presenting {
+            let (text, verb) = if *revealed {
+                ("Hide", "Hide")
+            } else {
+                ("Show", "Reveal")
+            };
+            if icon_button(ui, text, &format!("{verb} {name}")).clicked() {
+                *revealed = !*revealed;
+                if *revealed {
+                    action = SecretAction::Revealed;
+                }
+            }
         }
         ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
             if *revealed {
+                // Not selectable: a copy goes through the Copy button, which keeps it out of
+                // clipboard history and clears it again (Ctrl+C on a selection would not).
                 ui.add(
                     egui::Label::new(RichText::new(secret.expose()).monospace())
                         .truncate()
-                        .selectable(true),
+                        .selectable(false),
                 )
                 .on_hover_text(RichText::new(secret.expose()).monospace());
             } else {
@@ -134,6 +162,10 @@ pub fn secret_field(
     hint: &str,
     error: Option<&str>,
 ) -> Response {
+    let presenting = presentation_mode(ui.ctx());
+    if presenting {
+        *revealed = false;
+    }
     field_frame(ui, label, error, |ui, label_id| {
         ui.horizontal(|ui| {
             let (icon, verb) = if *revealed {
@@ -151,7 +183,9 @@ pub fn secret_field(
                         .desired_width(width),
                 )
                 .labelled_by(label_id);
-            if icon_button(ui, icon, &format!("{verb} {}", label.to_lowercase())).clicked() {
+            if !presenting
+                && icon_button(ui, icon, &format!("{verb} {}", label.to_lowercase())).clicked()
+            {
                 *revealed = !*revealed;
             }
             response

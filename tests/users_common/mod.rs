@@ -119,6 +119,7 @@ impl Env {
         app.restore_ui_state(UiState {
             tab: Tab::Users,
             theme: ThemeChoice::Light,
+            ..UiState::default()
         });
         Harness::builder()
             .with_size(egui::vec2(1400.0, 900.0))

@@ -515,6 +515,15 @@ impl BulkTokens {
                             }
                         }
                         let c = self.counts();
+                        out.push(Command::Audit {
+                            action: "token.issued",
+                            target: format!("bulk run: {}", tokens(c.issued)),
+                            outcome: if cancelled {
+                                Err("cancelled".to_owned())
+                            } else {
+                                Ok(())
+                            },
+                        });
                         out.push(Command::Toast(if cancelled {
                             Toast::info(format!(
                                 "Bulk run cancelled: issued {} of {}",
@@ -543,15 +552,26 @@ impl BulkTokens {
         }
         if let Some((p, include_tokens)) = self.export_pick.take() {
             match p.try_take() {
-                Ok(Some(path)) => match self.export_to(path.clone(), include_tokens) {
-                    Ok(n) => out.push(Command::Toast(Toast::success(format!(
-                        "Exported {} rows to {}{}",
-                        n,
-                        path.display(),
-                        if include_tokens { ", with tokens" } else { "" }
-                    )))),
-                    Err(e) => self.notice = Some((Tone::Error, e)),
-                },
+                Ok(Some(path)) => {
+                    let result = self.export_to(path.clone(), include_tokens);
+                    if include_tokens {
+                        // Tokens written to a file leave Keydeck's care: that is worth a line.
+                        out.push(Command::Audit {
+                            action: "token.exported",
+                            target: format!("bulk results to {}", path.display()),
+                            outcome: result.as_ref().map(|_| ()).map_err(Clone::clone),
+                        });
+                    }
+                    match result {
+                        Ok(n) => out.push(Command::Toast(Toast::success(format!(
+                            "Exported {} rows to {}{}",
+                            n,
+                            path.display(),
+                            if include_tokens { ", with tokens" } else { "" }
+                        )))),
+                        Err(e) => self.notice = Some((Tone::Error, e)),
+                    }
+                }
                 Ok(None) => {}
                 Err(p) => self.export_pick = Some((p, include_tokens)),
             }

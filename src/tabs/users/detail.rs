@@ -121,6 +121,11 @@ impl OpenUser {
             match Op::settle(&mut slot) {
                 None => self.issuing = slot.map(|op| (op, copy)),
                 Some(Ok(token)) => {
+                    out.push(Command::Audit {
+                        action: "token.issued",
+                        target: format!("auth token {} of {uid}", token.auth_token.masked()),
+                        outcome: Ok(()),
+                    });
                     let hash = key_sha256(&token.auth_token);
                     self.revealed.insert(hash.clone());
                     self.fresh = Some(hash.clone());
@@ -142,6 +147,11 @@ impl OpenUser {
                 }
                 Some(Err(e)) => {
                     let x = errors::explain(&e);
+                    out.push(Command::Audit {
+                        action: "token.issued",
+                        target: format!("user {uid}"),
+                        outcome: Err(x.title.clone()),
+                    });
                     out.push(Command::Toast(Toast::error(format!(
                         "Could not issue a token for {uid}: {}",
                         x.title.to_lowercase()
@@ -155,6 +165,11 @@ impl OpenUser {
             match Op::settle(&mut slot) {
                 None => self.revoking = slot.map(|op| (token, op)),
                 Some(Ok(())) => {
+                    out.push(Command::Audit {
+                        action: "token.revoked",
+                        target: format!("auth token {} of {uid}", token.masked()),
+                        outcome: Ok(()),
+                    });
                     if let Some(list) = self.tokens.data_mut() {
                         list.retain(|t| t.auth_token != token);
                     }
@@ -166,6 +181,11 @@ impl OpenUser {
                 }
                 Some(Err(e)) => {
                     let x = errors::explain(&e);
+                    out.push(Command::Audit {
+                        action: "token.revoked",
+                        target: format!("auth token {} of {uid}", token.masked()),
+                        outcome: Err(x.title.clone()),
+                    });
                     out.push(Command::Toast(Toast::error(format!(
                         "Could not revoke token {}: {}",
                         token.masked(),
@@ -181,6 +201,11 @@ impl OpenUser {
             c.confirm.busy = false;
             match result {
                 Ok(()) => {
+                    out.push(Command::Audit {
+                        action: "token.flushed",
+                        target: format!("user {uid}"),
+                        outcome: Ok(()),
+                    });
                     let n = self.tokens.data().map_or(0, Vec::len);
                     if let Some(list) = self.tokens.data_mut() {
                         list.clear();
@@ -419,7 +444,8 @@ impl OpenUser {
                             .inner_margin(egui::Margin::symmetric(10, 6));
                         frame.show(ui, |ui| {
                             ui.set_width(ui.available_width());
-                            let mut revealed = self.revealed.contains(&hash);
+                            let presenting = widgets::presentation_mode(ui.ctx());
+                            let mut revealed = !presenting && self.revealed.contains(&hash);
                             let name = format!("auth token {}", t.auth_token.masked());
                             let text = if revealed {
                                 t.auth_token.expose().to_owned()
@@ -464,11 +490,23 @@ impl OpenUser {
                                         } else {
                                             ("Show", "Reveal")
                                         };
-                                        if text_button(ui, button, &format!("{verb} {name}"))
-                                            .clicked()
+                                        if !presenting
+                                            && text_button(ui, button, &format!("{verb} {name}"))
+                                                .clicked()
                                         {
                                             revealed = !revealed;
                                             reveal_changes.push((hash.clone(), revealed));
+                                            if revealed {
+                                                out.push(Command::Audit {
+                                                    action: "token.revealed",
+                                                    target: format!(
+                                                        "auth token {} of {}",
+                                                        t.auth_token.masked(),
+                                                        self.uid
+                                                    ),
+                                                    outcome: Ok(()),
+                                                });
+                                            }
                                         }
                                         ui.with_layout(
                                             egui::Layout::left_to_right(egui::Align::Center),
@@ -485,7 +523,8 @@ impl OpenUser {
                                                         RichText::new(text).monospace(),
                                                     )
                                                     .truncate()
-                                                    .selectable(revealed),
+                                                    // Copies go through Copy (cleared later).
+                                                    .selectable(false),
                                                 );
                                             },
                                         );

@@ -1,0 +1,356 @@
+//! The Activity window: the audit trail newest first, a filter, the chain's status, exports
+//! (JSON lines or CSV) and "Copy diagnostics".
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::{RichText, Ui};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use poll_promise::Promise;
+use tokio::runtime::Handle;
+
+use crate::app::Command;
+use crate::app::theme::{self, Tone};
+use crate::app::toasts::Toast;
+use crate::audit::{self, Record};
+use crate::widgets;
+
+/// Where the export dialog comes from: the native one in the app, a fixed path in tests.
+pub trait SavePicker: Send + Sync {
+    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>>;
+}
+
+/// The system's save dialog (rfd).
+pub struct NativeSavePicker;
+
+impl SavePicker for NativeSavePicker {
+    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        async move {
+            rfd::AsyncFileDialog::new()
+                .set_title("Export activity")
+                .set_file_name(suggested_name)
+                .add_filter("JSON lines", &["jsonl"])
+                .add_filter("CSV", &["csv"])
+                .save_file()
+                .await
+                .map(|f| f.path().to_path_buf())
+        }
+        .boxed()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    JsonLines,
+    Csv,
+}
+
+impl ExportFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::JsonLines => "jsonl",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+/// Writes `records` to `path`. Records hold no secret values (targets are masked).
+pub fn export(records: &[Record], format: ExportFormat, path: &Path) -> std::io::Result<()> {
+    let mut out = String::new();
+    match format {
+        ExportFormat::JsonLines => {
+            for r in records {
+                out.push_str(&serde_json::to_string(r).map_err(std::io::Error::other)?);
+                out.push('\n');
+            }
+        }
+        ExportFormat::Csv => {
+            out.push_str("seq,time,user,connection,action,target,outcome,prev,hash\n");
+            for r in records {
+                let fields = [
+                    r.seq.to_string(),
+                    r.time.clone(),
+                    r.user.clone(),
+                    r.connection.clone(),
+                    r.action.clone(),
+                    r.target.clone(),
+                    r.outcome.clone(),
+                    r.prev.clone(),
+                    r.hash.clone(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                out.push_str(&line.join(","));
+                out.push('\n');
+            }
+        }
+    }
+    std::fs::write(path, out)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Whether a record matches the filter text (any field, case-insensitive).
+pub fn matches(r: &Record, filter: &str) -> bool {
+    let f = filter.trim().to_lowercase();
+    f.is_empty()
+        || [
+            &r.time,
+            &r.user,
+            &r.connection,
+            &r.action,
+            &r.target,
+            &r.outcome,
+        ]
+        .iter()
+        .any(|s| s.to_lowercase().contains(&f))
+}
+
+pub struct ActivityView {
+    pub open: bool,
+    pub filter: String,
+    /// Oldest first, as in the file.
+    records: Vec<Record>,
+    /// The chain's status: entries verified, or what is wrong.
+    chain: Result<usize, String>,
+    stale: bool,
+    picker: Arc<dyn SavePicker>,
+    exporting: Option<Promise<Option<Result<PathBuf, String>>>>,
+}
+
+impl Default for ActivityView {
+    fn default() -> Self {
+        Self {
+            open: false,
+            filter: String::new(),
+            records: Vec::new(),
+            chain: Ok(0),
+            stale: true,
+            picker: Arc::new(NativeSavePicker),
+            exporting: None,
+        }
+    }
+}
+
+impl ActivityView {
+    pub fn set_save_picker(&mut self, picker: Arc<dyn SavePicker>) {
+        self.picker = picker;
+    }
+
+    /// The trail changed: read it again the next time the window is drawn.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The records that pass the filter, newest first.
+    pub fn visible(&self) -> Vec<&Record> {
+        self.records
+            .iter()
+            .rev()
+            .filter(|r| matches(r, &self.filter))
+            .collect()
+    }
+
+    pub fn reload(&mut self, path: &Path) {
+        self.stale = false;
+        self.records = audit::read_all(path).unwrap_or_default();
+        self.chain = audit::verify(path)
+            .map(|s| s.entries)
+            .map_err(|e| e.to_string());
+    }
+
+    /// Starts an export of the filtered records (oldest first) to a file the user picks.
+    pub fn start_export(&mut self, rt: &Handle, ctx: &egui::Context, format: ExportFormat) {
+        let records: Vec<Record> = self
+            .records
+            .iter()
+            .filter(|r| matches(r, &self.filter))
+            .cloned()
+            .collect();
+        let pick = self
+            .picker
+            .pick_save(format!("keydeck-activity.{}", format.extension()));
+        self.exporting = Some(crate::app::remote::spawn(
+            rt,
+            ctx,
+            async move {
+                let path = pick.await?;
+                Some(
+                    export(&records, format, &path)
+                        .map(|()| path)
+                        .map_err(|e| e.to_string()),
+                )
+            },
+            || Some(Err("the export crashed".to_owned())),
+        ))
+    }
+
+    /// Settles a finished export into a toast.
+    pub fn settle(&mut self) -> Option<Toast> {
+        let p = self.exporting.take()?;
+        match p.try_take() {
+            Ok(None) => None,
+            Ok(Some(Ok(path))) => Some(Toast::success(format!(
+                "Exported activity to {}",
+                path.display()
+            ))),
+            Ok(Some(Err(e))) => Some(Toast::error(format!("Could not export the activity: {e}"))),
+            Err(p) => {
+                self.exporting = Some(p);
+                None
+            }
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        rt: &Handle,
+        audit_path: Option<&Path>,
+    ) -> Vec<Command> {
+        let mut out = Vec::new();
+        if !self.open {
+            return out;
+        }
+        if self.stale
+            && let Some(path) = audit_path
+        {
+            self.reload(path);
+        }
+        let mut open = self.open;
+        egui::Window::new("Activity")
+            .open(&mut open)
+            .default_size([760.0, 480.0])
+            .show(ctx, |ui| self.window_ui(ui, rt, audit_path, &mut out));
+        self.open = open;
+        out
+    }
+
+    fn window_ui(
+        &mut self,
+        ui: &mut Ui,
+        rt: &Handle,
+        audit_path: Option<&Path>,
+        out: &mut Vec<Command>,
+    ) {
+        let dark = ui.visuals().dark_mode;
+        match (&self.chain, audit_path) {
+            (_, None) => widgets::muted(ui, "The audit trail could not be opened"),
+            (Ok(n), Some(_)) => ui.colored_label(
+                theme::tone(Tone::Success, dark).fg,
+                format!("Chain intact: {n} entries"),
+            ),
+            (Err(e), Some(_)) => ui.colored_label(
+                theme::tone(Tone::Error, dark).fg,
+                format!("Chain broken: {e}"),
+            ),
+        };
+        ui.horizontal(|ui| {
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("Filter by action, target, user…")
+                    .desired_width(280.0),
+            );
+            widgets::name_widget(ui, &r, "Filter activity");
+            let busy = self.exporting.is_some();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Export JSON lines…"))
+                .clicked()
+            {
+                self.start_export(rt, ui.ctx(), ExportFormat::JsonLines);
+            }
+            if ui
+                .add_enabled(!busy, egui::Button::new("Export CSV…"))
+                .clicked()
+            {
+                self.start_export(rt, ui.ctx(), ExportFormat::Csv);
+            }
+            if ui.button("Copy diagnostics").clicked() {
+                out.push(Command::CopyDiagnostics);
+            }
+        });
+        ui.separator();
+        let visible = self.visible();
+        if visible.is_empty() {
+            widgets::muted(ui, "No activity yet");
+            return;
+        }
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            egui::Grid::new("activity-grid")
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    for h in ["Time", "Action", "Target", "Connection", "Outcome"] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for r in visible {
+                        widgets::muted(ui, &r.time);
+                        ui.label(RichText::new(&r.action).monospace());
+                        ui.label(&r.target);
+                        ui.label(&r.connection);
+                        if r.outcome == "ok" {
+                            ui.label("ok");
+                        } else {
+                            ui.colored_label(theme::tone(Tone::Error, dark).fg, &r.outcome);
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditLog, Event};
+
+    #[test]
+    fn the_filter_matches_any_field_and_exports_keep_the_chain_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&path).unwrap();
+        log.append(&Event::ok("Prod app", "key.created", "ci-bot (a1b2…)"))
+            .unwrap();
+        log.append(&Event::failed(
+            "Prod app",
+            "token.revoked",
+            "user alice",
+            "not found",
+        ))
+        .unwrap();
+        let mut view = ActivityView::default();
+        view.reload(&path);
+        assert_eq!(view.visible()[0].action, "token.revoked", "newest first");
+        view.filter = "CI-BOT".to_owned();
+        assert_eq!(view.visible().len(), 1);
+        view.filter = "not found".to_owned();
+        assert_eq!(view.visible()[0].target, "user alice");
+
+        let jsonl = dir.path().join("out.jsonl");
+        export(view.records(), ExportFormat::JsonLines, &jsonl).unwrap();
+        let again: Vec<Record> = std::fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(again, view.records());
+
+        let csv = dir.path().join("out.csv");
+        export(view.records(), ExportFormat::Csv, &csv).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        assert!(text.contains("\"failed: not found\"") || text.contains("failed: not found"));
+    }
+}

@@ -1,0 +1,224 @@
+//! Clipboard hygiene, presentation mode and the audit trail, through the whole app in a
+//! kittest harness against an in-process sandbox.
+
+mod ui_common;
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use keydeck::app::clipboard::MemoryClipboard;
+use keydeck::app::{Tab, UiState};
+use keydeck::audit;
+use keydeck::config::Environment;
+use keydeck::providers::cometchat::{NewAuthToken, NewUser, Scope};
+use keydeck::tabs::activity::{self, ExportFormat};
+use ui_common::{KeyChoice, click, fixture, row, settle, step_until};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn with_memory_clipboard(f: &mut ui_common::Fixture, clear_secs: u64) -> MemoryClipboard {
+    let mem = MemoryClipboard::default();
+    let app = f.harness.state_mut();
+    app.set_clipboard(mem.clone());
+    app.restore_ui_state(UiState {
+        clear_clipboard_secs: clear_secs,
+        ..UiState::default()
+    });
+    mem
+}
+
+#[test]
+fn a_copied_key_is_cleared_from_the_clipboard_after_the_delay() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let mem = with_memory_clipboard(&mut f, 1);
+    let key = f.create_key("copy-bot", Scope::AuthOnly);
+    f.wait_for_key("copy-bot");
+
+    click(&mut f.harness, &format!("Copy key {}", row(&key)));
+    step_until(
+        &mut f.harness,
+        "the key is on the clipboard",
+        |_| mem.contents().as_deref() == Some(key.api_key.expose()),
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .state()
+            .toasts()
+            .any(|t| t.text.contains("clears in 1 s")),
+        "the toast says when it will be cleared"
+    );
+    step_until(
+        &mut f.harness,
+        "the clipboard is cleared",
+        |_| mem.contents().is_none(),
+        WAIT,
+    );
+}
+
+#[test]
+fn something_copied_after_the_key_is_not_cleared() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let mem = with_memory_clipboard(&mut f, 1);
+    let key = f.create_key("copy-bot", Scope::AuthOnly);
+    f.wait_for_key("copy-bot");
+
+    click(&mut f.harness, &format!("Copy key {}", row(&key)));
+    step_until(
+        &mut f.harness,
+        "the key is on the clipboard",
+        |_| mem.contents().as_deref() == Some(key.api_key.expose()),
+        WAIT,
+    );
+    mem.put("the user's own text");
+    step_until(
+        &mut f.harness,
+        "the clear has run",
+        |h| h.state().clipboard().is_some_and(|c| !c.clear_pending()),
+        WAIT,
+    );
+    assert_eq!(mem.contents().as_deref(), Some("the user's own text"));
+}
+
+#[test]
+fn presentation_mode_masks_secrets_and_hides_reveal() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let key = f.create_key("show-bot", Scope::AuthOnly);
+    f.wait_for_key("show-bot");
+
+    // Revealed before presentation mode is turned on: it must be masked again.
+    click(&mut f.harness, &format!("Reveal key {}", row(&key)));
+    assert!(f.harness.query_by_label(key.api_key.expose()).is_some());
+
+    click(&mut f.harness, "Presentation mode");
+    assert!(f.harness.state().ui_state().presentation_mode);
+    assert!(
+        f.harness.query_by_label(key.api_key.expose()).is_none(),
+        "masked in presentation mode"
+    );
+    assert!(
+        f.harness
+            .query_by_label(&format!("Reveal key {}", row(&key)))
+            .is_none()
+            && f.harness
+                .query_by_label(&format!("Hide key {}", row(&key)))
+                .is_none(),
+        "no reveal button in presentation mode"
+    );
+
+    click(&mut f.harness, "Presentation mode");
+    assert!(
+        f.harness
+            .query_by_label(&format!("Reveal key {}", row(&key)))
+            .is_some()
+    );
+}
+
+#[test]
+fn reveal_and_copy_are_audited_with_masked_targets_and_an_intact_chain() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let mem = with_memory_clipboard(&mut f, 30);
+    let key = f.create_key("audit-bot", Scope::AuthOnly);
+    f.wait_for_key("audit-bot");
+
+    click(&mut f.harness, &format!("Reveal key {}", row(&key)));
+    click(&mut f.harness, &format!("Copy key {}", row(&key)));
+    step_until(&mut f.harness, "copied", |_| mem.contents().is_some(), WAIT);
+
+    let path = f
+        .harness
+        .state()
+        .audit_path()
+        .expect("the audit trail is open")
+        .to_owned();
+    let records = audit::read_all(&path).expect("readable");
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    assert!(actions.contains(&"key.revealed"), "{actions:?}");
+    assert!(actions.contains(&"secret.copied"), "{actions:?}");
+    assert!(records.iter().all(|r| r.connection == "Test app"));
+    let text = std::fs::read_to_string(&path).expect("readable");
+    assert!(!text.contains(key.api_key.expose()), "no key in the trail");
+    assert!(text.contains(&key.api_key.masked()));
+    assert_eq!(audit::verify(&path).expect("intact").entries, records.len());
+
+    // The Activity window lists them newest first, filters, and exports.
+    click(&mut f.harness, "Activity…");
+    assert!(f.harness.query_by_label_contains("Chain intact").is_some());
+    let app = f.harness.state_mut();
+    assert_eq!(app.activity.visible()[0].action, "secret.copied");
+    app.activity.filter = "revealed".to_owned();
+    assert_eq!(app.activity.visible().len(), 1);
+    let out = f.dirs.path().join("activity.csv");
+    activity::export(app.activity.records(), ExportFormat::Csv, &out).expect("exported");
+    let csv = std::fs::read_to_string(&out).expect("readable");
+    assert!(csv.starts_with("seq,time,user"));
+    assert!(csv.contains("key.revealed"));
+    settle(&mut f.harness);
+}
+
+#[test]
+fn presentation_mode_masks_auth_tokens_and_hides_their_reveal() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    // The Users tab draws symbols the test font lacks (as in the users flows).
+    f.harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .allow_missing_glyphs()
+        .build_ui_state(
+            |ui, app: &mut keydeck::app::KeydeckApp| app.ui_root(ui),
+            ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false),
+        );
+    let admin = f.admin();
+    let token =
+        f.rt.block_on(async {
+            admin
+                .create_user(&NewUser {
+                    uid: "shown".to_owned(),
+                    name: "Shown User".to_owned(),
+                    ..NewUser::default()
+                })
+                .await?;
+            admin
+                .create_auth_token("shown", &NewAuthToken::default())
+                .await
+        })
+        .expect("user and token")
+        .auth_token;
+    f.harness.state_mut().restore_ui_state(UiState {
+        tab: Tab::Users,
+        presentation_mode: true,
+        ..UiState::default()
+    });
+    step_until(
+        &mut f.harness,
+        "the user is listed",
+        |h| h.query_by_label("Shown User").is_some(),
+        WAIT,
+    );
+    click(&mut f.harness, "Shown User");
+    step_until(
+        &mut f.harness,
+        "the token is listed",
+        |h| h.query_by_label("Auth tokens (1)").is_some(),
+        WAIT,
+    );
+    assert!(f.harness.query_by_label(token.expose()).is_none());
+    assert!(
+        f.harness
+            .query_by_label(&format!("Reveal auth token {}", token.masked()))
+            .is_none(),
+        "no reveal in presentation mode"
+    );
+    assert!(
+        f.harness
+            .query_by_label(&format!("Copy auth token {}", token.masked()))
+            .is_some(),
+        "copy still works"
+    );
+
+    click(&mut f.harness, "Presentation mode");
+    click(
+        &mut f.harness,
+        &format!("Reveal auth token {}", token.masked()),
+    );
+    assert!(f.harness.query_by_label(token.expose()).is_some());
+}
