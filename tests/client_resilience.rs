@@ -107,6 +107,7 @@ fn fast_policy(events: &Arc<Mutex<Vec<RetryEvent>>>) -> RetryPolicy {
         observer: Some(Arc::new(move |e: &RetryEvent| {
             events.lock().unwrap().push(e.clone())
         })),
+        cancel: None,
     }
 }
 
@@ -324,4 +325,41 @@ async fn client_errors_are_not_retried() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
     assert_eq!(s.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn cancel_stops_the_retries_and_reports_the_failure() {
+    let s = scripted(vec![
+        (
+            429,
+            vec![("retry-after", "30".into())],
+            r#"{"error":{"code":"ERR_TOO_MANY_REQUESTS","message":"slow down"}}"#.into(),
+        ),
+        (200, vec![], r#"{"data":[]}"#.into()),
+    ])
+    .await;
+    let cancel = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let c2 = Arc::clone(&cancel);
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        deadline: Duration::from_secs(60),
+        // The user presses Cancel as soon as "Retrying (2 of 3)…" shows.
+        observer: Some(Arc::new(move |_e: &RetryEvent| {
+            c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })),
+        cancel: Some(Arc::clone(&cancel)),
+    };
+    let started = std::time::Instant::now();
+    let e = client(&s, policy)
+        .list_api_keys(&ApiKeyQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+    assert_eq!(s.seen.lock().unwrap().len(), 1, "no retry after Cancel");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it did not wait out the delay"
+    );
 }

@@ -60,6 +60,7 @@ fn client(sb: &Sandbox, deadline: Duration, retries: Arc<AtomicU32>) -> CometCha
         retries.fetch_add(1, Ordering::SeqCst);
     };
     common::full_client(sb).with_retry(RetryPolicy {
+        cancel: None,
         max_attempts: 3,
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),

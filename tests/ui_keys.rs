@@ -374,3 +374,44 @@ fn escape_on_an_edited_form_asks_before_discarding() {
         "the dialog closed"
     );
 }
+
+#[test]
+fn a_retried_call_says_so_and_cancel_stops_it_with_the_error() {
+    use keydeck::sandbox::{Fault, FaultRule};
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    // The next list is refused with a long Retry-After; the client would wait, then retry.
+    f.sandbox.set_fault(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/apikeys".into(),
+        fault: Fault::TooManyRequests {
+            retry_after_secs: 30,
+        },
+        times: Some(1),
+    });
+    f.harness.get_by_label("Refresh").click();
+    step_until(
+        &mut f.harness,
+        "the status bar says it is retrying",
+        |h| h.query_by_label_contains("Retrying (2 of 3)").is_some(),
+        WAIT,
+    );
+    ui_common::press(&mut f.harness, "Cancel retry");
+    step_until(
+        &mut f.harness,
+        "the retry line is gone",
+        |h| h.query_by_label_contains("Retrying (2 of 3)").is_none(),
+        WAIT,
+    );
+    step_until(
+        &mut f.harness,
+        "the rate limit is explained",
+        |h| {
+            h.query_by_label_contains("Could not load the keys: too many requests")
+                .is_some()
+        },
+        WAIT,
+    );
+    // The keys listed before are still on screen.
+    assert!(f.harness.query_by_label("Rest API Key").is_some());
+}

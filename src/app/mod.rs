@@ -33,6 +33,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod errors;
 pub mod remote;
+pub mod retry_status;
 pub mod shortcuts;
 pub mod theme;
 pub mod toasts;
@@ -256,6 +257,8 @@ type SecretLoad = Vec<(String, Result<Option<Secret>, VaultError>)>;
 
 pub struct KeydeckApp {
     rt: Handle,
+    /// "Retrying (2 of 3)…" and its Cancel, shared with every client.
+    retry: retry_status::RetryStatus,
     config_dir: PathBuf,
     data_dir: PathBuf,
     vault: Vault,
@@ -308,6 +311,7 @@ impl KeydeckApp {
         };
         Self {
             rt: env.rt,
+            retry: retry_status::RetryStatus::default(),
             config_dir: env.config_dir,
             data_dir: env.data_dir,
             vault: env.vault,
@@ -755,6 +759,7 @@ impl KeydeckApp {
             {
                 ui.spinner();
             }
+            self.retry.ui(ui);
         });
     }
 
@@ -762,6 +767,7 @@ impl KeydeckApp {
 
     fn start(&mut self, ctx: &egui::Context) {
         theme::install(ctx);
+        self.retry.set_context(ctx);
         self.icon = eframe::icon_data::from_png_bytes(ICON_PNG)
             .ok()
             .map(|icon| {
@@ -1016,6 +1022,7 @@ impl KeydeckApp {
                 };
                 let key = secret(FIELD_API_KEY, "REST API key")?;
                 CometChatClient::new(&endpoint, key)
+                    .map(|c| c.with_retry(self.retry.policy()))
                     .map(ActiveClient::CometChat)
                     .map_err(ClientProblem::Invalid)
             }
@@ -1027,6 +1034,7 @@ impl KeydeckApp {
                 let key = secret(FIELD_KEY, "management key")?;
                 let sec = secret(FIELD_SECRET, "management secret")?;
                 ManagementClient::new(base_url.as_deref(), key, sec)
+                    .map(|c| c.with_retry(self.retry.policy()))
                     .map(ActiveClient::Management)
                     .map_err(ClientProblem::Invalid)
             }

@@ -261,6 +261,9 @@ pub struct RetryPolicy {
     pub deadline: Duration,
     /// Told before each wait, so a UI can say "Retrying (2 of 3)…".
     pub observer: Option<RetryObserver>,
+    /// A Cancel button: when this counter changes while a call waits to retry, the call stops
+    /// retrying and reports the failure it had.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Receives one event before each retry.
@@ -292,6 +295,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(8),
             deadline: Duration::from_secs(60),
             observer: None,
+            cancel: None,
         }
     }
 }
@@ -360,6 +364,13 @@ pub async fn execute(
     let exposed: Vec<&str> = secrets.iter().map(Secret::expose).collect();
     let started = Instant::now();
     let max_attempts = policy.max_attempts.max(1);
+    let cancel_generation = || {
+        policy
+            .cancel
+            .as_ref()
+            .map(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    };
+    let started_generation = cancel_generation();
     let mut attempt = 1;
     loop {
         let remaining = policy.deadline.saturating_sub(started.elapsed());
@@ -385,7 +396,7 @@ pub async fn execute(
                 None,
             ),
         };
-        if !retry || attempt >= max_attempts {
+        if !retry || attempt >= max_attempts || cancel_generation() != started_generation {
             return match outcome {
                 Ok(reply) => Ok((reply, secrets)),
                 Err(e) => Err(e.error),
@@ -410,7 +421,18 @@ pub async fn execute(
         if let Some(observer) = &policy.observer {
             observer(&event);
         }
-        tokio::time::sleep(delay).await;
+        // Sleep in short steps so that Cancel takes effect at once.
+        let wake = Instant::now() + delay;
+        while Instant::now() < wake && cancel_generation() == started_generation {
+            tokio::time::sleep((wake - Instant::now()).min(Duration::from_millis(100))).await;
+        }
+        if cancel_generation() != started_generation {
+            tracing::info!(target: "keydeck::http", "{} {} retry cancelled", call.method, target.log_path);
+            return match outcome {
+                Ok(reply) => Ok((reply, secrets)),
+                Err(e) => Err(e.error),
+            };
+        }
     }
 }
 
