@@ -339,22 +339,7 @@ impl KeysTab {
             }
             Err(problem) => {
                 super::header_ui(ui, "API keys", &subtitle, |_| {});
-                if problem.is_transient() {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        widgets::muted(ui, problem.message());
-                    });
-                } else if widgets::message(
-                    ui,
-                    Tone::Error,
-                    "This connection cannot be used yet",
-                    &problem.message(),
-                    &["Edit connection…"],
-                )
-                .is_some()
-                {
-                    out.push(Command::EditConnection(conn.id.clone()));
-                }
+                super::client_problem_ui(ui, problem, &conn.id, &mut out);
                 return out;
             }
         };

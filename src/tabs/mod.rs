@@ -51,3 +51,29 @@ pub fn empty_state_ui(ui: &mut Ui, title: &str, body: &str, action: Option<&str>
     });
     clicked
 }
+
+/// Why the active connection has no client yet: a spinner while secrets load or the sandbox
+/// starts, otherwise the problem with a way to fix it.
+pub fn client_problem_ui(
+    ui: &mut Ui,
+    problem: &crate::app::ClientProblem,
+    connection_id: &str,
+    out: &mut Vec<crate::app::Command>,
+) {
+    if problem.is_transient() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            crate::widgets::muted(ui, problem.message());
+        });
+    } else if crate::widgets::message(
+        ui,
+        theme::Tone::Error,
+        "This connection cannot be used yet",
+        &problem.message(),
+        &["Edit connection…"],
+    )
+    .is_some()
+    {
+        out.push(crate::app::Command::EditConnection(connection_id.to_owned()));
+    }
+}
