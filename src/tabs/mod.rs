@@ -74,6 +74,8 @@ pub fn client_problem_ui(
     )
     .is_some()
     {
-        out.push(crate::app::Command::EditConnection(connection_id.to_owned()));
+        out.push(crate::app::Command::EditConnection(
+            connection_id.to_owned(),
+        ));
     }
 }
