@@ -678,7 +678,6 @@ impl KeydeckApp {
             .response;
         ui.ctx()
             .accesskit_node_builder(combo.id, |n| n.set_label("Connection"));
-        widgets::muted(ui, "Connection");
     }
 
     fn banners_ui(&mut self, ui: &mut Ui) {
