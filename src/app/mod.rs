@@ -718,11 +718,22 @@ impl KeydeckApp {
                     ui.add_space(theme::SPACE_XS);
                 }
                 if show_sandbox {
+                    let provider = self
+                        .active_connection()
+                        .map(|c| match c.kind {
+                            ConnectionKind::AblyAccount { .. } => "Ably",
+                            ConnectionKind::Cometly => "Cometly",
+                            _ => "CometChat",
+                        })
+                        .unwrap_or("CometChat");
+                    let body = format!(
+                        "This connection talks to the {provider} emulator built into Keydeck, running on this machine. Everything here is demo data; nothing reaches {provider}."
+                    );
                     let clicked = widgets::message(
                         ui,
                         Tone::Info,
                         "Local sandbox, not a live service",
-                        "This connection talks to the CometChat emulator built into Keydeck, running on this machine. Keys and users here are demo data; nothing reaches CometChat.",
+                        &body,
                         &["Dismiss"],
                     );
                     if clicked.is_some() {

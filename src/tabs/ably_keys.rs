@@ -661,6 +661,15 @@ impl AblyKeysTab {
                             ui,
                             "Lets you revoke tokens this key issued. It caps their lifetime at one hour, and applies only to tokens issued after it is enabled.",
                         );
+                        // While editing an existing key, what would change is always in view.
+                        if e.existing.is_some()
+                            && let Ok(after) = &parsed
+                            && capability::normalise(after) != capability::normalise(&e.before())
+                        {
+                            ui.add_space(theme::SPACE_S);
+                            ui.label(RichText::new("Unsaved capability changes").strong());
+                            capability_editor::diff_ui(ui, &e.before(), after);
+                        }
                     });
             }
             if let Some(err) = &e.error {
