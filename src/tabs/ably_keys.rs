@@ -679,21 +679,9 @@ impl AblyKeysTab {
             ui.add_space(theme::SPACE_M);
             let valid = parsed.is_ok() && !e.name.trim().is_empty();
             if e.asking_to_discard {
-                widgets::message(
-                    ui,
-                    Tone::Warning,
-                    "Discard your changes?",
-                    "What you changed in this key will be lost.",
-                    &[],
-                );
-                ui.horizontal(|ui| {
-                    if ui.button("Discard").clicked() {
-                        close = true;
-                    }
-                    if ui.button("Keep editing").clicked() {
-                        e.asking_to_discard = false;
-                    }
-                });
+                if widgets::discard_prompt_ui(ui, "Discard your changes?", "What you changed in this key will be lost.", &mut e.asking_to_discard) {
+                    close = true;
+                }
                 return;
             }
             ui.horizontal(|ui| {

@@ -897,21 +897,14 @@ impl ConnectionsTab {
 
             ui.add_space(theme::SPACE_M);
             if e.asking_to_discard {
-                widgets::message(
+                if widgets::discard_prompt_ui(
                     ui,
-                    Tone::Warning,
                     "Discard your changes?",
                     "What you typed will be lost.",
-                    &[],
-                );
-                ui.horizontal(|ui| {
-                    if ui.button("Discard").clicked() {
-                        close = true;
-                    }
-                    if ui.button("Keep editing").clicked() {
-                        e.asking_to_discard = false;
-                    }
-                });
+                    &mut e.asking_to_discard,
+                ) {
+                    close = true;
+                }
                 return;
             }
             ui.horizontal(|ui| {

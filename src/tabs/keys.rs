@@ -1004,21 +1004,14 @@ fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome
         }
         ui.add_space(theme::SPACE_M);
         if d.asking_to_discard {
-            widgets::message(
+            if widgets::discard_prompt_ui(
                 ui,
-                Tone::Warning,
                 "Discard this new key?",
                 "What you typed will be lost.",
-                &[],
-            );
-            ui.horizontal(|ui| {
-                if ui.button("Discard").clicked() {
-                    outcome = DialogOutcome::Close;
-                }
-                if ui.button("Keep editing").clicked() {
-                    d.asking_to_discard = false;
-                }
-            });
+                &mut d.asking_to_discard,
+            ) {
+                outcome = DialogOutcome::Close;
+            }
             return;
         }
         ui.horizontal(|ui| {

@@ -321,6 +321,22 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
+/// The "discard what you typed?" prompt of a dirty dialog. Returns true when the user chose
+/// Discard; Keep editing clears `asking`.
+pub fn discard_prompt_ui(ui: &mut Ui, title: &str, body: &str, asking: &mut bool) -> bool {
+    message(ui, theme::Tone::Warning, title, body, &[]);
+    let mut discard = false;
+    ui.horizontal(|ui| {
+        if ui.button("Discard").clicked() {
+            discard = true;
+        }
+        if ui.button("Keep editing").clicked() {
+            *asking = false;
+        }
+    });
+    discard
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

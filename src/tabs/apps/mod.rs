@@ -884,21 +884,14 @@ fn new_app_dialog_ui(ctx: &egui::Context, d: &mut NewAppDialog) -> DialogOutcome
 
         ui.add_space(theme::SPACE_M);
         if d.asking_to_discard {
-            widgets::message(
+            if widgets::discard_prompt_ui(
                 ui,
-                Tone::Warning,
                 "Discard this new app?",
                 "What you typed will be lost.",
-                &[],
-            );
-            ui.horizontal(|ui| {
-                if ui.button("Discard").clicked() {
-                    outcome = DialogOutcome::Close;
-                }
-                if ui.button("Keep editing").clicked() {
-                    d.asking_to_discard = false;
-                }
-            });
+                &mut d.asking_to_discard,
+            ) {
+                outcome = DialogOutcome::Close;
+            }
             return;
         }
         ui.horizontal(|ui| {

@@ -201,21 +201,14 @@ impl NewUserDialog {
             }
             ui.add_space(theme::SPACE_M);
             if self.asking_to_discard {
-                widgets::message(
+                if widgets::discard_prompt_ui(
                     ui,
-                    Tone::Warning,
                     "Discard this new user?",
                     "What you typed will be lost.",
-                    &[],
-                );
-                ui.horizontal(|ui| {
-                    if ui.button("Discard").clicked() {
-                        outcome = Outcome::Close;
-                    }
-                    if ui.button("Keep editing").clicked() {
-                        self.asking_to_discard = false;
-                    }
-                });
+                    &mut self.asking_to_discard,
+                ) {
+                    outcome = Outcome::Close;
+                }
                 return;
             }
             let request = self.build();
