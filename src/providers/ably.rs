@@ -201,12 +201,7 @@ impl AblyControlClient {
         if access_token.expose().trim().is_empty() {
             return Err(ApiError::invalid_config("The access token is empty"));
         }
-        let base = http::parse_base_url(
-            base_url
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .unwrap_or(DEFAULT_CONTROL_URL),
-        )?;
+        let base = http::base_url_or(base_url, DEFAULT_CONTROL_URL)?;
         Ok(Self {
             http: http::shared_client()?,
             base,
@@ -521,12 +516,7 @@ impl AblyRestClient {
         }
         use base64::Engine as _;
         let basic = base64::engine::general_purpose::STANDARD.encode(key.expose());
-        let base = http::parse_base_url(
-            base_url
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .unwrap_or(DEFAULT_REST_URL),
-        )?;
+        let base = http::base_url_or(base_url, DEFAULT_REST_URL)?;
         Ok(Self {
             http: http::shared_client()?,
             base,

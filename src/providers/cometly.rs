@@ -83,12 +83,7 @@ impl CometlyClient {
         if key.expose().trim().is_empty() {
             return Err(ApiError::invalid_config("The API key is empty"));
         }
-        let base = http::parse_base_url(
-            base_url
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .unwrap_or(DEFAULT_BASE_URL),
-        )?;
+        let base = http::base_url_or(base_url, DEFAULT_BASE_URL)?;
         Ok(Self {
             http: http::shared_client()?,
             base,

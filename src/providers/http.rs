@@ -64,6 +64,17 @@ pub fn parse_base_url(text: &str) -> Result<Url, ApiError> {
     }
 }
 
+/// The override when one is given and not blank, else the provider's own host; either way
+/// under the transport rule of [`parse_base_url`].
+pub fn base_url_or(custom: Option<&str>, default: &str) -> Result<Url, ApiError> {
+    parse_base_url(
+        custom
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .unwrap_or(default),
+    )
+}
+
 /// True for 127.0.0.0/8, ::1 and `localhost`.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {

@@ -118,12 +118,7 @@ impl ManagementClient {
                 "The management key and secret are both needed",
             ));
         }
-        let base: Url = http::parse_base_url(
-            base_url
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .unwrap_or(DEFAULT_BASE_URL),
-        )?;
+        let base: Url = http::base_url_or(base_url, DEFAULT_BASE_URL)?;
         Ok(Self {
             transport: Transport::new(base, vec![("key", key), ("secret", secret)])?,
         })
