@@ -5,7 +5,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use tracing_subscriber::EnvFilter;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -22,15 +23,24 @@ pub struct LogGuard {
     _file: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
-fn filter() -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,keydeck=info"))
+/// What is logged: `RUST_LOG` when it is set and valid (`target=level` pairs and a default
+/// level, such as `warn,keydeck=debug`), else warnings, and Keydeck's own `info`.
+fn filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            Targets::new()
+                .with_default(Level::WARN)
+                .with_target("keydeck", Level::INFO)
+        })
 }
 
 /// Logs to stderr only (the sandbox command, tests).
 pub fn init_stderr() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .with_writer(Redacting(io::stderr))
+    let _ = tracing_subscriber::registry()
+        .with(filter())
+        .with(tracing_subscriber::fmt::layer().with_writer(Redacting(io::stderr)))
         .try_init();
 }
 
@@ -64,15 +74,22 @@ pub fn init_with_file(dir: &Path) -> LogGuard {
 }
 
 /// Logs through the same redacting writer to any writer (the leak test captures what the
-/// app prints this way). `directives` is an `EnvFilter` string such as `"debug"`.
+/// app prints this way). `directives` is a filter such as `"debug"` or `"warn,keydeck=debug"`;
+/// one that does not parse logs everything.
 pub fn init_with_writer<M>(make_writer: M, directives: &str)
 where
     M: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(directives))
-        .with_ansi(false)
-        .with_writer(Redacting(make_writer))
+    let targets = directives
+        .parse::<Targets>()
+        .unwrap_or_else(|_| Targets::new().with_default(Level::TRACE));
+    let _ = tracing_subscriber::registry()
+        .with(targets)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(Redacting(make_writer)),
+        )
         .try_init();
 }
 

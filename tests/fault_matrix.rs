@@ -427,7 +427,10 @@ async fn a_stalled_answer_times_out_and_a_create_is_found() {
 #[tokio::test]
 async fn faults_are_managed_over_http_too() {
     let sb = common::sandbox().await;
-    let http = reqwest::Client::new();
+    let http = {
+        keydeck::providers::http::install_tls_provider();
+        reqwest::Client::new()
+    };
     let url = format!("{}/_sandbox/faults", sb.base_url());
     let rules = serde_json::json!([
         {"method": "GET", "pathContains": "/apikeys", "fault": {"type": "status", "status": 502}, "times": 2},
@@ -497,6 +500,7 @@ async fn broken_answers_look_as_documented_on_the_wire() {
     let sb = common::sandbox().await;
     let app = sb.info().cometchat.apps[0].clone();
     let url = format!("{}/apikeys", app.base_url);
+    keydeck::providers::http::install_tls_provider();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()

@@ -376,7 +376,10 @@ async fn control_errors_are_flat_ably_errors() {
         assert_eq!(e.status, Some(422));
     }
     // A non-array value, sent raw.
-    let http = reqwest::Client::new();
+    let http = {
+        keydeck::providers::http::install_tls_provider();
+        reqwest::Client::new()
+    };
     let resp = http
         .post(format!("{}/apps/{app_id}/keys", info.control_url))
         .bearer_auth(&info.access_token)
@@ -516,7 +519,10 @@ async fn token_revocation_refusals() {
     assert!(!e.message.contains("wrongsecret"));
 
     // Raw requests: token auth (40162), the wrapped envelope and the X-Ably headers.
-    let http = reqwest::Client::new();
+    let http = {
+        keydeck::providers::http::install_tls_provider();
+        reqwest::Client::new()
+    };
     let url = format!("{}/keys/{}/revokeTokens", info.rest_url, chat.key_name());
     let resp = http
         .post(&url)

@@ -140,12 +140,15 @@ async fn the_per_space_limit_answers_429_with_retry_after() {
         .expect("events unaffected");
     // And per Space: the headers on a raw 429.
     let url = format!("{}/companies", sb.info().cometly.base_url);
-    let resp = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(key_of(&sb, "Marketing space"))
-        .send()
-        .await
-        .expect("get");
+    let resp = {
+        keydeck::providers::http::install_tls_provider();
+        reqwest::Client::new()
+    }
+    .get(&url)
+    .bearer_auth(key_of(&sb, "Marketing space"))
+    .send()
+    .await
+    .expect("get");
     assert_eq!(resp.status(), 429);
     for h in ["retry-after", "x-ratelimit-limit", "x-ratelimit-remaining"] {
         assert!(resp.headers().get(h).is_some(), "{h}");

@@ -58,7 +58,10 @@ impl Fx {
         Fx {
             sb,
             info,
-            http: reqwest::Client::new(),
+            http: {
+                keydeck::providers::http::install_tls_provider();
+                reqwest::Client::new()
+            },
         }
     }
 

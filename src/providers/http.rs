@@ -18,7 +18,19 @@ use crate::secret::Secret;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Makes *ring* the process's TLS crypto provider, once. reqwest is built without a provider of
+/// its own (its default, aws-lc-rs, made the binary about 2 MB larger); every reqwest client,
+/// including the ones tests build, needs this before it is built.
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means another provider is already installed, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
+    install_tls_provider();
     reqwest::Client::builder()
         .user_agent(concat!("keydeck/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
