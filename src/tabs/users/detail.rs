@@ -317,7 +317,7 @@ impl OpenUser {
             });
         });
         ui.horizontal_wrapped(|ui| {
-            super::status_ui(ui, user, dark);
+            super::status_ui(ui, user.is_deactivated(), &user.status, dark);
             widgets::badge(ui, &format!("role · {}", user.role), theme::neutral(dark));
             for t in user.tags.iter().flatten() {
                 widgets::badge(ui, t, theme::tone(Tone::Info, dark));

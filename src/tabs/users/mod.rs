@@ -184,6 +184,16 @@ impl UsersTab {
         self.store.len()
     }
 
+    /// How many loaded users the table shows under the current search and filters.
+    pub fn shown_users(&self) -> usize {
+        self.filtered.rows().len()
+    }
+
+    /// True while a new search or filter is still being applied, a slice per frame.
+    pub fn is_filtering(&self) -> bool {
+        self.filtered.is_filtering()
+    }
+
     /// The uid of the user whose detail pane is open.
     pub fn open_uid(&self) -> Option<&str> {
         self.open.as_ref().map(|o| o.uid.as_str())
@@ -376,6 +386,10 @@ impl UsersTab {
                 match msg {
                     LoadMsg::Page { users, total } => {
                         self.loader.total = Some(total);
+                        // Room for every user the server announced, once: growing a
+                        // 100,000-user store by doubling copies it and peaks far higher.
+                        self.store
+                            .reserve(usize::try_from(total).unwrap_or(usize::MAX));
                         self.loader.loaded += users.len() as u64;
                         for u in users {
                             self.store.upsert(u);
@@ -388,6 +402,7 @@ impl UsersTab {
                     LoadMsg::Done => {
                         self.loader.phase = LoadPhase::Done;
                         finished = true;
+                        tracing::info!("users: all {} users loaded", self.store.len());
                     }
                 }
             }
@@ -698,7 +713,7 @@ impl UsersTab {
                 .show(ui, |ui| {
                     if let Some(o) = &mut self.open {
                         let user = self.store.get(&o.uid);
-                        if o.ui(ui, user, cx.now_unix, out) {
+                        if o.ui(ui, user.as_ref(), cx.now_unix, out) {
                             self.open = None;
                         }
                     }
@@ -894,7 +909,7 @@ impl UsersTab {
     fn open_cursor(&mut self, out: &mut Vec<Command>) {
         let rows = self.filtered.rows();
         if let Some(&i) = rows.get(self.cursor.min(rows.len().saturating_sub(1)))
-            && let Some(uid) = self.store.user(i).map(|u| u.uid.clone())
+            && let Some(uid) = self.store.row(i).map(|u| u.uid.to_string())
         {
             self.open_user(&uid, out);
             return;
@@ -989,40 +1004,49 @@ impl UsersTab {
             .body(|body| {
                 body.rows(theme::ROW_HEIGHT, rows.len(), |mut row| {
                     let pos = row.index();
-                    let Some(u) = rows.get(pos).and_then(|&i| store.user(i)) else {
+                    let Some(u) = rows.get(pos).and_then(|&i| store.row(i)) else {
                         return;
                     };
-                    let selected = open_uid.as_deref() == Some(u.uid.as_str());
+                    let selected = open_uid.as_deref() == Some(&*u.uid);
                     row.set_selected(selected);
                     row.set_overline(pos == cursor && !selected && pos != 0);
                     row.col(|ui| {
                         avatar_ui(ui, &u.name, 20.0);
-                        ui.add(egui::Label::new(&u.name).truncate().selectable(false));
+                        ui.add(egui::Label::new(&*u.name).truncate().selectable(false));
                     });
                     row.col(|ui| {
                         ui.add(
-                            egui::Label::new(RichText::new(&u.uid).monospace())
+                            egui::Label::new(RichText::new(&*u.uid).monospace())
                                 .truncate()
                                 .selectable(false),
                         );
                     });
                     row.col(|ui| {
-                        ui.add(egui::Label::new(&u.role).truncate().selectable(false));
+                        ui.add(
+                            egui::Label::new(store.word(u.role))
+                                .truncate()
+                                .selectable(false),
+                        );
                     });
-                    row.col(|ui| status_ui(ui, u, dark));
+                    row.col(|ui| {
+                        status_ui(ui, u.is_deactivated(), store.word(u.status), dark);
+                    });
                     if !wide {
                         if row.response().clicked() {
-                            clicked = Some(u.uid.clone());
+                            clicked = Some(u.uid.to_string());
                         }
                         return;
                     }
                     row.col(|ui| {
                         if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
+                            let text = tags
+                                .iter()
+                                .map(|&w| store.word(w))
+                                .collect::<Vec<_>>()
+                                .join(", ");
                             ui.add(
-                                egui::Label::new(
-                                    RichText::new(tags.join(", ")).color(theme::muted(dark)),
-                                )
-                                .truncate(),
+                                egui::Label::new(RichText::new(text).color(theme::muted(dark)))
+                                    .truncate(),
                             );
                         }
                     });
@@ -1031,7 +1055,7 @@ impl UsersTab {
                             .on_hover_text(widgets::date(u.created_at));
                     });
                     if row.response().clicked() {
-                        clicked = Some(u.uid.clone());
+                        clicked = Some(u.uid.to_string());
                     }
                 });
             });
@@ -1078,12 +1102,12 @@ fn avatar_ui(ui: &mut Ui, name: &str, size: f32) {
 }
 
 /// Online dot and status, or a deactivated badge.
-fn status_ui(ui: &mut Ui, u: &User, dark: bool) {
-    if u.is_deactivated() {
+fn status_ui(ui: &mut Ui, deactivated: bool, status: &str, dark: bool) {
+    if deactivated {
         widgets::badge(ui, "deactivated", theme::tone(Tone::Warning, dark));
         return;
     }
-    let online = u.status == "available";
+    let online = status == "available";
     let colour = if online {
         theme::tone(Tone::Success, dark).fg
     } else {
