@@ -14,6 +14,28 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Open the window on this tab instead of the one it was left on.
+    #[arg(long, value_enum)]
+    tab: Option<TabArg>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TabArg {
+    Keys,
+    Users,
+    Apps,
+    Connections,
+}
+
+impl From<TabArg> for keydeck::app::Tab {
+    fn from(t: TabArg) -> Self {
+        match t {
+            TabArg::Keys => Self::Keys,
+            TabArg::Users => Self::Users,
+            TabArg::Apps => Self::Apps,
+            TabArg::Connections => Self::Connections,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -61,7 +83,7 @@ fn main() -> ExitCode {
         Some(Command::Audit {
             command: AuditCommand::Verify { file },
         }) => verify_audit(file),
-        None => run_app(),
+        None => run_app(cli.tab.map(Into::into)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,7 +120,7 @@ fn verify_audit(file: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_app() -> anyhow::Result<()> {
+fn run_app(open_tab: Option<keydeck::app::Tab>) -> anyhow::Result<()> {
     // One runtime for the process: HTTP, the keychain and the embedded sandbox run on it,
     // the UI thread only polls their results.
     let _log = match keydeck::paths::log_dir() {
@@ -110,5 +132,5 @@ fn run_app() -> anyhow::Result<()> {
     };
     let rt = runtime()?;
     let _guard = rt.enter();
-    keydeck::app::run(rt.handle().clone())
+    keydeck::app::run(rt.handle().clone(), open_tab)
 }

@@ -218,3 +218,61 @@ fn revoke_all_asks_with_the_count_and_empties_the_list_after_confirming() {
     assert!(h.query_by_label("Revoke all 3 tokens of bob?").is_none());
     assert_eq!(env.token_count("bob"), 0);
 }
+
+#[test]
+fn the_users_table_draws_only_the_rows_in_view_while_scrolling() {
+    let env = Env::new();
+    env.create_users(
+        (0..3000)
+            .map(|i| (format!("user-{i:05}"), format!("Person {i}")))
+            .collect(),
+    );
+    let mut h = env.harness();
+    wait_for_users(&mut h, 3000);
+    step_until_label(&mut h, "3,000 users");
+
+    let drawn = |h: &egui_kittest::Harness<'static, keydeck::app::KeydeckApp>| {
+        h.query_all_by_label_contains("Person ")
+            // A plain label keeps its text in the node's value.
+            .filter_map(|n| {
+                let node = n.accesskit_node();
+                node.value().or_else(|| node.label())
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = drawn(&h);
+    assert!(
+        first.contains(&"Person 0".to_owned()),
+        "the first rows are drawn"
+    );
+    assert!(
+        (10..80).contains(&first.len()),
+        "only the rows in view are drawn, not 3,000: {}",
+        first.len()
+    );
+
+    // Scroll the wheel over the table: other rows come into view, still only a screenful.
+    h.get_by_label(&first[2]).hover();
+    for _ in 0..20 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -400.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_steps(30);
+    let later = drawn(&h);
+    assert!(
+        !later.contains(&first[0]),
+        "the table scrolled away from the top: {} is still drawn",
+        first[0]
+    );
+    assert!(
+        (10..80).contains(&later.len()),
+        "still only the rows in view: {}",
+        later.len()
+    );
+}

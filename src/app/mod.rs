@@ -32,6 +32,7 @@ use crate::widgets;
 pub mod clipboard;
 pub mod commands;
 pub mod errors;
+pub mod probe;
 pub mod remote;
 pub mod retry_status;
 pub mod shortcuts;
@@ -293,6 +294,8 @@ pub struct KeydeckApp {
     audit_problem_shown: bool,
     log_dir: PathBuf,
     pub activity: ActivityView,
+    /// Off unless `KEYDECK_FIRST_FRAME_PROBE=1` (see [`probe`]).
+    probe: probe::FirstFrameProbe,
 }
 
 impl KeydeckApp {
@@ -341,6 +344,7 @@ impl KeydeckApp {
             audit_problem_shown: false,
             log_dir,
             activity: ActivityView::default(),
+            probe: probe::FirstFrameProbe::default(),
         }
     }
 
@@ -1533,6 +1537,7 @@ impl eframe::App for KeydeckApp {
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.probe.on_frame(ui.ctx());
         self.ui_root(ui);
     }
 
@@ -1546,8 +1551,9 @@ impl eframe::App for KeydeckApp {
     }
 }
 
-/// Opens the window and runs until it is closed. `rt` must be entered by the caller.
-pub fn run(rt: Handle) -> anyhow::Result<()> {
+/// Opens the window and runs until it is closed, on `open_tab` if given (else the tab the
+/// user left it on). `rt` must be entered by the caller.
+pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
     let (config_dir, data_dir) = dirs()?;
     let vault = open_vault(&rt);
     let env = AppEnv {
@@ -1583,12 +1589,15 @@ pub fn run(rt: Handle) -> anyhow::Result<()> {
             if let Ok(dir) = crate::paths::log_dir() {
                 app.set_log_dir(dir);
             }
-            if let Some(state) = cc
+            let mut state = cc
                 .storage
                 .and_then(|s| eframe::get_value::<UiState>(s, UI_STATE_KEY))
-            {
-                app.restore_ui_state(state);
+                .unwrap_or_default();
+            if let Some(tab) = open_tab {
+                state.tab = tab;
             }
+            app.restore_ui_state(state);
+            app.probe = probe::FirstFrameProbe::from_env();
             Ok(Box::new(app))
         }),
     )

@@ -1,0 +1,196 @@
+//! Frame time of the Users tab, headless: the whole app (`KeydeckApp::ui_root`) on a plain
+//! `egui::Context`, one UI pass plus tessellation per frame, timed in CPU time of the UI thread.
+//! The users come from the sandbox over loopback, loaded by the tab itself.
+
+use std::time::{Duration, Instant};
+
+use cpu_time::ThreadTime;
+use egui::{
+    Event, Key, Modifiers, MouseWheelSource, MouseWheelUnit, Pos2, RawInput, Rect, TouchPhase, vec2,
+};
+use keydeck::app::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
+use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
+use keydeck::sandbox::Sandbox;
+use keydeck::secret::Secret;
+use keydeck::vault::Vault;
+use tokio::runtime::Handle;
+
+const SCREEN: egui::Vec2 = vec2(1400.0, 900.0);
+/// Where the pointer rests while scrolling: over the users table.
+const OVER_TABLE: Pos2 = Pos2::new(500.0, 520.0);
+
+pub struct Headless {
+    ctx: egui::Context,
+    pub app: KeydeckApp,
+    time: f64,
+    _dir: tempfile::TempDir,
+}
+
+impl Headless {
+    /// The app on the Users & tokens tab, connected to the sandbox's demo app.
+    pub fn new(rt: &Handle, sb: &Sandbox) -> Headless {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app_info = &sb.info().cometchat.apps[0];
+        let config_dir = dir.path().join("config");
+        Config {
+            connections: vec![Connection {
+                id: "bench".to_owned(),
+                label: "Bench".to_owned(),
+                kind: ConnectionKind::CometChatApp {
+                    app_id: app_info.app_id.clone(),
+                    region: app_info.region.clone(),
+                },
+                environment: Environment::Dev,
+                base_url: Some(app_info.base_url.clone()),
+                embedded_sandbox: false,
+            }],
+            retiring_keys: Vec::new(),
+            selected_connection: Some("bench".to_owned()),
+        }
+        .save(&config_dir)
+        .expect("config saved");
+        let vault = Vault::memory();
+        vault
+            .store(
+                &Vault::account("bench", FIELD_API_KEY),
+                &Secret::new(app_info.rest_api_key.clone()),
+            )
+            .expect("key stored");
+        let mut app = KeydeckApp::new(AppEnv {
+            rt: rt.clone(),
+            config_dir,
+            data_dir: dir.path().join("data"),
+            vault,
+            start_embedded_sandbox: false,
+        });
+        app.restore_ui_state(UiState {
+            tab: Tab::Users,
+            theme: ThemeChoice::Light,
+            ..UiState::default()
+        });
+        Headless {
+            ctx: egui::Context::default(),
+            app,
+            time: 0.0,
+            _dir: dir,
+        }
+    }
+
+    /// One frame at 60 Hz: UI pass and tessellation. Returns the UI thread's CPU time and a
+    /// checksum of what was drawn.
+    pub fn frame(&mut self, events: Vec<Event>) -> (Duration, u64) {
+        self.time += 1.0 / 60.0;
+        let input = RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, SCREEN)),
+            time: Some(self.time),
+            predicted_dt: 1.0 / 60.0,
+            events,
+            focused: true,
+            ..RawInput::default()
+        };
+        let started = ThreadTime::now();
+        let app = &mut self.app;
+        let output = self.ctx.run_ui(input, |ui| app.ui_root(ui));
+        let primitives = self.ctx.tessellate(output.shapes, output.pixels_per_point);
+        let spent = started.elapsed();
+        (spent, checksum(&primitives))
+    }
+
+    /// Steps until the tab has loaded `n` users and applied its filter.
+    pub fn wait_loaded(&mut self, n: usize) {
+        let started = Instant::now();
+        while self.app.users.loaded_users() != n || self.app.users.is_filtering() {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "the Users tab loaded {} of {n} users in 300 s",
+                self.app.users.loaded_users()
+            );
+            self.frame(Vec::new());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // Let the load's last repaint and any animation settle.
+        for _ in 0..30 {
+            self.frame(Vec::new());
+        }
+    }
+
+    /// `frames` frames while scrolling the table: down for 40 frames, up for 40, and so on.
+    /// Returns each frame's CPU time, and whether the picture changed (it scrolled).
+    pub fn scroll(&mut self, frames: usize) -> (Vec<Duration>, bool) {
+        let (_, before) = self.frame(vec![Event::PointerMoved(OVER_TABLE)]);
+        let mut times = Vec::with_capacity(frames);
+        let mut changed = false;
+        for i in 0..frames {
+            let down = (i / 40) % 2 == 0;
+            let wheel = Event::MouseWheel {
+                unit: MouseWheelUnit::Point,
+                delta: vec2(0.0, if down { -48.0 } else { 48.0 }),
+                phase: TouchPhase::Move,
+                source: MouseWheelSource::Unknown,
+                modifiers: Modifiers::NONE,
+            };
+            let (t, sum) = self.frame(vec![Event::PointerMoved(OVER_TABLE), wheel]);
+            changed |= sum != before;
+            times.push(t);
+        }
+        (times, changed)
+    }
+
+    /// Ctrl+F: focuses the search field.
+    pub fn focus_search(&mut self) {
+        self.frame(vec![key(Key::F, Modifiers::COMMAND, true)]);
+        self.frame(vec![key(Key::F, Modifiers::COMMAND, false)]);
+        self.frame(Vec::new());
+    }
+
+    /// One keystroke in the focused search field, then frames until the filtered list is
+    /// complete. Returns the CPU time of those frames, their number and the longest one.
+    pub fn keystroke(&mut self, event: Vec<Event>) -> Keystroke {
+        let mut frames = vec![self.frame(event).0];
+        while self.app.users.is_filtering() {
+            frames.push(self.frame(Vec::new()).0);
+            assert!(frames.len() < 1_000, "the filter never finished");
+        }
+        Keystroke {
+            total: frames.iter().sum(),
+            frames: frames.len(),
+            longest: frames.iter().copied().max().unwrap_or_default(),
+            shown: self.app.users.shown_users(),
+        }
+    }
+}
+
+pub struct Keystroke {
+    pub total: Duration,
+    pub frames: usize,
+    pub longest: Duration,
+    pub shown: usize,
+}
+
+pub fn key(key: Key, modifiers: Modifiers, pressed: bool) -> Event {
+    Event::Key {
+        key,
+        physical_key: None,
+        pressed,
+        repeat: false,
+        modifiers,
+    }
+}
+
+/// A cheap fingerprint of the tessellated picture: vertex positions and counts.
+fn checksum(primitives: &[egui::ClippedPrimitive]) -> u64 {
+    let mut sum = 0u64;
+    for p in primitives {
+        if let egui::epaint::Primitive::Mesh(mesh) = &p.primitive {
+            sum = sum
+                .wrapping_mul(31)
+                .wrapping_add(mesh.vertices.len() as u64);
+            for v in mesh.vertices.iter().step_by(7) {
+                sum = sum
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(u64::from(v.pos.y.to_bits()));
+            }
+        }
+    }
+    sum
+}
