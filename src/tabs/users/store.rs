@@ -484,7 +484,10 @@ mod tests {
         let bob = s.row(1).unwrap();
         assert_eq!(s.word(bob.role), "admin");
         assert_eq!(bob.role, s.row(0).unwrap().role, "one interned role");
-        assert!(bob.extra.is_none(), "nothing rare to box, updatedAt included");
+        assert!(
+            bob.extra.is_none(),
+            "nothing rare to box, updatedAt included"
+        );
         s.update("bob", |u| u.deactivated_at = Some(3));
         assert!(s.row(1).unwrap().is_deactivated());
         assert_eq!(s.get("bob").unwrap().name, "Bob");
