@@ -276,3 +276,71 @@ fn the_users_table_draws_only_the_rows_in_view_while_scrolling() {
         later.len()
     );
 }
+
+#[test]
+fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
+    let env = Env::new();
+    env.create_users(vec![("ann".to_owned(), "Ann Lee".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+
+    // Create one through the dialog.
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    type_into(&mut h, "User ID (uid)", "bo");
+    type_into(&mut h, "Display name", "Bo Lind");
+    h.get_by_label("Create user").click();
+    step_until(&mut h, "bo to open", 30, |h| {
+        h.state().users.open_uid() == Some("bo")
+    });
+
+    // Deactivate, reactivate and delete Ann.
+    h.get_by_label("Ann Lee").click();
+    step_until(&mut h, "ann to open", 30, |h| {
+        h.state().users.open_uid() == Some("ann")
+    });
+    step_until_label(&mut h, "Deactivate user");
+    h.get_by_label("Deactivate user").click();
+    step_until_label(&mut h, "Reactivate user");
+    h.get_by_label("Reactivate user").click();
+    step_until_label(&mut h, "Deactivate user");
+    // The danger zone is at the foot of the pane: bring it into view first.
+    h.get_by_label("Delete user ann permanently…")
+        .scroll_to_me();
+    h.run_steps(5);
+    h.get_by_label("Delete user ann permanently…").click();
+    h.run_steps(3);
+    step_until_label(&mut h, "Delete user ann");
+    h.get_by_label("Delete user ann").click();
+    step_until(&mut h, "ann to be deleted", 30, |h| {
+        h.state().users.open_uid().is_none()
+    });
+    assert!(
+        env.rt.block_on(env.client.get_user("ann", None)).is_err(),
+        "ann is gone"
+    );
+
+    // The tab's commands (audit records among them) are carried out at the next frame.
+    h.run_steps(2);
+    let path = h.state().audit_path().expect("audit trail open").to_owned();
+    let records = keydeck::audit::read_all(&path).expect("readable");
+    let seen: Vec<(String, String, bool)> = records
+        .iter()
+        .filter(|r| r.action.starts_with("user."))
+        .map(|r| (r.action.clone(), r.target.clone(), r.outcome == "ok"))
+        .collect();
+    let want = |a: &str, t: &str| (a.to_owned(), t.to_owned(), true);
+    assert_eq!(
+        seen,
+        vec![
+            want("user.created", "user bo"),
+            want("user.deactivated", "user ann"),
+            want("user.reactivated", "user ann"),
+            want("user.deleted", "user ann"),
+        ]
+    );
+    assert_eq!(
+        keydeck::audit::verify(&path).expect("intact").entries,
+        records.len()
+    );
+}

@@ -45,6 +45,8 @@ pub struct OpenUser {
     revoke_all: Option<Confirming>,
     delete: Option<Confirming>,
     status_op: Option<Op<bool>>,
+    /// What `status_op` asked for: true to reactivate.
+    status_activating: bool,
     view_as: String,
     view_as_op: Option<Op<User>>,
     view_as_result: Option<Result<(String, User), String>>,
@@ -63,6 +65,7 @@ impl OpenUser {
             revoke_all: None,
             delete: None,
             status_op: None,
+            status_activating: false,
             view_as: String::new(),
             view_as_op: None,
             view_as_result: None,
@@ -97,7 +100,9 @@ impl OpenUser {
         }
     }
 
-    pub fn status_started(&mut self, p: Promise<Result<bool, ApiError>>) {
+    /// A deactivation (`activate` false) or reactivation has been sent.
+    pub fn status_started(&mut self, activate: bool, p: Promise<Result<bool, ApiError>>) {
+        self.status_activating = activate;
         self.status_op = Some(Op::new(p));
     }
 
@@ -231,6 +236,11 @@ impl OpenUser {
             c.confirm.busy = false;
             match result {
                 Ok(()) => {
+                    out.push(Command::Audit {
+                        action: "user.deleted",
+                        target: format!("user {uid}"),
+                        outcome: Ok(()),
+                    });
                     out.push(Command::Toast(Toast::success(format!(
                         "Deleted user {uid} permanently"
                     ))));
@@ -239,12 +249,29 @@ impl OpenUser {
                 }
                 Err(e) => {
                     let x = errors::explain(&e);
+                    out.push(Command::Audit {
+                        action: "user.deleted",
+                        target: format!("user {uid}"),
+                        outcome: Err(x.title.clone()),
+                    });
                     c.confirm.error = Some(format!("{} — {}", x.title, x.body));
                 }
             }
         }
 
         if let Some(result) = Op::settle(&mut self.status_op) {
+            out.push(Command::Audit {
+                action: if self.status_activating {
+                    "user.reactivated"
+                } else {
+                    "user.deactivated"
+                },
+                target: format!("user {uid}"),
+                outcome: result
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| errors::explain(e).title),
+            });
             match result {
                 Ok(active) => {
                     out.push(Command::Toast(Toast::success(if active {

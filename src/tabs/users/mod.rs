@@ -292,28 +292,34 @@ impl UsersTab {
             }
             UsersCommand::Deactivate(uid) => {
                 if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.status_started(spawn_api(rt, ctx, async move {
-                        client.delete_user(&uid, false).await.map(|_| false)
-                    }));
+                    o.status_started(
+                        false,
+                        spawn_api(rt, ctx, async move {
+                            client.delete_user(&uid, false).await.map(|_| false)
+                        }),
+                    );
                 }
             }
             UsersCommand::Reactivate(uid) => {
                 if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.status_started(spawn_api(rt, ctx, async move {
-                        client
-                            .reactivate_users(std::slice::from_ref(&uid))
-                            .await
-                            .and_then(|r| {
-                                if r.reactivated_uids.contains(&uid) {
-                                    Ok(true)
-                                } else {
-                                    Err(ApiError::new(
-                                        ErrorKind::NotFound,
-                                        format!("The server did not reactivate {uid}"),
-                                    ))
-                                }
-                            })
-                    }));
+                    o.status_started(
+                        true,
+                        spawn_api(rt, ctx, async move {
+                            client
+                                .reactivate_users(std::slice::from_ref(&uid))
+                                .await
+                                .and_then(|r| {
+                                    if r.reactivated_uids.contains(&uid) {
+                                        Ok(true)
+                                    } else {
+                                        Err(ApiError::new(
+                                            ErrorKind::NotFound,
+                                            format!("The server did not reactivate {uid}"),
+                                        ))
+                                    }
+                                })
+                        }),
+                    );
                 }
             }
             UsersCommand::DeletePermanently(uid) => {
@@ -475,6 +481,18 @@ impl UsersTab {
                         self.filtered.recheck(&self.store, i);
                     }
                     self.new_user = None;
+                    out.push(Command::Audit {
+                        action: "user.created",
+                        target: format!("user {uid}"),
+                        outcome: Ok(()),
+                    });
+                    if with_token {
+                        out.push(Command::Audit {
+                            action: "token.issued",
+                            target: format!("first auth token of {uid}"),
+                            outcome: Ok(()),
+                        });
+                    }
                     out.push(Command::Toast(Toast::success(if with_token {
                         format!("Created user {uid} and issued an auth token")
                     } else {
@@ -482,7 +500,14 @@ impl UsersTab {
                     })));
                     self.open_user(&uid, out);
                 }
-                Err(e) => d.failed(&e),
+                Err(e) => {
+                    out.push(Command::Audit {
+                        action: "user.created",
+                        target: format!("user {}", d.uid_typed()),
+                        outcome: Err(errors::explain(&e).title),
+                    });
+                    d.failed(&e);
+                }
             }
         }
 

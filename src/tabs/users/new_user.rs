@@ -44,6 +44,11 @@ impl NewUserDialog {
         self.error = None;
     }
 
+    /// The uid as typed, trimmed and lower-cased (what the server was asked to create).
+    pub fn uid_typed(&self) -> String {
+        self.uid.trim().to_lowercase()
+    }
+
     pub fn settle(&mut self) -> Option<Result<User, ApiError>> {
         Op::settle(&mut self.op)
     }
