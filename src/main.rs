@@ -16,26 +16,7 @@ struct Cli {
     command: Option<Command>,
     /// Open the window on this tab instead of the one it was left on.
     #[arg(long, value_enum)]
-    tab: Option<TabArg>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum TabArg {
-    Keys,
-    Users,
-    Apps,
-    Connections,
-}
-
-impl From<TabArg> for keydeck::app::Tab {
-    fn from(t: TabArg) -> Self {
-        match t {
-            TabArg::Keys => Self::Keys,
-            TabArg::Users => Self::Users,
-            TabArg::Apps => Self::Apps,
-            TabArg::Connections => Self::Connections,
-        }
-    }
+    tab: Option<keydeck::app::Tab>,
 }
 
 #[derive(Subcommand)]
@@ -83,7 +64,7 @@ fn main() -> ExitCode {
         Some(Command::Audit {
             command: AuditCommand::Verify { file },
         }) => verify_audit(file),
-        None => run_app(cli.tab.map(Into::into)),
+        None => run_app(cli.tab),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,8 +51,10 @@ pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 /// The eframe storage key of the remembered UI state.
 const UI_STATE_KEY: &str = "keydeck-ui";
 
-/// The tabs, in the order of the top bar.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The tabs, in the order of the top bar. Also `keydeck --tab keys|users|apps|connections`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 pub enum Tab {
     #[default]
     Keys,

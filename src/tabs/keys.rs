@@ -324,17 +324,13 @@ impl KeysTab {
             Ok(ActiveClient::Ably(_)) => return self.ably.ui(ui, cx),
             Ok(_) => {
                 super::header_ui(ui, "API keys", &subtitle, |_| {});
-                if super::empty_state_ui(
+                super::needs_an_app_ui(
                     ui,
-                    "API keys belong to an app",
-                    &format!(
-                        "This is a {} connection. Pick a CometChat app or an Ably account in the switcher above to see its keys, or open the Apps tab.",
-                        conn.kind.provider()
-                    ),
-                    Some("Open apps"),
-                ) {
-                    out.push(Command::SelectTab(crate::app::Tab::Apps));
-                }
+                    "API keys",
+                    conn.kind.provider(),
+                    "Pick a CometChat app or an Ably account in the switcher above to see its keys, or open the Apps tab.",
+                    &mut out,
+                );
                 return out;
             }
             Err(problem) => {

@@ -52,6 +52,25 @@ pub fn empty_state_ui(ui: &mut Ui, title: &str, body: &str, action: Option<&str>
     clicked
 }
 
+/// A tab that works on an app, opened on another kind of connection: why, and a way to the
+/// Apps tab. `what` names the tab's subject ("API keys"), `where_to` ends the sentence.
+pub fn needs_an_app_ui(
+    ui: &mut Ui,
+    what: &str,
+    kind: &str,
+    where_to: &str,
+    out: &mut Vec<crate::app::Command>,
+) {
+    if empty_state_ui(
+        ui,
+        &format!("{what} belong to an app"),
+        &format!("This is a {kind} connection. {where_to}"),
+        Some("Open apps"),
+    ) {
+        out.push(crate::app::Command::SelectTab(crate::app::Tab::Apps));
+    }
+}
+
 /// Why the active connection has no client yet: a spinner while secrets load or the sandbox
 /// starts, otherwise the problem with a way to fix it.
 pub fn client_problem_ui(

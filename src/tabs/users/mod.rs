@@ -165,6 +165,8 @@ pub struct UsersTab {
     scroll_to_cursor: bool,
     focus_search: bool,
     open: Option<OpenUser>,
+    /// The open user rebuilt from the store, with the store revision it was rebuilt at.
+    open_record: Option<(u64, String, Option<User>)>,
     /// An Enter on a uid that is not loaded yet: the lookup in flight.
     opening: Option<(String, Promise<Result<User, ApiError>>)>,
     new_user: Option<NewUserDialog>,
@@ -583,17 +585,13 @@ impl UsersTab {
             Ok(ActiveClient::CometChat(_)) => {}
             Ok(_) => {
                 super::header_ui(ui, "Users & tokens", &subtitle, |_| {});
-                if super::empty_state_ui(
+                super::needs_an_app_ui(
                     ui,
-                    "Users belong to an app",
-                    &format!(
-                        "This is a {} connection. Pick a CometChat app connection in the switcher above to see its users.",
-                        conn.kind.provider()
-                    ),
-                    Some("Open apps"),
-                ) {
-                    out.push(Command::SelectTab(crate::app::Tab::Apps));
-                }
+                    "Users",
+                    conn.kind.provider(),
+                    "Pick a CometChat app connection in the switcher above to see its users.",
+                    &mut out,
+                );
                 return out;
             }
             Err(problem) => {
@@ -736,11 +734,22 @@ impl UsersTab {
                         .fill(ui.visuals().panel_fill),
                 )
                 .show(ui, |ui| {
-                    if let Some(o) = &mut self.open {
-                        let user = self.store.get(&o.uid);
-                        if o.ui(ui, user.as_ref(), cx.now_unix, out) {
-                            self.open = None;
-                        }
+                    // Rebuild the open user only when it or the store changed.
+                    let revision = self.store.revision();
+                    let open_uid = self.open.as_ref().map(|o| o.uid.as_str());
+                    if self
+                        .open_record
+                        .as_ref()
+                        .map(|(r, uid, _)| (*r, uid.as_str()))
+                        != open_uid.map(|uid| (revision, uid))
+                    {
+                        self.open_record =
+                            open_uid.map(|uid| (revision, uid.to_owned(), self.store.get(uid)));
+                    }
+                    if let (Some(o), Some((_, _, user))) = (&mut self.open, &self.open_record)
+                        && o.ui(ui, user.as_ref(), cx.now_unix, out)
+                    {
+                        self.open = None;
                     }
                 });
         }

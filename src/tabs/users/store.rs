@@ -71,9 +71,15 @@ pub struct UserStore {
     word_index: HashMap<Box<str>, Word>,
     roles: BTreeSet<String>,
     tags: BTreeSet<String>,
+    /// Bumped by every change, so that what is derived from a user can be kept until then.
+    revision: u64,
 }
 
 impl UserStore {
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -197,6 +203,7 @@ impl UserStore {
                 }
             }
         }
+        self.revision += 1;
         let hay = haystack(&user);
         let row = self.make_row(user);
         if let Some(&i) = self.by_uid.get(&row.uid) {
@@ -215,6 +222,7 @@ impl UserStore {
     /// name are not changed this way.
     pub fn update(&mut self, uid: &str, f: impl FnOnce(&mut User)) -> Option<u32> {
         let i = *self.by_uid.get(uid)?;
+        self.revision += 1;
         let mut user = self.to_user(self.users.get(i as usize)?);
         f(&mut user);
         let row = self.make_row(user);
@@ -227,6 +235,7 @@ impl UserStore {
         let Some(i) = self.by_uid.remove(uid) else {
             return false;
         };
+        self.revision += 1;
         self.users.remove(i as usize);
         self.hay.remove(i as usize);
         for v in self.by_uid.values_mut() {
@@ -238,7 +247,10 @@ impl UserStore {
     }
 
     pub fn clear(&mut self) {
-        *self = Self::default();
+        *self = Self {
+            revision: self.revision + 1,
+            ..Self::default()
+        };
     }
 
     fn matches(&self, i: usize, f: &Filter) -> bool {
@@ -488,8 +500,10 @@ mod tests {
             bob.extra.is_none(),
             "nothing rare to box, updatedAt included"
         );
+        let before = s.revision();
         s.update("bob", |u| u.deactivated_at = Some(3));
         assert!(s.row(1).unwrap().is_deactivated());
+        assert!(s.revision() > before, "a change moves the revision");
         assert_eq!(s.get("bob").unwrap().name, "Bob");
     }
 
