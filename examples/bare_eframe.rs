@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release --example bare_eframe`
 
-use keydeck::app::probe::FirstFrameProbe;
+use keydeck::ui::probe::FirstFrameProbe;
 
 struct Bare {
     probe: FirstFrameProbe,

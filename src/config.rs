@@ -63,28 +63,6 @@ pub enum ConnectionKind {
     Cometly,
 }
 
-impl ConnectionKind {
-    /// The provider, in words.
-    pub fn provider(&self) -> &'static str {
-        match self {
-            ConnectionKind::CometChatApp { .. } => "CometChat app",
-            ConnectionKind::Management => "CometChat management",
-            ConnectionKind::AblyAccount { .. } => "Ably account",
-            ConnectionKind::Cometly => "Cometly",
-        }
-    }
-
-    /// The secret fields of this kind: (field, label).
-    pub fn secret_fields(&self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            ConnectionKind::CometChatApp { .. } => &[(FIELD_API_KEY, "REST API key")],
-            ConnectionKind::Management => &[(FIELD_KEY, "Key"), (FIELD_SECRET, "Secret")],
-            ConnectionKind::AblyAccount { .. } => &[(FIELD_ACCESS_TOKEN, "Access token")],
-            ConnectionKind::Cometly => &[(FIELD_API_KEY, "API key")],
-        }
-    }
-}
-
 pub const FIELD_API_KEY: &str = "api_key";
 pub const FIELD_KEY: &str = "key";
 pub const FIELD_SECRET: &str = "secret";

@@ -16,7 +16,7 @@ struct Cli {
     command: Option<Command>,
     /// Open the window on this tab instead of the one it was left on.
     #[arg(long, value_enum)]
-    tab: Option<keydeck::app::Tab>,
+    tab: Option<keydeck::ui::Tab>,
 }
 
 #[derive(Subcommand)]
@@ -101,7 +101,7 @@ fn verify_audit(file: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_app(open_tab: Option<keydeck::app::Tab>) -> anyhow::Result<()> {
+fn run_app(open_tab: Option<keydeck::ui::Tab>) -> anyhow::Result<()> {
     // One runtime for the process: HTTP, the keychain and the embedded sandbox run on it,
     // the UI thread only polls their results.
     let _log = match keydeck::paths::log_dir() {
@@ -113,5 +113,5 @@ fn run_app(open_tab: Option<keydeck::app::Tab>) -> anyhow::Result<()> {
     };
     let rt = runtime()?;
     let _guard = rt.enter();
-    keydeck::app::run(rt.handle().clone(), open_tab)
+    keydeck::ui::run(rt.handle().clone(), open_tab)
 }

@@ -16,13 +16,13 @@ use std::time::Duration;
 use egui_kittest::kittest::Queryable;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use keydeck::app::Tab;
-use keydeck::app::clipboard::MemoryClipboard;
 use keydeck::config::{Config, Environment};
 use keydeck::providers::cometchat::NewUser;
-use keydeck::tabs::activity::{self, ExportFormat};
-use keydeck::tabs::users::FilePicker;
-use keydeck::tabs::users::bulk::Outcome;
+use keydeck::ui::Tab;
+use keydeck::ui::clipboard::MemoryClipboard;
+use keydeck::ui::tabs::activity::{self, ExportFormat};
+use keydeck::ui::tabs::users::FilePicker;
+use keydeck::ui::tabs::users::bulk::Outcome;
 use ui_common::{KeyChoice, click, fixture, press, row, settle, step_until, type_into};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -168,7 +168,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
         .with_size(egui::vec2(1280.0, 800.0))
         .allow_missing_glyphs()
         .build_ui_state(
-            |ui, app: &mut keydeck::app::KeydeckApp| app.ui_root(ui),
+            |ui, app: &mut keydeck::ui::KeydeckApp| app.ui_root(ui),
             ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false),
         );
     let mem = MemoryClipboard::default();
@@ -304,6 +304,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     let bulk_export = f.dirs.path().join("data/bulk-results.csv");
     f.harness
         .state_mut()
+        .tabs
         .users
         .bulk
         .set_file_picker(Arc::new(FixedPaths {
@@ -334,6 +335,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     let bulk_tokens: Vec<String> = f
         .harness
         .state()
+        .tabs
         .users
         .bulk
         .rows()
@@ -346,6 +348,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     assert_eq!(bulk_tokens.len(), 3);
     f.harness
         .state()
+        .tabs
         .users
         .bulk
         .export_to(bulk_export.clone(), false)

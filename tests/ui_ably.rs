@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
-use keydeck::app::Tab;
 use keydeck::config::{
     Config, Connection, ConnectionKind, Environment, FIELD_ACCESS_TOKEN, FIELD_API_KEY,
 };
@@ -17,6 +16,7 @@ use keydeck::providers::ably::{AblyControlClient, AblyKey, KeyStatus};
 use keydeck::providers::http::RetryPolicy;
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
+use keydeck::ui::Tab;
 use keydeck::vault::Vault;
 use ui_common::{click, settle, step_until};
 
@@ -25,7 +25,7 @@ const ABLY: &str = "cably";
 const COMETLY: &str = "ccometly";
 
 struct Fixture {
-    harness: egui_kittest::Harness<'static, keydeck::app::KeydeckApp>,
+    harness: egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>,
     sandbox: Sandbox,
     _dirs: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
@@ -496,7 +496,7 @@ fn the_embedded_sandbox_gives_ably_and_cometly_connections_that_work() {
         |h| h.state().is_settled() && h.state().config().connections.len() == 4,
         Duration::from_secs(60),
     );
-    let id_of = |h: &egui_kittest::Harness<'static, keydeck::app::KeydeckApp>, label: &str| {
+    let id_of = |h: &egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>, label: &str| {
         h.state()
             .config()
             .connections
@@ -507,7 +507,7 @@ fn the_embedded_sandbox_gives_ably_and_cometly_connections_that_work() {
     };
     let ably = id_of(&h, "Ably (sandbox)");
     h.state_mut()
-        .push_command(keydeck::app::Command::SelectConnection(ably));
+        .push_command(keydeck::ui::Command::SelectConnection(ably));
     settle(&mut h);
     step_until(
         &mut h,
@@ -624,7 +624,7 @@ fn on_a_prod_connection_revoking_a_key_needs_its_name_typed() {
     conn.environment = Environment::Prod;
     f.harness
         .state_mut()
-        .push_command(keydeck::app::Command::SaveConnection {
+        .push_command(keydeck::ui::Command::SaveConnection {
             connection: conn,
             secrets: Vec::new(),
         });

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use keydeck::app::{KeydeckApp, Tab};
 use keydeck::config::{
     Config, Connection, ConnectionKind, Environment, FIELD_API_KEY, FIELD_KEY, FIELD_SECRET,
 };
 use keydeck::providers::management::AppQuery;
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
+use keydeck::ui::{KeydeckApp, Tab};
 use keydeck::vault::Vault;
 use ui_common::{click, type_into};
 

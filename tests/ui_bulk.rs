@@ -10,8 +10,8 @@ use std::sync::Arc;
 use egui_kittest::kittest::Queryable;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, stream};
-use keydeck::tabs::users::FilePicker;
-use keydeck::tabs::users::bulk::Outcome;
+use keydeck::ui::tabs::users::FilePicker;
+use keydeck::ui::tabs::users::bulk::Outcome;
 use users_common::{Env, step_until, step_until_label, step_until_label_contains, wait_for_users};
 
 /// Hands out fixed paths instead of opening file dialogs.
@@ -87,6 +87,7 @@ fn a_bulk_run_over_200_uids_issues_195_and_names_the_invalid_and_unknown_ones() 
     let mut h = env.harness();
     wait_for_users(&mut h, 195);
     h.state_mut()
+        .tabs
         .users
         .bulk
         .set_file_picker(Arc::new(FixedPaths {
@@ -119,7 +120,7 @@ fn a_bulk_run_over_200_uids_issues_195_and_names_the_invalid_and_unknown_ones() 
     ] {
         step_until_label_contains(&mut h, name);
     }
-    let c = h.state().users.bulk.counts();
+    let c = h.state().tabs.users.bulk.counts();
     assert_eq!((c.issued, c.invalid, c.missing, c.failed), (195, 3, 2, 0));
     assert_eq!(
         token_counts(&env, &existing),
@@ -130,6 +131,7 @@ fn a_bulk_run_over_200_uids_issues_195_and_names_the_invalid_and_unknown_ones() 
     // Export without tokens by default …
     let n = h
         .state()
+        .tabs
         .users
         .bulk
         .export_to(export.clone(), false)
@@ -141,6 +143,7 @@ fn a_bulk_run_over_200_uids_issues_195_and_names_the_invalid_and_unknown_ones() 
     assert!(text.contains("ghost-one,unknown user\n"));
     let issued: Vec<String> = h
         .state()
+        .tabs
         .users
         .bulk
         .rows()
@@ -189,8 +192,9 @@ fn cancel_stops_a_bulk_run_and_reports_what_was_done() {
 
     let mut h = env.harness();
     wait_for_users(&mut h, 1000);
-    h.state_mut().users.show_bulk();
+    h.state_mut().tabs.users.show_bulk();
     h.state_mut()
+        .tabs
         .users
         .bulk
         .import_path(file)
@@ -199,12 +203,12 @@ fn cancel_stops_a_bulk_run_and_reports_what_was_done() {
 
     h.get_by_label("Issue 1,000 tokens").click();
     step_until(&mut h, "the run to start issuing", 30, |h| {
-        h.state().users.bulk.counts().issued > 0
+        h.state().tabs.users.bulk.counts().issued > 0
     });
     h.get_by_label("Cancel").click();
     step_until_label_contains(&mut h, "before you cancelled");
 
-    let c = h.state().users.bulk.counts();
+    let c = h.state().tabs.users.bulk.counts();
     assert!(c.issued > 0 && c.issued < 1000, "issued {}", c.issued);
     assert_eq!(c.issued + c.not_run + c.failed, 1000);
     assert!(
@@ -215,11 +219,11 @@ fn cancel_stops_a_bulk_run_and_reports_what_was_done() {
 
     // The server holds exactly the tokens the report counts, on exactly those rows.
     let counts = token_counts(&env, &uids);
-    let rows = h.state().users.bulk.rows();
+    let rows = h.state().tabs.users.bulk.rows();
     for (row, n) in rows.iter().zip(&counts) {
         let expected = usize::from(matches!(row.outcome, Some(Outcome::Issued(_))));
         assert_eq!(*n, expected, "tokens of {}", row.raw);
     }
     assert_eq!(counts.iter().sum::<usize>(), c.issued);
-    assert!(!h.state().users.bulk.is_running());
+    assert!(!h.state().tabs.users.bulk.is_running());
 }

@@ -6,9 +6,9 @@ mod ui_common;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use keydeck::app::Tab;
 use keydeck::config::{Config, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::secret::Secret;
+use keydeck::ui::Tab;
 use keydeck::vault::Vault;
 use ui_common::{KeyChoice, click, fixture, step_until, type_into};
 
@@ -40,7 +40,7 @@ fn the_first_run_starts_the_sandbox_shows_its_demo_app_and_a_later_run_reuses_it
         .info();
     let demo = info.cometchat.apps[0].clone();
     let config_dir = dirs.path().join("config");
-    let config = Config::load(&config_dir).expect("config");
+    let config = ui_common::saved_config(&mut h, &config_dir);
     assert_eq!(
         config.connections.len(),
         4,
@@ -120,7 +120,9 @@ fn the_first_run_starts_the_sandbox_shows_its_demo_app_and_a_later_run_reuses_it
         SANDBOX_START,
     );
     assert_eq!(
-        Config::load(&config_dir).expect("config").connections.len(),
+        ui_common::saved_config(&mut again, &config_dir)
+            .connections
+            .len(),
         4,
         "no duplicates"
     );
@@ -162,7 +164,7 @@ fn testing_a_connection_says_what_its_key_can_do_and_saving_keeps_the_key_in_the
         |_| Config::load(&config_dir).is_ok_and(|c| c.connections.len() == 2),
         WAIT,
     );
-    let config = Config::load(&config_dir).expect("config");
+    let config = ui_common::saved_config(&mut f.harness, &config_dir);
     let saved = config
         .connections
         .iter()
@@ -242,7 +244,7 @@ fn duplicate_copies_the_profile_and_its_secret() {
         |_| Config::load(&config_dir).is_ok_and(|c| c.connections.len() == 2),
         WAIT,
     );
-    let config = Config::load(&config_dir).expect("config");
+    let config = ui_common::saved_config(&mut f.harness, &config_dir);
     let copy = config
         .connections
         .iter()
@@ -288,7 +290,9 @@ fn removed_sandbox_connections_come_back_with_the_button() {
     );
     let config_dir = dirs.path().join("config");
     assert_eq!(
-        Config::load(&config_dir).expect("config").connections.len(),
+        ui_common::saved_config(&mut h, &config_dir)
+            .connections
+            .len(),
         3
     );
 
@@ -300,7 +304,9 @@ fn removed_sandbox_connections_come_back_with_the_button() {
         WAIT,
     );
     assert_eq!(
-        Config::load(&config_dir).expect("config").connections.len(),
+        ui_common::saved_config(&mut h, &config_dir)
+            .connections
+            .len(),
         4
     );
 }

@@ -6,12 +6,12 @@ mod ui_common;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use keydeck::app::clipboard::MemoryClipboard;
-use keydeck::app::{Tab, UiState};
 use keydeck::audit;
 use keydeck::config::Environment;
 use keydeck::providers::cometchat::{NewAuthToken, NewUser, Scope};
-use keydeck::tabs::activity::{self, ExportFormat};
+use keydeck::ui::clipboard::MemoryClipboard;
+use keydeck::ui::tabs::activity::{self, ExportFormat};
+use keydeck::ui::{Tab, UiState};
 use ui_common::{KeyChoice, click, fixture, row, settle, step_until};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -164,7 +164,7 @@ fn presentation_mode_masks_auth_tokens_and_hides_their_reveal() {
         .with_size(egui::vec2(1280.0, 800.0))
         .allow_missing_glyphs()
         .build_ui_state(
-            |ui, app: &mut keydeck::app::KeydeckApp| app.ui_root(ui),
+            |ui, app: &mut keydeck::ui::KeydeckApp| app.ui_root(ui),
             ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false),
         );
     let admin = f.admin();

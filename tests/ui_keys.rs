@@ -341,9 +341,9 @@ fn rotation_leaves_a_retiring_key_and_a_new_one() {
 
     // The retiring record survives a restart and holds no key value.
     let config_dir = f.dirs.path().join("config");
+    let config = ui_common::saved_config(&mut f.harness, &config_dir);
     let text = std::fs::read_to_string(Config::path(&config_dir)).expect("config file");
     assert!(!text.contains(old.api_key.expose()));
-    let config = Config::load(&config_dir).expect("config");
     assert_eq!(config.retiring_keys.len(), 1);
     assert!(config.retiring_keys[0].matches(ui_common::CONNECTION_ID, &old.api_key));
 

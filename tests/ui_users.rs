@@ -36,7 +36,7 @@ fn search_finds_a_user_among_5000_and_three_keys_copy_a_new_token() {
     // 2. Enter opens the user.
     h.key_press(Key::Enter);
     step_until(&mut h, "the user to open", 30, |h| {
-        h.state().users.open_uid() == Some("user-03141")
+        h.state().tabs.users.open_uid() == Some("user-03141")
     });
     step_until_label(&mut h, "Auth tokens (0)");
 
@@ -105,7 +105,7 @@ fn a_new_user_with_an_invalid_uid_is_refused_under_the_field_and_a_valid_one_app
     create.click();
 
     step_until(&mut h, "the new user to open", 30, |h| {
-        h.state().users.open_uid() == Some("jane-doe")
+        h.state().tabs.users.open_uid() == Some("jane-doe")
     });
     step_until_label(&mut h, "Auth tokens (1)");
     assert!(
@@ -139,7 +139,7 @@ fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
 
     h.get_by_label("Alice Liddell").click();
     step_until(&mut h, "alice to open", 30, |h| {
-        h.state().users.open_uid() == Some("alice")
+        h.state().tabs.users.open_uid() == Some("alice")
     });
     step_until_label(&mut h, "Auth tokens (0)");
 
@@ -231,7 +231,7 @@ fn the_users_table_draws_only_the_rows_in_view_while_scrolling() {
     wait_for_users(&mut h, 3000);
     step_until_label(&mut h, "3,000 users");
 
-    let drawn = |h: &egui_kittest::Harness<'static, keydeck::app::KeydeckApp>| {
+    let drawn = |h: &egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>| {
         h.query_all_by_label_contains("Person ")
             // A plain label keeps its text in the node's value.
             .filter_map(|n| {
@@ -291,13 +291,13 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
     type_into(&mut h, "Display name", "Bo Lind");
     h.get_by_label("Create user").click();
     step_until(&mut h, "bo to open", 30, |h| {
-        h.state().users.open_uid() == Some("bo")
+        h.state().tabs.users.open_uid() == Some("bo")
     });
 
     // Deactivate, reactivate and delete Ann.
     h.get_by_label("Ann Lee").click();
     step_until(&mut h, "ann to open", 30, |h| {
-        h.state().users.open_uid() == Some("ann")
+        h.state().tabs.users.open_uid() == Some("ann")
     });
     step_until_label(&mut h, "Deactivate user");
     h.get_by_label("Deactivate user").click();
@@ -313,7 +313,7 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
     step_until_label(&mut h, "Delete user ann");
     h.get_by_label("Delete user ann").click();
     step_until(&mut h, "ann to be deleted", 30, |h| {
-        h.state().users.open_uid().is_none()
+        h.state().tabs.users.open_uid().is_none()
     });
     assert!(
         env.rt.block_on(env.client.get_user("ann", None)).is_err(),

@@ -8,10 +8,10 @@ use cpu_time::ThreadTime;
 use egui::{
     Event, Key, Modifiers, MouseWheelSource, MouseWheelUnit, Pos2, RawInput, Rect, TouchPhase, vec2,
 };
-use keydeck::app::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
+use keydeck::ui::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
 use tokio::runtime::Handle;
 
@@ -99,11 +99,11 @@ impl Headless {
     /// Steps until the tab has loaded `n` users and applied its filter.
     pub fn wait_loaded(&mut self, n: usize) {
         let started = Instant::now();
-        while self.app.users.loaded_users() != n || self.app.users.is_filtering() {
+        while self.app.tabs.users.loaded_users() != n || self.app.tabs.users.is_filtering() {
             assert!(
                 started.elapsed() < Duration::from_secs(300),
                 "the Users tab loaded {} of {n} users in 300 s",
-                self.app.users.loaded_users()
+                self.app.tabs.users.loaded_users()
             );
             self.frame(Vec::new());
             std::thread::sleep(Duration::from_millis(2));
@@ -147,7 +147,7 @@ impl Headless {
     /// complete. Returns the CPU time of those frames, their number and the longest one.
     pub fn keystroke(&mut self, event: Vec<Event>) -> Keystroke {
         let mut frames = vec![self.frame(event).0];
-        while self.app.users.is_filtering() {
+        while self.app.tabs.users.is_filtering() {
             frames.push(self.frame(Vec::new()).0);
             assert!(frames.len() < 1_000, "the filter never finished");
         }
@@ -155,7 +155,7 @@ impl Headless {
             total: frames.iter().sum(),
             frames: frames.len(),
             longest: frames.iter().copied().max().unwrap_or_default(),
-            shown: self.app.users.shown_users(),
+            shown: self.app.tabs.users.shown_users(),
         }
     }
 }

@@ -270,7 +270,11 @@ fn filter_as_you_type(ui: &mut frames::Headless) -> Row {
             longest = longest.max(k.longest);
             most_frames = most_frames.max(k.frames);
         }
-        assert_eq!(ui.app.users.shown_users(), FETCH_USERS, "search cleared");
+        assert_eq!(
+            ui.app.tabs.users.shown_users(),
+            FETCH_USERS,
+            "search cleared"
+        );
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let med = median(totals.iter().map(|d| ms(*d)).collect());
@@ -288,7 +292,7 @@ fn filter_as_you_type(ui: &mut frames::Headless) -> Row {
 }
 
 fn thousands(n: usize) -> String {
-    keydeck::tabs::users::thousands(n as u64)
+    keydeck::ui::tabs::users::thousands(n as u64)
 }
 
 /// Start-up, idle CPU and peak memory of the real window under Xvfb.

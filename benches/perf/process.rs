@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use keydeck::app::probe::{PROBE_LINE, PROBE_VAR};
+use keydeck::ui::probe::{PROBE_LINE, PROBE_VAR};
 
 /// A private X display, stopped when dropped.
 pub struct Xvfb {

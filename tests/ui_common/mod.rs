@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use keydeck::app::{AppEnv, KeydeckApp, Tab};
 use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::providers::cometchat::{ApiKey, ApiKeyQuery, AppEndpoint, CometChatClient};
 use keydeck::sandbox::{Sandbox, SandboxOptions};
 use keydeck::secret::Secret;
+use keydeck::ui::{AppEnv, KeydeckApp, Tab};
 use keydeck::vault::Vault;
 
 pub const CONNECTION_ID: &str = "ctest";
@@ -249,4 +249,16 @@ pub fn step_until(
     }
     // One more frame so that what the last result triggered is drawn.
     h.step();
+}
+
+/// The config file as written once the app's background writes (keychain, config) have landed.
+#[track_caller]
+pub fn saved_config(h: &mut Harness<'static, KeydeckApp>, config_dir: &std::path::Path) -> Config {
+    step_until(
+        h,
+        "the background writes to land",
+        |h| h.state().is_settled(),
+        Duration::from_secs(10),
+    );
+    Config::load(config_dir).expect("config")
 }

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use futures::{StreamExt, stream};
-use keydeck::app::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::providers::cometchat::{CometChatClient, NewUser};
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
+use keydeck::ui::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
 
 pub struct Env {
@@ -179,7 +179,7 @@ pub fn copied_text(h: &Harness<'static, KeydeckApp>) -> Option<String> {
 /// Steps until the app has loaded `n` users.
 pub fn wait_for_users(h: &mut Harness<'static, KeydeckApp>, n: usize) {
     step_until(h, &format!("{n} users loaded"), 120, |h| {
-        h.state().users.loaded_users() == n
+        h.state().tabs.users.loaded_users() == n
     });
 }
 

@@ -6,18 +6,21 @@ use std::collections::HashSet;
 use egui::{RichText, Ui};
 use poll_promise::Promise;
 
-use crate::app::Command;
-use crate::app::errors;
-use crate::app::remote::{Op, Remote};
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::Toast;
 use crate::config::key_sha256;
+use crate::core::errors;
+use crate::core::ops::{tokens, users};
+use crate::core::recorder::Recorder;
 use crate::providers::cometchat::{AuthToken, User};
+use crate::providers::cometchat::{CometChatClient, NewAuthToken};
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
-use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
+use crate::ui::context::{Command, TabContext};
+use crate::ui::remote::{Op, Remote};
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
-use super::UsersCommand;
+use super::{UsersCommand, own};
 
 /// What the list must learn from the pane.
 pub enum Effect {
@@ -76,43 +79,77 @@ impl OpenUser {
         self.revoke_all.is_some() || self.delete.is_some()
     }
 
-    pub fn issue_started(&mut self, p: Promise<Result<AuthToken, ApiError>>, copy: bool) {
-        self.issuing = Some((Op::new(p), copy));
-    }
-
-    pub fn revoke_started(&mut self, token: Secret, p: Promise<Result<(), ApiError>>) {
-        self.revoking = Some((token, Op::new(p)));
-    }
-
-    pub fn revoke_all_started(&mut self, p: Promise<Result<(), ApiError>>) {
-        if let Some(c) = &mut self.revoke_all {
-            c.op = Some(Op::new(p));
-            c.confirm.busy = true;
-            c.confirm.error = None;
+    /// Performs a command about this user (others are ignored: the user was closed).
+    pub fn perform(&mut self, cx: &TabContext<'_>, client: CometChatClient, command: UsersCommand) {
+        let rec = cx.recorder.clone();
+        let uid = self.uid.clone();
+        match command {
+            UsersCommand::LoadTokens(u) if u == uid => {
+                self.tokens
+                    .refresh(|| cx.run(async move { tokens::list(&client, &uid).await }));
+            }
+            UsersCommand::IssueToken {
+                uid: u,
+                force,
+                copy,
+            } if u == uid => {
+                let new = NewAuthToken {
+                    force,
+                    ..NewAuthToken::default()
+                };
+                let p = cx.run(async move { tokens::issue(&client, &rec, &uid, &new).await });
+                self.issuing = Some((Op::new(p), copy));
+            }
+            UsersCommand::RevokeToken { uid: u, token } if u == uid => {
+                let t = token.clone();
+                let p = cx.run(async move { tokens::revoke(&client, &rec, &uid, &t).await });
+                self.revoking = Some((token, Op::new(p)));
+            }
+            UsersCommand::RevokeAll(u) if u == uid => {
+                if let Some(c) = &mut self.revoke_all {
+                    c.op =
+                        Some(Op::new(cx.run(async move {
+                            tokens::revoke_all(&client, &rec, &uid).await
+                        })));
+                    c.confirm.busy = true;
+                    c.confirm.error = None;
+                }
+            }
+            UsersCommand::Deactivate(u) if u == uid => {
+                let p = cx.run(async move { users::deactivate(&client, &rec, &uid).await });
+                self.status_started(false, p);
+            }
+            UsersCommand::Reactivate(u) if u == uid => {
+                let p = cx.run(async move { users::reactivate(&client, &rec, &uid).await });
+                self.status_started(true, p);
+            }
+            UsersCommand::DeletePermanently(u) if u == uid => {
+                if let Some(c) = &mut self.delete {
+                    c.op = Some(Op::new(cx.run(async move {
+                        users::delete_permanently(&client, &rec, &uid).await
+                    })));
+                    c.confirm.busy = true;
+                    c.confirm.error = None;
+                }
+            }
+            UsersCommand::ViewAs { uid: u, viewer } if u == uid => {
+                self.view_as_op =
+                    Some(Op::new(cx.run(async move {
+                        client.get_user(&uid, Some(&viewer)).await
+                    })));
+                self.view_as_result = None;
+            }
+            _ => {}
         }
     }
 
-    pub fn delete_started(&mut self, p: Promise<Result<(), ApiError>>) {
-        if let Some(c) = &mut self.delete {
-            c.op = Some(Op::new(p));
-            c.confirm.busy = true;
-            c.confirm.error = None;
-        }
-    }
-
-    /// A deactivation (`activate` false) or reactivation has been sent.
-    pub fn status_started(&mut self, activate: bool, p: Promise<Result<bool, ApiError>>) {
+    fn status_started(&mut self, activate: bool, p: Promise<Result<bool, ApiError>>) {
         self.status_activating = activate;
         self.status_op = Some(Op::new(p));
     }
 
-    pub fn view_as_started(&mut self, p: Promise<Result<User, ApiError>>) {
-        self.view_as_op = Some(Op::new(p));
-        self.view_as_result = None;
-    }
-
     fn reload(&self, out: &mut Vec<Command>) {
-        out.push(Command::Users(UsersCommand::LoadTokens(self.uid.clone())));
+        out.push(own(UsersCommand::LoadTokens(self.uid.clone())));
     }
 
     /// Settles finished requests; returns what the list must learn.
@@ -126,11 +163,6 @@ impl OpenUser {
             match Op::settle(&mut slot) {
                 None => self.issuing = slot.map(|op| (op, copy)),
                 Some(Ok(token)) => {
-                    out.push(Command::Audit {
-                        action: "token.issued",
-                        target: format!("auth token {} of {uid}", token.auth_token.masked()),
-                        outcome: Ok(()),
-                    });
                     let hash = key_sha256(&token.auth_token);
                     self.revealed.insert(hash.clone());
                     self.fresh = Some(hash.clone());
@@ -152,11 +184,6 @@ impl OpenUser {
                 }
                 Some(Err(e)) => {
                     let x = errors::explain(&e);
-                    out.push(Command::Audit {
-                        action: "token.issued",
-                        target: format!("user {uid}"),
-                        outcome: Err(x.title.clone()),
-                    });
                     out.push(Command::Toast(Toast::error(format!(
                         "Could not issue a token for {uid}: {}",
                         x.title.to_lowercase()
@@ -170,11 +197,6 @@ impl OpenUser {
             match Op::settle(&mut slot) {
                 None => self.revoking = slot.map(|op| (token, op)),
                 Some(Ok(())) => {
-                    out.push(Command::Audit {
-                        action: "token.revoked",
-                        target: format!("auth token {} of {uid}", token.masked()),
-                        outcome: Ok(()),
-                    });
                     if let Some(list) = self.tokens.data_mut() {
                         list.retain(|t| t.auth_token != token);
                     }
@@ -186,11 +208,6 @@ impl OpenUser {
                 }
                 Some(Err(e)) => {
                     let x = errors::explain(&e);
-                    out.push(Command::Audit {
-                        action: "token.revoked",
-                        target: format!("auth token {} of {uid}", token.masked()),
-                        outcome: Err(x.title.clone()),
-                    });
                     out.push(Command::Toast(Toast::error(format!(
                         "Could not revoke token {}: {}",
                         token.masked(),
@@ -206,11 +223,6 @@ impl OpenUser {
             c.confirm.busy = false;
             match result {
                 Ok(()) => {
-                    out.push(Command::Audit {
-                        action: "token.flushed",
-                        target: format!("user {uid}"),
-                        outcome: Ok(()),
-                    });
                     let n = self.tokens.data().map_or(0, Vec::len);
                     if let Some(list) = self.tokens.data_mut() {
                         list.clear();
@@ -236,11 +248,6 @@ impl OpenUser {
             c.confirm.busy = false;
             match result {
                 Ok(()) => {
-                    out.push(Command::Audit {
-                        action: "user.deleted",
-                        target: format!("user {uid}"),
-                        outcome: Ok(()),
-                    });
                     out.push(Command::Toast(Toast::success(format!(
                         "Deleted user {uid} permanently"
                     ))));
@@ -249,29 +256,12 @@ impl OpenUser {
                 }
                 Err(e) => {
                     let x = errors::explain(&e);
-                    out.push(Command::Audit {
-                        action: "user.deleted",
-                        target: format!("user {uid}"),
-                        outcome: Err(x.title.clone()),
-                    });
                     c.confirm.error = Some(format!("{} — {}", x.title, x.body));
                 }
             }
         }
 
         if let Some(result) = Op::settle(&mut self.status_op) {
-            out.push(Command::Audit {
-                action: if self.status_activating {
-                    "user.reactivated"
-                } else {
-                    "user.deactivated"
-                },
-                target: format!("user {uid}"),
-                outcome: result
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| errors::explain(e).title),
-            });
             match result {
                 Ok(active) => {
                     out.push(Command::Toast(Toast::success(if active {
@@ -311,6 +301,7 @@ impl OpenUser {
         ui: &mut Ui,
         user: Option<&User>,
         now: i64,
+        rec: &Recorder,
         out: &mut Vec<Command>,
     ) -> bool {
         let mut close = false;
@@ -356,7 +347,7 @@ impl OpenUser {
             .id_salt("users-detail-scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                self.tokens_ui(ui, user, now, out);
+                self.tokens_ui(ui, user, now, rec, out);
                 ui.add_space(theme::SPACE_M);
                 self.profile_ui(ui, user, now);
                 ui.add_space(theme::SPACE_M);
@@ -370,7 +361,14 @@ impl OpenUser {
         close
     }
 
-    fn tokens_ui(&mut self, ui: &mut Ui, user: &User, now: i64, out: &mut Vec<Command>) {
+    fn tokens_ui(
+        &mut self,
+        ui: &mut Ui,
+        user: &User,
+        now: i64,
+        rec: &Recorder,
+        out: &mut Vec<Command>,
+    ) {
         let dark = ui.visuals().dark_mode;
         theme::card_frame(ui.visuals()).show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -415,7 +413,7 @@ impl OpenUser {
                     .on_hover_text("Ctrl+Shift+C issues a token and copies it")
                     .clicked()
                 {
-                    out.push(Command::Users(UsersCommand::IssueToken {
+                    out.push(own(UsersCommand::IssueToken {
                         uid: self.uid.clone(),
                         force: self.force,
                         copy: false,
@@ -498,7 +496,7 @@ impl OpenUser {
                                         ui.ctx()
                                             .accesskit_node_builder(r.id, |n| n.set_label(label));
                                         if r.clicked() {
-                                            out.push(Command::Users(UsersCommand::RevokeToken {
+                                            out.push(own(UsersCommand::RevokeToken {
                                                 uid: self.uid.clone(),
                                                 token: t.auth_token.clone(),
                                             }));
@@ -524,15 +522,15 @@ impl OpenUser {
                                             revealed = !revealed;
                                             reveal_changes.push((hash.clone(), revealed));
                                             if revealed {
-                                                out.push(Command::Audit {
-                                                    action: "token.revealed",
-                                                    target: format!(
+                                                rec.record(
+                                                    "token.revealed",
+                                                    &format!(
                                                         "auth token {} of {}",
                                                         t.auth_token.masked(),
                                                         self.uid
                                                     ),
-                                                    outcome: Ok(()),
-                                                });
+                                                    Ok(()),
+                                                );
                                             }
                                         }
                                         ui.with_layout(
@@ -686,7 +684,7 @@ impl OpenUser {
                         || (enter && problem.is_none()))
                         && !busy
                     {
-                        out.push(Command::Users(UsersCommand::ViewAs {
+                        out.push(own(UsersCommand::ViewAs {
                             uid: self.uid.clone(),
                             viewer: self.view_as.trim().to_lowercase(),
                         }));
@@ -737,14 +735,14 @@ impl OpenUser {
             let busy = self.status_op.is_some();
             if user.is_deactivated() {
                 if ui.add_enabled(!busy, egui::Button::new("Reactivate user")).clicked() {
-                    out.push(Command::Users(UsersCommand::Reactivate(self.uid.clone())));
+                    out.push(own(UsersCommand::Reactivate(self.uid.clone())));
                 }
             } else if ui
                 .add_enabled(!busy, egui::Button::new("Deactivate user"))
                 .on_hover_text("Signs the user out and hides them from lists; reversible")
                 .clicked()
             {
-                out.push(Command::Users(UsersCommand::Deactivate(self.uid.clone())));
+                out.push(own(UsersCommand::Deactivate(self.uid.clone())));
             }
             if busy {
                 ui.spinner();
@@ -777,7 +775,7 @@ impl OpenUser {
         if let Some(c) = &mut self.revoke_all {
             match c.confirm.ui(ctx) {
                 ConfirmOutcome::Confirmed if c.op.is_none() => {
-                    out.push(Command::Users(UsersCommand::RevokeAll(self.uid.clone())));
+                    out.push(own(UsersCommand::RevokeAll(self.uid.clone())));
                 }
                 ConfirmOutcome::Cancelled if c.op.is_none() => self.revoke_all = None,
                 _ => {}
@@ -786,9 +784,7 @@ impl OpenUser {
         if let Some(c) = &mut self.delete {
             match c.confirm.ui(ctx) {
                 ConfirmOutcome::Confirmed if c.op.is_none() => {
-                    out.push(Command::Users(UsersCommand::DeletePermanently(
-                        self.uid.clone(),
-                    )));
+                    out.push(own(UsersCommand::DeletePermanently(self.uid.clone())));
                 }
                 ConfirmOutcome::Cancelled if c.op.is_none() => self.delete = None,
                 _ => {}

@@ -10,11 +10,11 @@ use futures::future::BoxFuture;
 use poll_promise::Promise;
 use tokio::runtime::Handle;
 
-use crate::app::Command;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::Toast;
 use crate::audit::{self, Record};
-use crate::widgets;
+use crate::ui::context::Command;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets;
 
 /// Where the export dialog comes from: the native one in the app, a fixed path in tests.
 pub trait SavePicker: Send + Sync {
@@ -180,7 +180,7 @@ impl ActivityView {
         let pick = self
             .picker
             .pick_save(format!("keydeck-activity.{}", format.extension()));
-        self.exporting = Some(crate::app::remote::spawn(
+        self.exporting = Some(crate::ui::remote::spawn(
             rt,
             ctx,
             async move {
@@ -228,21 +228,27 @@ impl ActivityView {
             self.reload(path);
         }
         let mut open = self.open;
+        let mut export = None;
         egui::Window::new("Activity")
             .open(&mut open)
             .default_size([760.0, 480.0])
-            .show(ctx, |ui| self.window_ui(ui, rt, audit_path, &mut out));
+            .show(ctx, |ui| export = self.window_ui(ui, audit_path, &mut out));
         self.open = open;
+        // Requests start here, outside the window's closure, like every other request.
+        if let Some(format) = export {
+            self.start_export(rt, ctx, format);
+        }
         out
     }
 
+    /// Draws the window's content; returns the export the user asked for, if any.
     fn window_ui(
         &mut self,
         ui: &mut Ui,
-        rt: &Handle,
         audit_path: Option<&Path>,
         out: &mut Vec<Command>,
-    ) {
+    ) -> Option<ExportFormat> {
+        let mut export = None;
         let dark = ui.visuals().dark_mode;
         match (&self.chain, audit_path) {
             (_, None) => widgets::muted(ui, "The audit trail could not be opened"),
@@ -267,13 +273,13 @@ impl ActivityView {
                 .add_enabled(!busy, egui::Button::new("Export JSON lines…"))
                 .clicked()
             {
-                self.start_export(rt, ui.ctx(), ExportFormat::JsonLines);
+                export = Some(ExportFormat::JsonLines);
             }
             if ui
                 .add_enabled(!busy, egui::Button::new("Export CSV…"))
                 .clicked()
             {
-                self.start_export(rt, ui.ctx(), ExportFormat::Csv);
+                export = Some(ExportFormat::Csv);
             }
             if ui.button("Copy diagnostics").clicked() {
                 out.push(Command::CopyDiagnostics);
@@ -283,7 +289,7 @@ impl ActivityView {
         let visible = self.visible();
         if visible.is_empty() {
             widgets::muted(ui, "No activity yet");
-            return;
+            return export;
         }
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("activity-grid")
@@ -308,6 +314,7 @@ impl ActivityView {
                     }
                 });
         });
+        export
     }
 }
 

@@ -1,9 +1,9 @@
 //! Users & tokens: find a user among many thousands, issue or revoke an auth token, hand it
 //! over, move on. Also bulk token runs over a file of uids ([`bulk`]).
 //!
-//! The tab owns its state and performs its own requests in [`UsersTab::handle`]; the shell
-//! routes [`crate::app::Command::Users`] there. Users arrive in pages from a background task
-//! over a channel that is drained at the start of the tab's frame.
+//! The tab owns its state and its commands ([`UsersCommand`], sent to itself through the shell
+//! with [`own`]) and performs them through `core::ops`. Users arrive in pages from a background
+//! task over a channel that is drained at the start of the tab's frame.
 
 use std::sync::mpsc;
 
@@ -14,16 +14,18 @@ use poll_promise::Promise;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
-use crate::app::errors;
-use crate::app::remote::spawn_api;
-use crate::app::shortcuts::Shortcut;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::{Toast, Toasts};
-use crate::app::{ActiveClient, Command, TabContext};
-use crate::providers::cometchat::{CometChatClient, NewAuthToken, NewUser, User, UserQuery};
+use crate::core::client::ActiveClient;
+use crate::core::errors;
+use crate::core::ops::users;
+use crate::core::recorder::Recorder;
+use crate::providers::cometchat::{CometChatClient, NewUser, User, UserQuery};
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
-use crate::widgets;
+use crate::ui::context::{Command, Tab, TabContext, TabMessage, TabView};
+use crate::ui::shortcuts::Shortcut;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets;
 
 pub mod bulk;
 mod detail;
@@ -47,7 +49,12 @@ const SEARCH_PAGE_SIZE: u32 = 100;
 const ISSUE_AND_COPY: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::C);
 
-/// What this tab asks [`UsersTab::handle`] to do.
+/// A command of this tab, addressed to itself.
+pub(crate) fn own(c: UsersCommand) -> Command {
+    Command::Tab(TabMessage::new(Tab::Users, c))
+}
+
+/// What this tab asks itself to do (performed in [`TabView::handle`]).
 pub enum UsersCommand {
     /// (Re)load every user, page by page, in the background.
     Load,
@@ -173,6 +180,27 @@ pub struct UsersTab {
     pub bulk: BulkTokens,
 }
 
+impl TabView for UsersTab {
+    fn id(&self) -> Tab {
+        Tab::Users
+    }
+
+    fn has_dialog(&self) -> bool {
+        UsersTab::has_dialog(self)
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        self.tab_ui(ui, cx)
+    }
+
+    fn handle(&mut self, message: TabMessage, cx: &mut TabContext<'_>) {
+        match message.take::<UsersCommand>() {
+            Ok(c) => self.perform(cx, c),
+            Err(m) => tracing::warn!("the users tab got a command of another tab ({:?})", m.tab),
+        }
+    }
+}
+
 impl UsersTab {
     /// Whether a dialog is open.
     pub fn has_dialog(&self) -> bool {
@@ -206,21 +234,17 @@ impl UsersTab {
         self.view = View::Bulk;
     }
 
-    /// Performs one of this tab's commands with the active connection's client.
-    pub fn handle(
-        &mut self,
-        ctx: &egui::Context,
-        rt: &Handle,
-        client: Option<CometChatClient>,
-        toasts: &mut Toasts,
-        command: UsersCommand,
-    ) {
-        let Some(client) = client else {
-            toasts.push(Toast::error("Select a CometChat app connection first"));
+    /// Performs one of this tab's commands with the active connection's client, through the
+    /// core operations (which record themselves in the audit trail).
+    fn perform(&mut self, cx: &mut TabContext<'_>, command: UsersCommand) {
+        let Some(client) = cx.cometchat().cloned() else {
+            cx.toasts
+                .push(Toast::error("Select a CometChat app connection first"));
             return;
         };
+        let rec = cx.recorder.clone();
         match command {
-            UsersCommand::Load => self.start_load(ctx, rt, client),
+            UsersCommand::Load => self.start_load(&cx.egui_ctx, cx.rt, client),
             UsersCommand::ServerSearch(needle) => {
                 let query = UserQuery {
                     search_key: Some(needle.clone()),
@@ -229,116 +253,26 @@ impl UsersTab {
                     per_page: Some(SEARCH_PAGE_SIZE),
                     ..UserQuery::default()
                 };
-                let promise = spawn_api(rt, ctx, async move {
-                    client.list_users(&query, None).await.map(|p| p.items)
-                });
+                let promise =
+                    cx.run(async move { client.list_users(&query, None).await.map(|p| p.items) });
                 self.server_search = Some(ServerSearch { needle, promise });
             }
             UsersCommand::OpenByUid(uid) => {
                 let u = uid.clone();
-                let p = spawn_api(rt, ctx, async move { client.get_user(&u, None).await });
+                let p = cx.run(async move { client.get_user(&u, None).await });
                 self.opening = Some((uid, p));
-            }
-            UsersCommand::LoadTokens(uid) => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.tokens.refresh(|| {
-                        spawn_api(rt, ctx, async move {
-                            client
-                                .list_auth_tokens(&uid, Some(100), None)
-                                .await
-                                .map(|p| p.items)
-                        })
-                    });
-                }
             }
             UsersCommand::CreateUser(new) => {
                 if let Some(d) = &mut self.new_user {
-                    d.started(spawn_api(
-                        rt,
-                        ctx,
-                        async move { client.create_user(&new).await },
-                    ));
+                    d.started(cx.run(async move { users::create(&client, &rec, &new).await }));
                 }
             }
-            UsersCommand::IssueToken { uid, force, copy } => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    let new = NewAuthToken {
-                        force,
-                        ..NewAuthToken::default()
-                    };
-                    o.issue_started(
-                        spawn_api(rt, ctx, async move {
-                            client.create_auth_token(&uid, &new).await
-                        }),
-                        copy,
-                    );
+            UsersCommand::Bulk(c) => self.bulk.handle(cx, client, c),
+            command => {
+                if let Some(o) = self.open.as_mut() {
+                    o.perform(cx, client, command);
                 }
             }
-            UsersCommand::RevokeToken { uid, token } => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    let t = token.clone();
-                    o.revoke_started(
-                        token,
-                        spawn_api(rt, ctx, async move {
-                            client.delete_auth_token(&uid, &t).await.map(|_| ())
-                        }),
-                    );
-                }
-            }
-            UsersCommand::RevokeAll(uid) => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.revoke_all_started(spawn_api(rt, ctx, async move {
-                        client.flush_auth_tokens(&uid).await.map(|_| ())
-                    }));
-                }
-            }
-            UsersCommand::Deactivate(uid) => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.status_started(
-                        false,
-                        spawn_api(rt, ctx, async move {
-                            client.delete_user(&uid, false).await.map(|_| false)
-                        }),
-                    );
-                }
-            }
-            UsersCommand::Reactivate(uid) => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.status_started(
-                        true,
-                        spawn_api(rt, ctx, async move {
-                            client
-                                .reactivate_users(std::slice::from_ref(&uid))
-                                .await
-                                .and_then(|r| {
-                                    if r.reactivated_uids.contains(&uid) {
-                                        Ok(true)
-                                    } else {
-                                        Err(ApiError::new(
-                                            ErrorKind::NotFound,
-                                            format!("The server did not reactivate {uid}"),
-                                        ))
-                                    }
-                                })
-                        }),
-                    );
-                }
-            }
-            UsersCommand::DeletePermanently(uid) => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.delete_started(spawn_api(rt, ctx, async move {
-                        client.delete_user(&uid, true).await.map(|_| ())
-                    }));
-                }
-            }
-            UsersCommand::ViewAs { uid, viewer } => {
-                if let Some(o) = self.open.as_mut().filter(|o| o.uid == uid) {
-                    o.view_as_started(spawn_api(rt, ctx, async move {
-                        client.get_user(&uid, Some(&viewer)).await
-                    }));
-                }
-            }
-            UsersCommand::Bulk(c) => self.bulk.handle(ctx, rt, client, c),
         }
     }
 
@@ -387,7 +321,7 @@ impl UsersTab {
     }
 
     /// Drains the page channel and settles promises: the start of the tab's frame.
-    fn settle(&mut self, out: &mut Vec<Command>) {
+    fn settle(&mut self, rec: &Recorder, out: &mut Vec<Command>) {
         if let Some(rx) = &self.loader.rx {
             let mut finished = false;
             for msg in rx.try_iter() {
@@ -483,18 +417,6 @@ impl UsersTab {
                         self.filtered.recheck(&self.store, i);
                     }
                     self.new_user = None;
-                    out.push(Command::Audit {
-                        action: "user.created",
-                        target: format!("user {uid}"),
-                        outcome: Ok(()),
-                    });
-                    if with_token {
-                        out.push(Command::Audit {
-                            action: "token.issued",
-                            target: format!("first auth token of {uid}"),
-                            outcome: Ok(()),
-                        });
-                    }
                     out.push(Command::Toast(Toast::success(if with_token {
                         format!("Created user {uid} and issued an auth token")
                     } else {
@@ -503,11 +425,6 @@ impl UsersTab {
                     self.open_user(&uid, out);
                 }
                 Err(e) => {
-                    out.push(Command::Audit {
-                        action: "user.created",
-                        target: format!("user {}", d.uid_typed()),
-                        outcome: Err(errors::explain(&e).title),
-                    });
                     d.failed(&e);
                 }
             }
@@ -540,7 +457,7 @@ impl UsersTab {
             }
         }
 
-        out.extend(self.bulk.settle());
+        out.extend(self.bulk.settle(rec));
     }
 
     fn open_user(&mut self, uid: &str, out: &mut Vec<Command>) {
@@ -548,7 +465,7 @@ impl UsersTab {
             return;
         }
         self.open = Some(OpenUser::new(uid));
-        out.push(Command::Users(UsersCommand::LoadTokens(uid.to_owned())));
+        out.push(own(UsersCommand::LoadTokens(uid.to_owned())));
     }
 
     fn current_filter(&self) -> Filter {
@@ -561,7 +478,7 @@ impl UsersTab {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+    fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = Vec::new();
         let Some(conn) = cx.connection else {
             super::header_ui(ui, "Users & tokens", "", |_| {});
@@ -571,7 +488,7 @@ impl UsersTab {
                 "Add a CometChat app in the Connections tab to find its users and manage their auth tokens.",
                 Some("Open connections"),
             ) {
-                out.push(Command::SelectTab(crate::app::Tab::Connections));
+                out.push(Command::SelectTab(crate::ui::context::Tab::Connections));
             }
             return out;
         };
@@ -588,7 +505,7 @@ impl UsersTab {
                 super::needs_an_app_ui(
                     ui,
                     "Users",
-                    conn.kind.provider(),
+                    crate::core::kinds::spec(&conn.kind).provider(),
                     "Pick a CometChat app connection in the switcher above to see its users.",
                     &mut out,
                 );
@@ -610,13 +527,13 @@ impl UsersTab {
                 bulk: BulkTokens::with_picker(picker),
                 ..UsersTab::default()
             };
-            out.push(Command::Users(UsersCommand::Load));
+            out.push(own(UsersCommand::Load));
         } else if self.seen_generation != cx.generation {
             self.seen_generation = cx.generation;
-            out.push(Command::Users(UsersCommand::Load));
+            out.push(own(UsersCommand::Load));
         }
 
-        self.settle(&mut out);
+        self.settle(&cx.recorder, &mut out);
 
         let dialog_open = self.has_dialog();
         if !dialog_open {
@@ -627,14 +544,14 @@ impl UsersTab {
                         self.focus_search = true;
                     }
                     Shortcut::New => self.new_user = Some(NewUserDialog::default()),
-                    Shortcut::Refresh => out.push(Command::Users(UsersCommand::Load)),
+                    Shortcut::Refresh => out.push(own(UsersCommand::Load)),
                 }
             }
             if self.view == View::Users
                 && ui.input_mut(|i| i.consume_shortcut(&ISSUE_AND_COPY))
                 && let Some(o) = &self.open
             {
-                out.push(Command::Users(UsersCommand::IssueToken {
+                out.push(own(UsersCommand::IssueToken {
                     uid: o.uid.clone(),
                     force: o.force,
                     copy: true,
@@ -663,9 +580,7 @@ impl UsersTab {
         if let Some(d) = &mut self.new_user {
             match d.ui(ui.ctx()) {
                 new_user::Outcome::Open => {}
-                new_user::Outcome::Submit(new) => {
-                    out.push(Command::Users(UsersCommand::CreateUser(*new)))
-                }
+                new_user::Outcome::Submit(new) => out.push(own(UsersCommand::CreateUser(*new))),
                 new_user::Outcome::Close => self.new_user = None,
             }
         }
@@ -691,7 +606,7 @@ impl UsersTab {
             } else if wait <= 0.0 {
                 self.search_edited_at = None;
                 if self.searched.as_deref() != Some(needle.as_str()) {
-                    out.push(Command::Users(UsersCommand::ServerSearch(needle)));
+                    out.push(own(UsersCommand::ServerSearch(needle)));
                 }
             } else {
                 ui.ctx()
@@ -712,7 +627,7 @@ impl UsersTab {
                         out.push(Command::EditConnection(c.id.clone()));
                     }
                 }
-                Some(_) => out.push(Command::Users(UsersCommand::Load)),
+                Some(_) => out.push(own(UsersCommand::Load)),
                 None => {}
             }
             ui.add_space(theme::SPACE_S);
@@ -747,7 +662,7 @@ impl UsersTab {
                             open_uid.map(|uid| (revision, uid.to_owned(), self.store.get(uid)));
                     }
                     if let (Some(o), Some((_, _, user))) = (&mut self.open, &self.open_record)
-                        && o.ui(ui, user.as_ref(), cx.now_unix, out)
+                        && o.ui(ui, user.as_ref(), cx.now_unix, &cx.recorder, out)
                     {
                         self.open = None;
                     }
@@ -905,7 +820,7 @@ impl UsersTab {
             }
             LoadPhase::Stopped => {
                 if ui.button("Load the rest").clicked() {
-                    out.push(Command::Users(UsersCommand::Load));
+                    out.push(own(UsersCommand::Load));
                 }
                 widgets::muted(
                     ui,
@@ -922,7 +837,7 @@ impl UsersTab {
                     .on_hover_text("F5 or Ctrl+R")
                     .clicked()
                 {
-                    out.push(Command::Users(UsersCommand::Load));
+                    out.push(own(UsersCommand::Load));
                 }
                 if matches!(self.loader.phase, LoadPhase::Done) {
                     let n = self.store.len() as u64;
@@ -949,7 +864,7 @@ impl UsersTab {
             return;
         }
         if let Ok(uid) = crate::model::uid::check_uid(&self.search) {
-            out.push(Command::Users(UsersCommand::OpenByUid(uid)));
+            out.push(own(UsersCommand::OpenByUid(uid)));
         }
     }
 
@@ -1151,18 +1066,7 @@ fn status_ui(ui: &mut Ui, deactivated: bool, status: &str, dark: bool) {
     ui.label(if online { "online" } else { "offline" });
 }
 
-/// 12345 → "12,345".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::core::words::thousands;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
-//! One module per tab. Each tab is a struct that owns its UI state; its `ui()` draws with a
-//! [`crate::app::TabContext`] and returns the [`crate::app::Command`]s it wants performed.
+//! One module per tab. Each tab is a struct that owns its UI state, its own commands and its
+//! requests, and implements [`TabView`]: the shell iterates [`Tabs`] and never names a tab's
+//! own types. A tab draws with a [`TabContext`] and returns the [`Command`]s that cross tabs (see `crate::ui::context::TabContext`).
 
 pub mod ably_keys;
 pub mod activity;
@@ -10,7 +11,44 @@ pub mod users;
 
 use egui::{RichText, Ui};
 
-use crate::app::theme;
+use crate::ui::context::{Command, Tab, TabView};
+use crate::ui::theme;
+
+/// Every tab, one field each. Adding a tab: its module, a field here, a line in
+/// [`Tabs::all_mut`], and its [`Tab`] id.
+#[derive(Default)]
+pub struct Tabs {
+    pub keys: keys::KeysTab,
+    pub users: users::UsersTab,
+    pub apps: apps::AppsTab,
+    pub connections: connections::ConnectionsTab,
+}
+
+impl Tabs {
+    /// The tabs in the order of [`Tab::ALL`].
+    pub fn all_mut(&mut self) -> [&mut dyn TabView; 4] {
+        [
+            &mut self.keys,
+            &mut self.users,
+            &mut self.apps,
+            &mut self.connections,
+        ]
+    }
+
+    pub fn get_mut(&mut self, tab: Tab) -> &mut dyn TabView {
+        match tab {
+            Tab::Keys => &mut self.keys,
+            Tab::Users => &mut self.users,
+            Tab::Apps => &mut self.apps,
+            Tab::Connections => &mut self.connections,
+        }
+    }
+
+    /// Whether any tab has a dialog open (global shortcuts are not read then).
+    pub fn any_dialog(&mut self) -> bool {
+        self.all_mut().iter().any(|t| t.has_dialog())
+    }
+}
 
 /// The heading row of a tab: a title, a muted subtitle, and room on the right for actions.
 pub fn header_ui(ui: &mut Ui, title: &str, subtitle: &str, right: impl FnOnce(&mut Ui)) {
@@ -18,7 +56,7 @@ pub fn header_ui(ui: &mut Ui, title: &str, subtitle: &str, right: impl FnOnce(&m
         ui.vertical(|ui| {
             ui.label(RichText::new(title).heading().strong());
             if !subtitle.is_empty() {
-                crate::widgets::muted(ui, subtitle);
+                crate::ui::widgets::muted(ui, subtitle);
             }
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), right);
@@ -59,7 +97,7 @@ pub fn needs_an_app_ui(
     what: &str,
     kind: &str,
     where_to: &str,
-    out: &mut Vec<crate::app::Command>,
+    out: &mut Vec<Command>,
 ) {
     if empty_state_ui(
         ui,
@@ -67,7 +105,7 @@ pub fn needs_an_app_ui(
         &format!("This is a {kind} connection. {where_to}"),
         Some("Open apps"),
     ) {
-        out.push(crate::app::Command::SelectTab(crate::app::Tab::Apps));
+        out.push(Command::SelectTab(Tab::Apps));
     }
 }
 
@@ -75,16 +113,16 @@ pub fn needs_an_app_ui(
 /// starts, otherwise the problem with a way to fix it.
 pub fn client_problem_ui(
     ui: &mut Ui,
-    problem: &crate::app::ClientProblem,
+    problem: &crate::core::client::ClientProblem,
     connection_id: &str,
-    out: &mut Vec<crate::app::Command>,
+    out: &mut Vec<Command>,
 ) {
     if problem.is_transient() {
         ui.horizontal(|ui| {
             ui.spinner();
-            crate::widgets::muted(ui, problem.message());
+            crate::ui::widgets::muted(ui, problem.message());
         });
-    } else if crate::widgets::message(
+    } else if crate::ui::widgets::message(
         ui,
         theme::Tone::Error,
         "This connection cannot be used yet",
@@ -93,8 +131,21 @@ pub fn client_problem_ui(
     )
     .is_some()
     {
-        out.push(crate::app::Command::EditConnection(
-            connection_id.to_owned(),
-        ));
+        out.push(Command::EditConnection(connection_id.to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tabs_are_listed_in_the_order_of_the_top_bar_and_found_by_id() {
+        let mut tabs = Tabs::default();
+        let ids: Vec<Tab> = tabs.all_mut().iter().map(|t| t.id()).collect();
+        assert_eq!(ids, Tab::ALL);
+        for tab in Tab::ALL {
+            assert_eq!(tabs.get_mut(tab).id(), tab);
+        }
     }
 }

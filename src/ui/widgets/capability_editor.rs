@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use egui::{RichText, Ui};
 
-use crate::app::theme::{self, Tone};
 use crate::model::capability::{
     self, Capability, CapabilityError, CapabilityForm, DASHBOARD, DiffLine, Restriction,
 };
+use crate::ui::theme::{self, Tone};
 
 /// The restriction modes in the order of the dashboard.
 const MODES: [&str; 4] = [

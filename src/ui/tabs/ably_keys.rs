@@ -3,23 +3,28 @@
 //! and a diff before saving, revoke a key, revoke tokens, and "Can this key…?".
 
 use egui::{RichText, Ui};
-use tokio::runtime::Handle;
 
-use crate::app::remote::{Op, Remote, spawn_api};
-use crate::app::shortcuts::Shortcut;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::{Toast, Toasts};
-use crate::app::{AblyAccess, Command, TabContext};
 use crate::config::ConnectionKind;
+use crate::core::client::AblyAccess;
+use crate::core::ops::ably;
 use crate::model::capability::{self, Capability, OPERATIONS};
 use crate::providers::ApiError;
 use crate::providers::ably::{
-    AblyApp, AblyKey, AblyRestClient, KeyPatch, KeyStatus, NewAblyKey, RevokeResult, RevokeTokens,
-    validate_target,
+    AblyApp, AblyKey, KeyPatch, KeyStatus, NewAblyKey, RevokeResult, RevokeTokens, validate_target,
 };
 use crate::secret::Secret;
-use crate::widgets::capability_editor::{self, CapabilityEditor};
-use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
+use crate::ui::context::{Command, Tab, TabContext, TabMessage};
+use crate::ui::remote::{Op, Remote};
+use crate::ui::shortcuts::Shortcut;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets::capability_editor::{self, CapabilityEditor};
+use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
+
+/// A command of this view, addressed to the tab it lives in (API keys).
+fn own(c: AblyCommand) -> Command {
+    Command::Tab(TabMessage::new(Tab::Keys, c))
+}
 
 /// What the Ably keys view asks for; [`AblyKeysTab::handle`] performs it.
 pub enum AblyCommand {
@@ -211,7 +216,7 @@ impl AblyKeysTab {
         self.apps.poll();
         self.keys.poll();
         let reload = |out: &mut Vec<Command>, app_id: &str| {
-            out.push(Command::Ably(AblyCommand::LoadKeys {
+            out.push(own(AblyCommand::LoadKeys {
                 app_id: app_id.to_owned(),
             }));
         };
@@ -264,47 +269,40 @@ impl AblyKeysTab {
         out
     }
 
-    /// Performs one command; results land in the tab's state.
-    pub fn handle(
-        &mut self,
-        command: AblyCommand,
-        rt: &Handle,
-        ctx: &egui::Context,
-        client: Option<AblyAccess>,
-        toasts: &mut Toasts,
-    ) {
-        let Some(a) = client else {
-            toasts.push(Toast::error("Select an Ably account connection first"));
+    /// Performs one command through the core operations; results land in the view's state.
+    pub fn handle(&mut self, message: TabMessage, cx: &TabContext<'_>) {
+        let command = match message.take::<AblyCommand>() {
+            Ok(c) => c,
+            Err(m) => {
+                tracing::warn!(
+                    "the Ably keys view got a command of another view ({:?})",
+                    m.tab
+                );
+                return;
+            }
+        };
+        let Some(a) = cx.ably().cloned() else {
             return;
         };
-        let control = a.control.clone();
+        let rec = cx.recorder.clone();
         match command {
             AblyCommand::LoadApps => {
-                let account = a.account_id.clone();
-                self.apps.refresh(|| {
-                    spawn_api(rt, ctx, async move {
-                        let account = match account {
-                            Some(id) => id,
-                            None => control.me().await?.account.id,
-                        };
-                        control.list_apps(&account).await
-                    })
-                });
+                self.apps
+                    .refresh(|| cx.run(async move { ably::list_apps(&a).await }));
             }
             AblyCommand::LoadKeys { app_id } => {
                 if self.keys_of.as_deref() != Some(app_id.as_str()) {
                     self.keys.reset();
                     self.keys_of = Some(app_id.clone());
                 }
-                self.keys.refresh(|| {
-                    spawn_api(rt, ctx, async move { control.list_keys(&app_id).await })
-                });
+                self.keys
+                    .refresh(|| cx.run(async move { ably::list_keys(&a, &app_id).await }));
             }
             AblyCommand::CreateKey { app_id, new } => {
                 if let Some(e) = &mut self.editor {
                     e.error = None;
-                    e.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                        control.create_key(&app_id, &new).await
+                    e.op = Some(Op::new(cx.run(async move {
+                        ably::create_key(&a, &rec, &app_id, &new).await
                     })));
                 }
             }
@@ -315,8 +313,8 @@ impl AblyKeysTab {
             } => {
                 if let Some(e) = &mut self.editor {
                     e.error = None;
-                    e.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                        control.update_key(&app_id, &key_id, &patch).await
+                    e.op = Some(Op::new(cx.run(async move {
+                        ably::update_key(&a, &rec, &app_id, &key_id, &patch).await
                     })));
                 }
             }
@@ -324,24 +322,18 @@ impl AblyKeysTab {
                 if let Some(d) = &mut self.revoke {
                     d.confirm.busy = true;
                     d.confirm.error = None;
-                    d.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                        control.revoke_key(&app_id, &key_id).await
+                    d.op = Some(Op::new(cx.run(async move {
+                        ably::revoke_key(&a, &rec, &app_id, &key_id).await
                     })));
                 }
             }
             AblyCommand::RevokeTokens { key, request } => {
-                let Some(d) = &mut self.revoke_tokens else {
-                    return;
-                };
-                d.error = None;
-                d.result = None;
-                match AblyRestClient::new(a.rest_url.as_deref(), &key) {
-                    Ok(rest) => {
-                        d.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                            rest.revoke_tokens(&request).await
-                        })));
-                    }
-                    Err(e) => d.error = Some(explain(&e)),
+                if let Some(d) = &mut self.revoke_tokens {
+                    d.error = None;
+                    d.result = None;
+                    d.op = Some(Op::new(cx.run(async move {
+                        ably::revoke_tokens(&a, &rec, &key, &request).await
+                    })));
                 }
             }
         }
@@ -370,7 +362,7 @@ impl AblyKeysTab {
         if matches!(self.keys, Remote::NotRequested) && !self.asked_keys {
             // Pending from the next frame on, when the command has run.
             self.asked_keys = true;
-            out.push(Command::Ably(AblyCommand::LoadKeys {
+            out.push(own(AblyCommand::LoadKeys {
                 app_id: app_id.clone(),
             }));
         }
@@ -378,7 +370,7 @@ impl AblyKeysTab {
         for s in cx.shortcuts {
             match s {
                 Shortcut::New => self.editor = Some(KeyEditor::new()),
-                Shortcut::Refresh => out.push(Command::Ably(AblyCommand::LoadKeys {
+                Shortcut::Refresh => out.push(own(AblyCommand::LoadKeys {
                     app_id: app_id.clone(),
                 })),
                 Shortcut::FocusSearch => {}
@@ -391,7 +383,7 @@ impl AblyKeysTab {
                 self.editor = Some(KeyEditor::new());
             }
             if ui.button("Refresh").clicked() {
-                out.push(Command::Ably(AblyCommand::LoadKeys {
+                out.push(own(AblyCommand::LoadKeys {
                     app_id: app_id.clone(),
                 }));
             }
@@ -412,7 +404,7 @@ impl AblyKeysTab {
             )
             .is_some()
         {
-            out.push(Command::Ably(AblyCommand::LoadKeys {
+            out.push(own(AblyCommand::LoadKeys {
                 app_id: app_id.clone(),
             }));
         }
@@ -449,7 +441,7 @@ impl AblyKeysTab {
     ) {
         if matches!(self.apps, Remote::NotRequested) && !self.asked_apps {
             self.asked_apps = true;
-            out.push(Command::Ably(AblyCommand::LoadApps));
+            out.push(own(AblyCommand::LoadApps));
         }
         ui.label(RichText::new("Choose the Ably app whose keys to manage").strong());
         if let Some(e) = self.apps.error() {
@@ -460,7 +452,7 @@ impl AblyKeysTab {
                 &explain(e),
                 &["Retry", "Edit connection…"],
             ) {
-                Some(0) => out.push(Command::Ably(AblyCommand::LoadApps)),
+                Some(0) => out.push(own(AblyCommand::LoadApps)),
                 Some(_) => out.push(Command::EditConnection(conn.id.clone())),
                 None => {}
             }
@@ -718,7 +710,7 @@ impl AblyKeysTab {
                         .clicked()
                         && let Ok(cap) = &parsed
                     {
-                        out.push(Command::Ably(submit(e, cap.clone())));
+                        out.push(own(submit(e, cap.clone())));
                     }
                     if ui.add_enabled(!busy, egui::Button::new("Back")).clicked() {
                         e.reviewing = false;
@@ -757,7 +749,7 @@ impl AblyKeysTab {
         let Some(d) = &mut self.revoke else { return };
         match d.confirm.ui(ctx) {
             ConfirmOutcome::Confirmed if d.op.is_none() => {
-                out.push(Command::Ably(AblyCommand::RevokeKey {
+                out.push(own(AblyCommand::RevokeKey {
                     app_id: app_id.to_owned(),
                     key_id: d.key_id.clone(),
                 }));
@@ -872,7 +864,7 @@ impl AblyKeysTab {
                 if ui.add_enabled(!busy && request.is_ok(), button).clicked()
                     && let Ok(request) = request
                 {
-                    out.push(Command::Ably(AblyCommand::RevokeTokens {
+                    out.push(own(AblyCommand::RevokeTokens {
                         key: d.key.key.clone(),
                         request,
                     }));

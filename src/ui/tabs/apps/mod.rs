@@ -5,25 +5,24 @@
 //! The tab performs its own requests: it returns [`Command::Apps`], and the shell routes that
 //! to [`AppsTab::handle`] with the active management client.
 
-mod open;
-
-pub use open::{app_connection, chat_base_url, existing_connection};
+pub use crate::core::open_app::{app_connection, chat_base_url, existing_connection};
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use tokio::runtime::Handle;
 
-use crate::app::errors::{self, Explained, NextStep};
-use crate::app::remote::{Op, Remote, spawn_api};
-use crate::app::shortcuts::Shortcut;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::{Toast, Toasts};
-use crate::app::{ActiveClient, Command, Tab, TabContext};
 use crate::config::{Connection, ConnectionKind, Environment, FIELD_API_KEY};
-use crate::providers::management::{App, AppDeletion, AppQuery, ManagementClient, NewApp};
+use crate::core::client::ActiveClient;
+use crate::core::errors::{self, Explained, NextStep};
+use crate::core::ops::apps;
+use crate::providers::management::{App, AppDeletion, AppQuery, NewApp};
 use crate::providers::pager::Page;
 use crate::secret::Secret;
-use crate::widgets::{self, ConfirmDialog, ConfirmOutcome};
+use crate::ui::context::{Command, Tab, TabContext, TabMessage, TabView};
+use crate::ui::remote::{Op, Remote};
+use crate::ui::shortcuts::Shortcut;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
 /// Apps per page of the list.
 const PER_PAGE: u32 = 25;
@@ -52,7 +51,12 @@ const REGIONS: [(&str, &str, &str); 3] = [
     ),
 ];
 
-/// What the Apps tab asks the shell to run; [`AppsTab::handle`] performs it.
+/// A command of this tab, addressed to itself.
+fn own(c: AppsCommand) -> Command {
+    Command::Tab(TabMessage::new(Tab::Apps, c))
+}
+
+/// What the Apps tab asks itself to do (performed in [`TabView::handle`]).
 #[derive(Clone, Debug)]
 pub enum AppsCommand {
     /// Load the current page with the current server search.
@@ -144,6 +148,27 @@ enum DialogOutcome {
     Close,
 }
 
+impl TabView for AppsTab {
+    fn id(&self) -> Tab {
+        Tab::Apps
+    }
+
+    fn has_dialog(&self) -> bool {
+        AppsTab::has_dialog(self)
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        self.tab_ui(ui, cx)
+    }
+
+    fn handle(&mut self, message: TabMessage, cx: &mut TabContext<'_>) {
+        match message.take::<AppsCommand>() {
+            Ok(c) => self.perform(cx, c),
+            Err(m) => tracing::warn!("the apps tab got a command of another tab ({:?})", m.tab),
+        }
+    }
+}
+
 impl AppsTab {
     /// Whether a dialog of this tab is open.
     pub fn has_dialog(&self) -> bool {
@@ -162,21 +187,16 @@ impl AppsTab {
         }
     }
 
-    /// Performs a command of this tab with the active management client.
-    pub fn handle(
-        &mut self,
-        command: AppsCommand,
-        rt: &Handle,
-        ctx: &egui::Context,
-        client: Option<ManagementClient>,
-        toasts: &mut Toasts,
-    ) {
-        let Some(client) = client else {
-            toasts.push(Toast::error(
+    /// Performs one of this tab's commands through the core operations (which record
+    /// themselves in the audit trail).
+    fn perform(&mut self, cx: &mut TabContext<'_>, command: AppsCommand) {
+        let Some(client) = cx.management().cloned() else {
+            cx.toasts.push(Toast::error(
                 "Select a CometChat management connection first",
             ));
             return;
         };
+        let rec = cx.recorder.clone();
         match command {
             AppsCommand::Refresh => {
                 let query = self.query();
@@ -185,25 +205,23 @@ impl AppsTab {
                 }
                 self.list_query = Some(query.clone());
                 // Replaces a fetch for an older search: its answer is no longer wanted.
-                self.list.set_pending(spawn_api(
-                    rt,
-                    ctx,
-                    async move { client.list_apps(&query).await },
-                ));
+                self.list
+                    .set_pending(cx.run(async move { apps::list(&client, &query).await }));
             }
             AppsCommand::Create(new) => {
                 if let Some(d) = &mut self.new_dialog {
-                    d.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                        client.create_app(&new).await
-                    })));
+                    d.op = Some(Op::new(
+                        cx.run(async move { apps::create(&client, &rec, &new).await }),
+                    ));
                     d.error = None;
                 }
             }
             AppsCommand::Delete { app_id } => {
                 if let Some(d) = &mut self.delete {
-                    d.op = Some(Op::new(spawn_api(rt, ctx, async move {
-                        client.delete_app(&app_id).await
-                    })));
+                    d.op =
+                        Some(Op::new(cx.run(async move {
+                            apps::delete(&client, &rec, &app_id).await
+                        })));
                     d.confirm.busy = true;
                     d.confirm.error = None;
                 }
@@ -233,7 +251,7 @@ impl AppsTab {
                         page.items.insert(0, app);
                         page.pagination.total += 1;
                     }
-                    out.push(Command::Apps(AppsCommand::Refresh));
+                    out.push(own(AppsCommand::Refresh));
                     self.new_dialog = None;
                 }
                 Err(e) => {
@@ -280,7 +298,7 @@ impl AppsTab {
         out
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+    fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = self.settle();
         let Some(conn) = cx.connection else {
             super::header_ui(ui, "Apps", "", |_| {});
@@ -294,7 +312,11 @@ impl AppsTab {
             }
             return out;
         };
-        let subtitle = format!("{} · {}", conn.label, conn.kind.provider());
+        let subtitle = format!(
+            "{} · {}",
+            conn.label,
+            crate::core::kinds::spec(&conn.kind).provider()
+        );
 
         match cx.client {
             Ok(ActiveClient::Management(_)) => {}
@@ -319,10 +341,10 @@ impl AppsTab {
             };
         } else if self.seen_generation != cx.generation {
             self.seen_generation = cx.generation;
-            out.push(Command::Apps(AppsCommand::Refresh));
+            out.push(own(AppsCommand::Refresh));
         }
         if matches!(self.list, Remote::NotRequested) {
-            out.push(Command::Apps(AppsCommand::Refresh));
+            out.push(own(AppsCommand::Refresh));
         }
 
         if !self.has_dialog() {
@@ -399,7 +421,7 @@ impl AppsTab {
     fn refresh_by_hand(&mut self, out: &mut Vec<Command>) {
         self.scheduled.clear();
         self.open_problem = None;
-        out.push(Command::Apps(AppsCommand::Refresh));
+        out.push(own(AppsCommand::Refresh));
     }
 
     fn set_search(&mut self, text: String, now: f64, out: &mut Vec<Command>) {
@@ -409,7 +431,7 @@ impl AppsTab {
             self.server_search.clear();
             self.page = 1;
             self.search_edited_at = None;
-            out.push(Command::Apps(AppsCommand::Refresh));
+            out.push(own(AppsCommand::Refresh));
         } else {
             self.search_edited_at = Some(now);
         }
@@ -428,7 +450,7 @@ impl AppsTab {
             self.server_search = self.search.trim().to_owned();
             self.page = 1;
             self.search_edited_at = None;
-            out.push(Command::Apps(AppsCommand::Refresh));
+            out.push(own(AppsCommand::Refresh));
         } else {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_secs_f64(left));
@@ -495,7 +517,7 @@ impl AppsTab {
                 Some(i) if next[i] == "Edit connection…" => {
                     out.push(Command::EditConnection(conn.id.clone()));
                 }
-                Some(_) => out.push(Command::Apps(AppsCommand::Refresh)),
+                Some(_) => out.push(own(AppsCommand::Refresh)),
                 None => {}
             }
             ui.add_space(theme::SPACE_S);
@@ -679,7 +701,7 @@ impl AppsTab {
                 .clicked()
             {
                 self.page = page - 1;
-                out.push(Command::Apps(AppsCommand::Refresh));
+                out.push(own(AppsCommand::Refresh));
             }
             widgets::muted(ui, format!("Page {page} of {}", p.total_pages.max(1)));
             if ui
@@ -690,7 +712,7 @@ impl AppsTab {
                 .clicked()
             {
                 self.page = page + 1;
-                out.push(Command::Apps(AppsCommand::Refresh));
+                out.push(own(AppsCommand::Refresh));
             }
         });
     }
@@ -739,7 +761,7 @@ impl AppsTab {
                 DialogOutcome::Open => {}
                 DialogOutcome::Submit => {
                     if let Some(region) = d.region {
-                        out.push(Command::Apps(AppsCommand::Create(NewApp {
+                        out.push(own(AppsCommand::Create(NewApp {
                             name: d.name.trim().to_owned(),
                             region: region.to_owned(),
                         })));
@@ -756,7 +778,7 @@ impl AppsTab {
         if let Some(d) = &mut self.delete {
             match d.confirm.ui(ctx) {
                 ConfirmOutcome::Confirmed if d.op.is_none() => {
-                    out.push(Command::Apps(AppsCommand::Delete {
+                    out.push(own(AppsCommand::Delete {
                         app_id: d.app.id.clone(),
                     }));
                 }

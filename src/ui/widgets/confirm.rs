@@ -3,7 +3,7 @@
 
 use egui::RichText;
 
-use crate::app::theme;
+use crate::ui::theme;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfirmOutcome {
@@ -76,7 +76,7 @@ impl ConfirmDialog {
                                 .desired_width(f32::INFINITY),
                         )
                         .labelled_by(label_id);
-                    crate::widgets::name_widget(ui, &r, &label);
+                    crate::ui::widgets::name_widget(ui, &r, &label);
                     if r.lost_focus()
                         && ui.input(|i| i.key_pressed(egui::Key::Enter))
                         && self.ready()
@@ -86,7 +86,7 @@ impl ConfirmDialog {
                 }
                 if let Some(e) = &self.error {
                     ui.add_space(theme::SPACE_S);
-                    crate::widgets::field_error(ui, e);
+                    crate::ui::widgets::field_error(ui, e);
                 }
                 ui.add_space(theme::SPACE_M);
                 ui.horizontal(|ui| {

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use egui::RichText;
 use poll_promise::Promise;
 
-use crate::app::errors::{self, Explained};
-use crate::app::remote::Op;
-use crate::app::theme::{self, Tone};
+use crate::core::errors::{self, Explained};
 use crate::model::uid;
 use crate::providers::ApiError;
 use crate::providers::cometchat::{NewUser, User};
-use crate::widgets;
+use crate::ui::remote::Op;
+use crate::ui::theme::{self, Tone};
+use crate::ui::widgets;
 
 pub enum Outcome {
     Open,
@@ -42,11 +42,6 @@ impl NewUserDialog {
     pub fn started(&mut self, p: Promise<Result<User, ApiError>>) {
         self.op = Some(Op::new(p));
         self.error = None;
-    }
-
-    /// The uid as typed, trimmed and lower-cased (what the server was asked to create).
-    pub fn uid_typed(&self) -> String {
-        self.uid.trim().to_lowercase()
     }
 
     pub fn settle(&mut self) -> Option<Result<User, ApiError>> {

@@ -15,18 +15,20 @@ use poll_promise::Promise;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
-use crate::app::Command;
-use crate::app::errors;
-use crate::app::remote::spawn;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::Toast;
+use crate::core::errors;
+use crate::core::ops::tokens;
+use crate::core::recorder::Recorder;
 use crate::model::uid::{self, UidProblem};
-use crate::providers::cometchat::{CometChatClient, NewAuthToken};
+use crate::providers::cometchat::CometChatClient;
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
-use crate::widgets;
+use crate::ui::context::{Command, TabContext};
+use crate::ui::remote::spawn;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets;
 
-use super::{UsersCommand, thousands};
+use super::{UsersCommand, own, thousands};
 
 /// Token requests in flight during a run, and lookups in flight during the preview.
 pub const ISSUE_CONCURRENCY: usize = 8;
@@ -295,7 +297,7 @@ impl BulkTokens {
             ));
         } else {
             self.pending
-                .push(Command::Users(UsersCommand::Bulk(BulkCommand::Check)));
+                .push(own(UsersCommand::Bulk(BulkCommand::Check)));
         }
         Ok(())
     }
@@ -349,14 +351,14 @@ impl BulkTokens {
 
     pub(super) fn handle(
         &mut self,
-        ctx: &egui::Context,
-        rt: &Handle,
+        cx: &TabContext<'_>,
         client: CometChatClient,
         command: BulkCommand,
     ) {
+        let (ctx, rt) = (&cx.egui_ctx, cx.rt);
         match command {
             BulkCommand::Check => self.start_check(ctx, rt, client),
-            BulkCommand::Run => self.start_run(ctx, rt, client),
+            BulkCommand::Run => self.start_run(ctx, rt, client, cx.recorder.clone()),
             BulkCommand::PickImport => {
                 let f = self.picker.pick_import();
                 self.import_pick = Some(spawn(rt, ctx, f, || None));
@@ -416,7 +418,13 @@ impl BulkTokens {
         self.phase = Phase::Checking;
     }
 
-    fn start_run(&mut self, ctx: &egui::Context, rt: &Handle, client: CometChatClient) {
+    fn start_run(
+        &mut self,
+        ctx: &egui::Context,
+        rt: &Handle,
+        client: CometChatClient,
+        rec: Recorder,
+    ) {
         if self.phase != Phase::Ready && !matches!(self.phase, Phase::Finished { .. }) {
             return;
         }
@@ -444,30 +452,13 @@ impl BulkTokens {
         let ctx = ctx.clone();
         let stop = Arc::clone(&cancel);
         let task = rt.spawn(async move {
-            let new = NewAuthToken {
-                force: true,
-                ..NewAuthToken::default()
-            };
-            let mut results = stream::iter(targets)
-                .take_while(move |_| futures::future::ready(!stop.load(Ordering::SeqCst)))
-                .map(|(i, uid)| {
-                    let client = client.clone();
-                    let new = new.clone();
-                    async move {
-                        let r = client
-                            .create_auth_token(&uid, &new)
-                            .await
-                            .map(|t| t.auth_token);
-                        (i, r)
-                    }
-                })
-                .buffer_unordered(ISSUE_CONCURRENCY);
-            while let Some((i, r)) = results.next().await {
-                if tx.send(Msg::Issued(i, r)).is_err() {
-                    return;
-                }
-                ctx.request_repaint();
-            }
+            let wake = ctx.clone();
+            tokens::issue_many(&client, &rec, targets, ISSUE_CONCURRENCY, stop, |i, r| {
+                let listening = tx.send(Msg::Issued(i, r)).is_ok();
+                wake.request_repaint();
+                listening
+            })
+            .await;
             let _ = tx.send(Msg::Finished);
             ctx.request_repaint();
         });
@@ -479,7 +470,7 @@ impl BulkTokens {
     }
 
     /// Drains the run's channel and settles file dialogs: the start of the frame.
-    pub(super) fn settle(&mut self) -> Vec<Command> {
+    pub(super) fn settle(&mut self, rec: &Recorder) -> Vec<Command> {
         let mut out = std::mem::take(&mut self.pending);
         if let Some(rx) = &self.rx {
             let mut finished = false;
@@ -515,15 +506,6 @@ impl BulkTokens {
                             }
                         }
                         let c = self.counts();
-                        out.push(Command::Audit {
-                            action: "token.issued",
-                            target: format!("bulk run: {}", tokens(c.issued)),
-                            outcome: if cancelled {
-                                Err("cancelled".to_owned())
-                            } else {
-                                Ok(())
-                            },
-                        });
                         out.push(Command::Toast(if cancelled {
                             Toast::info(format!(
                                 "Bulk run cancelled: issued {} of {}",
@@ -556,11 +538,11 @@ impl BulkTokens {
                     let result = self.export_to(path.clone(), include_tokens);
                     if include_tokens {
                         // Tokens written to a file leave Keydeck's care: that is worth a line.
-                        out.push(Command::Audit {
-                            action: "token.exported",
-                            target: format!("bulk results to {}", path.display()),
-                            outcome: result.as_ref().map(|_| ()).map_err(Clone::clone),
-                        });
+                        rec.record(
+                            "token.exported",
+                            &format!("bulk results to {}", path.display()),
+                            result.as_ref().map(|_| ()).map_err(Clone::clone),
+                        );
                     }
                     match result {
                         Ok(n) => out.push(Command::Toast(Toast::success(format!(
@@ -589,7 +571,7 @@ impl BulkTokens {
                 )
                 .clicked()
             {
-                out.push(Command::Users(UsersCommand::Bulk(BulkCommand::PickImport)));
+                out.push(own(UsersCommand::Bulk(BulkCommand::PickImport)));
             }
             if let Some(s) = &self.source {
                 widgets::muted(ui, format!("From {s}"));
@@ -678,7 +660,7 @@ impl BulkTokens {
                             .add_enabled(n > 0, egui::Button::new(RichText::new(label).strong()))
                             .clicked()
                         {
-                            out.push(Command::Users(UsersCommand::Bulk(BulkCommand::Run)));
+                            out.push(own(UsersCommand::Bulk(BulkCommand::Run)));
                         }
                         widgets::muted(
                             ui,
@@ -779,7 +761,7 @@ impl BulkTokens {
                                 include_tokens: false,
                             })
                         }
-                        Some(_) => out.push(Command::Users(UsersCommand::Bulk(BulkCommand::Run))),
+                        Some(_) => out.push(own(UsersCommand::Bulk(BulkCommand::Run))),
                         None => {}
                     }
                 }
@@ -881,7 +863,7 @@ impl BulkTokens {
             ui.horizontal(|ui| {
                 let label = if choice.include_tokens { "Save with tokens…" } else { "Save CSV…" };
                 if ui.button(RichText::new(label).strong()).clicked() {
-                    out.push(Command::Users(UsersCommand::Bulk(BulkCommand::PickExport {
+                    out.push(own(UsersCommand::Bulk(BulkCommand::PickExport {
                         include_tokens: choice.include_tokens,
                     })));
                     close = true;

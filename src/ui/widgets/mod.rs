@@ -3,10 +3,10 @@
 
 use egui::{Response, RichText, Ui};
 
-use crate::app::theme::{self, BadgeColours};
 use crate::config::Environment;
 use crate::providers::cometchat::Scope;
 use crate::secret::Secret;
+use crate::ui::theme::{self, BadgeColours};
 
 pub mod capability_editor;
 pub mod confirm;

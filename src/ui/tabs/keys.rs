@@ -5,19 +5,19 @@ use std::collections::HashSet;
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use poll_promise::Promise;
 
-use crate::app::errors::{self, Explained, NextStep};
-use crate::app::remote::{Op, Remote};
-use crate::app::shortcuts::Shortcut;
-use crate::app::theme::{self, Tone};
-use crate::app::toasts::Toast;
-use crate::app::{ActiveClient, Command, TabContext};
 use crate::config::{Environment, RetiringKey, key_sha256};
-use crate::providers::ApiError;
+use crate::core::client::ActiveClient;
+use crate::core::errors::{self, Explained, NextStep};
+use crate::core::ops::keys;
 use crate::providers::cometchat::{ApiKey, ApiKeyUpdate, NewApiKey, Scope};
 use crate::secret::Secret;
-use crate::widgets::{self, ConfirmDialog, ConfirmOutcome, SecretAction};
+use crate::ui::context::{Command, Tab, TabContext, TabMessage, TabView};
+use crate::ui::remote::{Op, Remote};
+use crate::ui::shortcuts::Shortcut;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome, SecretAction};
 
 /// Longest name the API accepts.
 const MAX_NAME_CHARS: usize = 100;
@@ -35,6 +35,27 @@ enum SortBy {
     Name,
     Scope,
     Created,
+}
+
+/// What this tab asks itself to do (performed in [`TabView::handle`]).
+pub enum KeysCommand {
+    Refresh,
+    Create(NewApiKey),
+    Update {
+        key: Secret,
+        update: ApiKeyUpdate,
+    },
+    Delete(ApiKey),
+    /// Create a replacement with the same name and scope.
+    Rotate {
+        old: ApiKey,
+        overlap_secs: i64,
+    },
+}
+
+/// A command of this tab, addressed to itself.
+fn own(c: KeysCommand) -> Command {
+    Command::Tab(TabMessage::new(Tab::Keys, c))
 }
 
 #[derive(Default)]
@@ -120,6 +141,31 @@ struct RotateDialog {
     error: Option<Explained>,
 }
 
+impl TabView for KeysTab {
+    fn id(&self) -> Tab {
+        Tab::Keys
+    }
+
+    fn has_dialog(&self) -> bool {
+        KeysTab::has_dialog(self)
+    }
+
+    fn settle(&mut self, _cx: &mut TabContext<'_>) -> Vec<Command> {
+        self.settle_results()
+    }
+
+    fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+        self.tab_ui(ui, cx)
+    }
+
+    fn handle(&mut self, message: TabMessage, cx: &mut TabContext<'_>) {
+        match message.take::<KeysCommand>() {
+            Ok(c) => self.perform(cx, c),
+            Err(m) => self.ably.handle(m, cx),
+        }
+    }
+}
+
 impl KeysTab {
     /// Whether a dialog is open (shortcuts are not read then).
     pub fn has_dialog(&self) -> bool {
@@ -130,38 +176,57 @@ impl KeysTab {
             || self.ably.has_dialog()
     }
 
-    pub fn create_started(&mut self, p: Promise<Result<ApiKey, ApiError>>) {
-        if let Some(d) = &mut self.new_dialog {
-            d.op = Some(Op::new(p));
-            d.error = None;
-        }
-    }
-
-    pub fn update_started(&mut self, p: Promise<Result<ApiKey, ApiError>>) {
-        if let Some(e) = &mut self.editing {
-            e.op = Some(Op::new(p));
-            e.error = None;
-        }
-    }
-
-    pub fn delete_started(&mut self, p: Promise<Result<(), ApiError>>) {
-        if let Some(d) = &mut self.delete {
-            d.op = Some(Op::new(p));
-            d.confirm.busy = true;
-            d.confirm.error = None;
-        }
-    }
-
-    pub fn rotate_started(&mut self, p: Promise<Result<ApiKey, ApiError>>, overlap_secs: i64) {
-        if let Some(d) = &mut self.rotate {
-            d.op = Some(Op::new(p));
-            d.overlap_secs = overlap_secs;
-            d.error = None;
+    /// Performs one of this tab's commands through the core operations (which record
+    /// themselves in the audit trail); an Ably command goes to the Ably view.
+    fn perform(&mut self, cx: &TabContext<'_>, command: KeysCommand) {
+        let Some(client) = cx.cometchat().cloned() else {
+            return;
+        };
+        let rec = cx.recorder.clone();
+        match command {
+            KeysCommand::Refresh => {
+                self.list
+                    .refresh(|| cx.run(async move { keys::list(&client).await }));
+            }
+            KeysCommand::Create(new) => {
+                if let Some(d) = &mut self.new_dialog {
+                    d.op = Some(Op::new(
+                        cx.run(async move { keys::create(&client, &rec, &new).await }),
+                    ));
+                    d.error = None;
+                }
+            }
+            KeysCommand::Update { key, update } => {
+                if let Some(e) = &mut self.editing {
+                    e.op = Some(Op::new(cx.run(async move {
+                        keys::update(&client, &rec, &key, &update).await
+                    })));
+                    e.error = None;
+                }
+            }
+            KeysCommand::Delete(key) => {
+                if let Some(d) = &mut self.delete {
+                    d.op = Some(Op::new(
+                        cx.run(async move { keys::delete(&client, &rec, &key).await }),
+                    ));
+                    d.confirm.busy = true;
+                    d.confirm.error = None;
+                }
+            }
+            KeysCommand::Rotate { old, overlap_secs } => {
+                if let Some(d) = &mut self.rotate {
+                    d.op = Some(Op::new(
+                        cx.run(async move { keys::rotate(&client, &rec, &old).await }),
+                    ));
+                    d.overlap_secs = overlap_secs;
+                    d.error = None;
+                }
+            }
         }
     }
 
     /// Settles finished operations; returns follow-up commands. Runs at the start of a frame.
-    pub fn settle(&mut self, _generation: u64) -> Vec<Command> {
+    fn settle_results(&mut self) -> Vec<Command> {
         let mut out = self.ably.settle();
         self.list.poll();
 
@@ -170,8 +235,7 @@ impl KeysTab {
         {
             match result {
                 Ok(key) => {
-                    out.push(audit("key.created", key_target(&key), Ok(())));
-                    out.push(Command::RefreshKeys);
+                    out.push(own(KeysCommand::Refresh));
                     out.push(Command::Toast(Toast::success(format!(
                         "Created key {}",
                         key.name
@@ -187,7 +251,6 @@ impl KeysTab {
                     });
                 }
                 Err(e) => {
-                    out.push(audit("key.created", d.name.clone(), Err(e.to_string())));
                     d.field_error = e.field_errors("name").first().cloned();
                     d.error = Some(errors::explain(&e));
                 }
@@ -199,7 +262,6 @@ impl KeysTab {
         {
             match result {
                 Ok(updated) => {
-                    out.push(audit("key.changed", key_target(&updated), Ok(())));
                     if let Some(list) = self.list.data_mut()
                         && let Some(k) = list.iter_mut().find(|k| k.api_key == updated.api_key)
                     {
@@ -209,11 +271,10 @@ impl KeysTab {
                         "Saved key {}",
                         updated.name
                     ))));
-                    out.push(Command::RefreshKeys);
+                    out.push(own(KeysCommand::Refresh));
                     self.editing = None;
                 }
                 Err(e) => {
-                    out.push(audit("key.changed", String::new(), Err(e.to_string())));
                     let x = errors::explain(&e);
                     edit.error = Some(format!("{} — {}", x.title, x.body));
                 }
@@ -226,7 +287,6 @@ impl KeysTab {
             d.confirm.busy = false;
             match result {
                 Ok(()) => {
-                    out.push(audit("key.deleted", key_target(&d.key), Ok(())));
                     let hash = key_sha256(&d.key.api_key);
                     if let Some(list) = self.list.data_mut() {
                         list.retain(|k| k.api_key != d.key.api_key);
@@ -239,11 +299,10 @@ impl KeysTab {
                         "Deleted key {}",
                         d.key.name
                     ))));
-                    out.push(Command::RefreshKeys);
+                    out.push(own(KeysCommand::Refresh));
                     self.delete = None;
                 }
                 Err(e) => {
-                    out.push(audit("key.deleted", key_target(&d.key), Err(e.to_string())));
                     let x = errors::explain(&e);
                     d.confirm.error = Some(format!("{} — {}", x.title, x.body));
                 }
@@ -255,11 +314,6 @@ impl KeysTab {
         {
             match result {
                 Ok(new_key) => {
-                    out.push(audit(
-                        "key.rotated",
-                        format!("{} → {}", key_target(&d.old), new_key.api_key.masked()),
-                        Ok(()),
-                    ));
                     let deadline = widgets::now_unix() + d.overlap_secs;
                     out.push(Command::MarkRetiring(RetiringKey {
                         connection_id: d.connection_id.clone(),
@@ -268,7 +322,7 @@ impl KeysTab {
                         name: d.old.name.clone(),
                         deadline_unix: deadline,
                     }));
-                    out.push(Command::RefreshKeys);
+                    out.push(own(KeysCommand::Refresh));
                     self.created = Some(CreatedDialog {
                         title: format!("Replacement for {} created", d.old.name),
                         key: new_key,
@@ -290,7 +344,6 @@ impl KeysTab {
                     self.rotate = None;
                 }
                 Err(e) => {
-                    out.push(audit("key.rotated", key_target(&d.old), Err(e.to_string())));
                     d.error = Some(errors::explain(&e));
                 }
             }
@@ -298,7 +351,7 @@ impl KeysTab {
         out
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
+    fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = Vec::new();
         let Some(conn) = cx.connection else {
             super::header_ui(ui, "API keys", "", |_| {});
@@ -308,7 +361,7 @@ impl KeysTab {
                 "Add a CometChat app in the Connections tab to manage its API keys.",
                 Some("Open connections"),
             ) {
-                out.push(Command::SelectTab(crate::app::Tab::Connections));
+                out.push(Command::SelectTab(crate::ui::context::Tab::Connections));
             }
             return out;
         };
@@ -327,7 +380,7 @@ impl KeysTab {
                 super::needs_an_app_ui(
                     ui,
                     "API keys",
-                    conn.kind.provider(),
+                    crate::core::kinds::spec(&conn.kind).provider(),
                     "Pick a CometChat app or an Ably account in the switcher above to see its keys, or open the Apps tab.",
                     &mut out,
                 );
@@ -349,17 +402,17 @@ impl KeysTab {
             };
         } else if self.seen_generation != cx.generation {
             self.seen_generation = cx.generation;
-            out.push(Command::RefreshKeys);
+            out.push(own(KeysCommand::Refresh));
         }
         if matches!(self.list, Remote::NotRequested) {
-            out.push(Command::RefreshKeys);
+            out.push(own(KeysCommand::Refresh));
         }
 
         for s in cx.shortcuts {
             match s {
                 Shortcut::FocusSearch => self.focus_search = true,
                 Shortcut::New => self.new_dialog = Some(NewKeyDialog::default()),
-                Shortcut::Refresh => out.push(Command::RefreshKeys),
+                Shortcut::Refresh => out.push(own(KeysCommand::Refresh)),
             }
         }
 
@@ -387,7 +440,7 @@ impl KeysTab {
                 Some(i) if next[i] == "Edit connection…" => {
                     out.push(Command::EditConnection(conn.id.clone()))
                 }
-                Some(_) => out.push(Command::RefreshKeys),
+                Some(_) => out.push(own(KeysCommand::Refresh)),
                 None => {}
             }
             ui.add_space(theme::SPACE_S);
@@ -448,7 +501,7 @@ impl KeysTab {
                         self.scope_filter = None;
                     }
                 } else {
-                    self.table_ui(ui, rows, &own_key, conn, cx.now_unix, &mut out);
+                    self.table_ui(ui, rows, &own_key, conn, cx, &mut out);
                 }
             }
         }
@@ -483,7 +536,7 @@ impl KeysTab {
                     .on_hover_text("F5 or Ctrl+R")
                     .clicked()
                 {
-                    out.push(Command::RefreshKeys);
+                    out.push(own(KeysCommand::Refresh));
                 }
                 if busy {
                     ui.spinner();
@@ -543,9 +596,10 @@ impl KeysTab {
         rows: Vec<Row>,
         own_key: &Secret,
         conn: &crate::config::Connection,
-        now: i64,
+        cx: &TabContext<'_>,
         out: &mut Vec<Command>,
     ) {
+        let now = cx.now_unix;
         let dark = ui.visuals().dark_mode;
         let sort = self.sort.unwrap_or((SortBy::Created, false));
         let mut new_sort = None;
@@ -636,7 +690,7 @@ impl KeysTab {
                                     what: format!("key {}", k.name),
                                 }),
                                 SecretAction::Revealed => {
-                                    out.push(audit("key.revealed", key_target(k), Ok(())));
+                                    cx.recorder.record("key.revealed", &keys::target(k), Ok(()));
                                 }
                                 SecretAction::None => {}
                             }
@@ -710,10 +764,10 @@ impl KeysTab {
             if e.scope != e.original.1 {
                 update.scope = Some(e.scope);
             }
-            out.push(Command::UpdateKey {
+            out.push(own(KeysCommand::Update {
                 key: e.key.clone(),
                 update,
-            });
+            }));
         }
         if named_button(ui, "Cancel", &format!("Cancel editing {id_text}"), !busy).clicked()
             || ui.input(|i| i.key_pressed(egui::Key::Escape))
@@ -806,10 +860,10 @@ impl KeysTab {
         if let Some(d) = &mut self.new_dialog {
             match new_key_dialog_ui(ctx, d) {
                 DialogOutcome::Open => {}
-                DialogOutcome::Submit => out.push(Command::CreateKey(NewApiKey {
+                DialogOutcome::Submit => out.push(own(KeysCommand::Create(NewApiKey {
                     name: d.name.trim().to_owned(),
                     scope: d.scope.unwrap_or(Scope::AuthOnly),
-                })),
+                }))),
                 DialogOutcome::EditConnection => {
                     out.push(Command::EditConnection(connection_id.clone()));
                     self.new_dialog = None;
@@ -824,10 +878,7 @@ impl KeysTab {
                     if &d.key.api_key == own_key {
                         d.confirm.error = Some("This connection signs its requests with this key; a key cannot delete itself.".to_owned());
                     } else {
-                        out.push(Command::DeleteKey {
-                            key: d.key.api_key.clone(),
-                            name: d.key.name.clone(),
-                        });
+                        out.push(own(KeysCommand::Delete(d.key.clone())));
                     }
                 }
                 ConfirmOutcome::Cancelled if d.op.is_none() => self.delete = None,
@@ -837,10 +888,10 @@ impl KeysTab {
 
         if let Some(d) = &mut self.rotate {
             match rotate_dialog_ui(ctx, d) {
-                DialogOutcome::Submit => out.push(Command::RotateKey {
+                DialogOutcome::Submit => out.push(own(KeysCommand::Rotate {
                     old: d.old.clone(),
                     overlap_secs: d.overlap_secs,
-                }),
+                })),
                 DialogOutcome::EditConnection => {
                     out.push(Command::EditConnection(connection_id.clone()));
                     self.rotate = None;
@@ -1100,18 +1151,4 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
         outcome = DialogOutcome::Close;
     }
     outcome
-}
-
-/// An audit entry for the app to append.
-fn audit(action: &'static str, target: String, outcome: Result<(), String>) -> Command {
-    Command::Audit {
-        action,
-        target,
-        outcome,
-    }
-}
-
-/// A key as the audit trail names it: its name and masked value.
-fn key_target(key: &ApiKey) -> String {
-    format!("{} ({})", key.name, key.api_key.masked())
 }

@@ -1,0 +1,74 @@
+//! API keys of a CometChat app: list, create, change, delete, rotate.
+
+use crate::providers::ApiError;
+use crate::providers::cometchat::{ApiKey, ApiKeyQuery, ApiKeyUpdate, CometChatClient, NewApiKey};
+use crate::secret::Secret;
+
+use super::Recorder;
+
+/// A key as the audit trail names it: its name and masked value.
+pub fn target(key: &ApiKey) -> String {
+    format!("{} ({})", key.name, key.api_key.masked())
+}
+
+pub async fn list(client: &CometChatClient) -> Result<Vec<ApiKey>, ApiError> {
+    client.list_api_keys(&ApiKeyQuery::default()).await
+}
+
+pub async fn create(
+    client: &CometChatClient,
+    rec: &Recorder,
+    new: &NewApiKey,
+) -> Result<ApiKey, ApiError> {
+    let result = client.create_api_key(new).await;
+    let name = match &result {
+        Ok(k) => target(k),
+        Err(_) => new.name.clone(),
+    };
+    rec.outcome("key.created", &name, &result);
+    result
+}
+
+pub async fn update(
+    client: &CometChatClient,
+    rec: &Recorder,
+    key: &Secret,
+    update: &ApiKeyUpdate,
+) -> Result<ApiKey, ApiError> {
+    let result = client.update_api_key(key, update).await;
+    let name = match &result {
+        Ok(k) => target(k),
+        Err(_) => key.masked(),
+    };
+    rec.outcome("key.changed", &name, &result);
+    result
+}
+
+pub async fn delete(
+    client: &CometChatClient,
+    rec: &Recorder,
+    key: &ApiKey,
+) -> Result<(), ApiError> {
+    let result = client.delete_api_key(&key.api_key).await.map(|_| ());
+    rec.outcome("key.deleted", &target(key), &result);
+    result
+}
+
+/// Creates a replacement with the same name and scope; the old key stays until deleted.
+pub async fn rotate(
+    client: &CometChatClient,
+    rec: &Recorder,
+    old: &ApiKey,
+) -> Result<ApiKey, ApiError> {
+    let new = NewApiKey {
+        name: old.name.clone(),
+        scope: old.scope,
+    };
+    let result = client.create_api_key(&new).await;
+    let what = match &result {
+        Ok(k) => format!("{} → {}", target(old), k.api_key.masked()),
+        Err(_) => target(old),
+    };
+    rec.outcome("key.rotated", &what, &result);
+    result
+}

@@ -1,0 +1,111 @@
+//! Auth tokens of a user: issue, revoke one, revoke all.
+
+use crate::providers::ApiError;
+use crate::providers::cometchat::{AuthToken, CometChatClient, NewAuthToken};
+use crate::secret::Secret;
+
+use super::Recorder;
+
+pub async fn list(client: &CometChatClient, uid: &str) -> Result<Vec<AuthToken>, ApiError> {
+    client
+        .list_auth_tokens(uid, Some(100), None)
+        .await
+        .map(|p| p.items)
+}
+
+pub async fn issue(
+    client: &CometChatClient,
+    rec: &Recorder,
+    uid: &str,
+    new: &NewAuthToken,
+) -> Result<AuthToken, ApiError> {
+    let result = client.create_auth_token(uid, new).await;
+    let what = match &result {
+        Ok(t) => format!("auth token {} of {uid}", t.auth_token.masked()),
+        Err(_) => format!("user {uid}"),
+    };
+    rec.outcome("token.issued", &what, &result);
+    result
+}
+
+pub async fn revoke(
+    client: &CometChatClient,
+    rec: &Recorder,
+    uid: &str,
+    token: &Secret,
+) -> Result<(), ApiError> {
+    let result = client.delete_auth_token(uid, token).await.map(|_| ());
+    rec.outcome(
+        "token.revoked",
+        &format!("auth token {} of {uid}", token.masked()),
+        &result,
+    );
+    result
+}
+
+pub async fn revoke_all(
+    client: &CometChatClient,
+    rec: &Recorder,
+    uid: &str,
+) -> Result<(), ApiError> {
+    let result = client.flush_auth_tokens(uid).await.map(|_| ());
+    rec.outcome("token.flushed", &format!("user {uid}"), &result);
+    result
+}
+
+/// Issues a token (forced: a new one even when the user has some) for each uid, `concurrency`
+/// at a time, until done or until `stop` is set. Each result goes to `on_result` with the
+/// uid's index as it arrives; `on_result` returns false when nobody listens any more. One
+/// audit record sums the run up (how many were issued, and whether it was cancelled).
+pub async fn issue_many(
+    client: &CometChatClient,
+    rec: &Recorder,
+    targets: Vec<(usize, String)>,
+    concurrency: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    mut on_result: impl FnMut(usize, Result<Secret, ApiError>) -> bool,
+) {
+    use futures::StreamExt;
+    use std::sync::atomic::Ordering;
+
+    let new = NewAuthToken {
+        force: true,
+        ..NewAuthToken::default()
+    };
+    let halt = std::sync::Arc::clone(&stop);
+    let mut results = futures::stream::iter(targets)
+        .take_while(move |_| futures::future::ready(!halt.load(Ordering::SeqCst)))
+        .map(|(i, uid)| {
+            let new = new.clone();
+            async move {
+                let r = client
+                    .create_auth_token(&uid, &new)
+                    .await
+                    .map(|t| t.auth_token);
+                (i, r)
+            }
+        })
+        .buffer_unordered(concurrency.max(1));
+    let mut issued = 0usize;
+    let mut listening = true;
+    while let Some((i, r)) = results.next().await {
+        issued += usize::from(r.is_ok());
+        if listening && !on_result(i, r) {
+            listening = false;
+            stop.store(true, Ordering::SeqCst);
+        }
+    }
+    let cancelled = stop.load(Ordering::SeqCst);
+    rec.record(
+        "token.issued",
+        &format!(
+            "bulk run: {}",
+            crate::core::words::count(issued, "token", "tokens")
+        ),
+        if cancelled {
+            Err("cancelled".to_owned())
+        } else {
+            Ok(())
+        },
+    );
+}

@@ -1,0 +1,582 @@
+//! The session: the connection profiles (config file), the secrets of this run (read from and
+//! written to the vault), and the audit recorder. Every file and keychain write is performed
+//! off the caller's thread by one ordered [`Worker`]; the session keeps its own copy at once,
+//! so what the user just saved is used immediately and the window never waits.
+//!
+//! Each change records itself in the audit trail (`connection.added`, `connection.removed` …).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use crate::config::{self, Config, Connection, ConnectionKind, Environment, RetiringKey};
+use crate::sandbox::StartupInfo;
+use crate::secret::Secret;
+use crate::vault::{Vault, VaultError};
+
+use super::client::SecretInput;
+use super::kinds;
+use super::recorder::Recorder;
+use super::worker::{Waker, Worker};
+
+/// Where a secret of this session stands in the keychain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretState {
+    /// Read from, or confirmed written to, the keychain.
+    Stored,
+    /// Held in memory; the keychain write has not answered yet.
+    Saving,
+    /// Held in memory only: the keychain refused it. The user can try again.
+    NotSaved(String),
+}
+
+/// What background work finished with, for the face to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The keychain was read; `failures` secrets could not be.
+    SecretsLoaded { failures: usize },
+    /// A write failed: the message says which and why.
+    Failed(String),
+}
+
+enum Done {
+    Loaded(Vec<(String, Result<Option<Secret>, VaultError>)>),
+    Stored(String, Result<(), String>),
+    Removed(Result<(), String>),
+    ConfigSaved(Result<(), String>),
+}
+
+pub struct Session {
+    config_dir: PathBuf,
+    config: Config,
+    /// The config file could not be read: it is not overwritten until the user changes a
+    /// connection.
+    config_problem: Option<String>,
+    vault: Vault,
+    /// This run's copy of the secrets, by vault account.
+    secrets: HashMap<String, Secret>,
+    states: HashMap<String, SecretState>,
+    loading: bool,
+    /// Changes whenever the active connection or its secrets change: views drop their data.
+    generation: u64,
+    recorder: Recorder,
+    worker: Worker,
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
+}
+
+impl Session {
+    /// Reads the config (a small file; a broken one is reported, never overwritten) and
+    /// starts the worker. Secrets are read by [`Self::load_secrets`].
+    pub fn open(config_dir: &Path, vault: Vault, recorder: Recorder) -> Self {
+        let (config, config_problem) = match Config::load(config_dir) {
+            Ok(c) => (c, None),
+            Err(e) => {
+                tracing::warn!("{e}");
+                (Config::default(), Some(e.to_string()))
+            }
+        };
+        let (done_tx, done_rx) = mpsc::channel();
+        Self {
+            config_dir: config_dir.to_owned(),
+            config,
+            config_problem,
+            vault,
+            secrets: HashMap::new(),
+            states: HashMap::new(),
+            loading: false,
+            generation: 0,
+            recorder,
+            worker: Worker::start(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// Who to wake when background work finishes.
+    pub fn set_waker(&self, waker: Waker) {
+        self.worker.set_waker(waker);
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn config_problem(&self) -> Option<&str> {
+        self.config_problem.as_deref()
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn secrets(&self) -> &HashMap<String, Secret> {
+        &self.secrets
+    }
+
+    /// Where the secret of this connection's field stands; `None`: there is none.
+    pub fn secret_state(&self, connection_id: &str, field: &str) -> Option<&SecretState> {
+        self.states.get(&Vault::account(connection_id, field))
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Views drop their data and reload (a secret or the active connection changed).
+    pub fn bump_generation(&mut self) {
+        self.generation += 1;
+    }
+
+    /// The recorder for the active connection.
+    pub fn recorder(&self) -> Recorder {
+        let label = self.active_connection().map(|c| c.label.as_str());
+        self.recorder.for_connection(label.unwrap_or_default())
+    }
+
+    pub fn is_loading_secrets(&self) -> bool {
+        self.loading
+    }
+
+    /// No read or write is still on its way.
+    pub fn is_idle(&self) -> bool {
+        !self.loading && self.worker.pending() == 0
+    }
+
+    pub fn active_connection(&self) -> Option<&Connection> {
+        let id = self.config.selected_connection.as_deref()?;
+        self.config.connection(id)
+    }
+
+    /// Reads every stored secret of every connection, off this thread.
+    pub fn load_secrets(&mut self) {
+        let accounts: Vec<String> = self
+            .config
+            .connections
+            .iter()
+            .flat_map(|c| {
+                kinds::spec(&c.kind)
+                    .secret_fields()
+                    .into_iter()
+                    .map(|(field, _)| Vault::account(&c.id, field))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        self.loading = true;
+        let vault = self.vault.clone();
+        let tx = self.done_tx.clone();
+        self.worker.run(move || {
+            let loaded = accounts
+                .into_iter()
+                .map(|a| {
+                    let r = vault.get(&a);
+                    (a, r)
+                })
+                .collect();
+            let _ = tx.send(Done::Loaded(loaded));
+        });
+    }
+
+    /// Takes in what background work finished with. Call it often (the window: every frame).
+    pub fn poll(&mut self) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        while let Ok(done) = self.done_rx.try_recv() {
+            match done {
+                Done::Loaded(loaded) => {
+                    let mut failures = 0;
+                    for (account, result) in loaded {
+                        match result {
+                            Ok(Some(secret)) => {
+                                // A secret typed while the keychain was read wins.
+                                if !self.secrets.contains_key(&account) {
+                                    self.secrets.insert(account.clone(), secret);
+                                    self.states.insert(account, SecretState::Stored);
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                failures += 1;
+                                tracing::warn!("keychain read of {account} failed: {e}");
+                            }
+                        }
+                    }
+                    self.loading = false;
+                    self.generation += 1;
+                    notices.push(Notice::SecretsLoaded { failures });
+                }
+                Done::Stored(account, result) => {
+                    // A later write or a removal may have replaced this one meanwhile.
+                    if self.states.get(&account) == Some(&SecretState::Saving) {
+                        let state = match &result {
+                            Ok(()) => SecretState::Stored,
+                            Err(e) => SecretState::NotSaved(e.clone()),
+                        };
+                        self.states.insert(account, state);
+                    }
+                    if let Err(e) = result {
+                        notices.push(Notice::Failed(format!(
+                            "Could not store a secret in the keychain: {e}"
+                        )));
+                    }
+                }
+                Done::Removed(Err(e)) => notices.push(Notice::Failed(format!(
+                    "Could not remove a secret from the keychain: {e}"
+                ))),
+                Done::Removed(Ok(())) => {}
+                Done::ConfigSaved(Err(e)) => notices.push(Notice::Failed(e)),
+                Done::ConfigSaved(Ok(())) => {}
+            }
+        }
+        notices
+    }
+
+    /// Keeps the secret for this run at once and writes it to the vault off this thread.
+    pub fn store_secret(&mut self, connection_id: &str, field: &str, value: Secret) {
+        let account = Vault::account(connection_id, field);
+        self.secrets.insert(account.clone(), value.clone());
+        self.states.insert(account.clone(), SecretState::Saving);
+        let vault = self.vault.clone();
+        let tx = self.done_tx.clone();
+        self.worker.run(move || {
+            let result = vault.store(&account, &value).map_err(|e| e.to_string());
+            let _ = tx.send(Done::Stored(account, result));
+        });
+    }
+
+    /// Tries again to write every secret the keychain refused.
+    pub fn retry_unsaved(&mut self) {
+        let unsaved: Vec<String> = self
+            .states
+            .iter()
+            .filter(|(_, s)| matches!(s, SecretState::NotSaved(_)))
+            .map(|(a, _)| a.clone())
+            .collect();
+        for account in unsaved {
+            if let Some((id, field)) = account.split_once('/')
+                && let Some(value) = self.secrets.get(&account).cloned()
+            {
+                self.store_secret(id, field, value);
+            }
+        }
+    }
+
+    fn remove_secret(&mut self, connection_id: &str, field: &str) {
+        let account = Vault::account(connection_id, field);
+        self.secrets.remove(&account);
+        self.states.remove(&account);
+        let vault = self.vault.clone();
+        let tx = self.done_tx.clone();
+        self.worker.run(move || {
+            let result = vault.remove(&account).map_err(|e| e.to_string());
+            let _ = tx.send(Done::Removed(result));
+        });
+    }
+
+    /// Writes the config off this thread, unless it could not be read (then it is kept as
+    /// it is on disk until the user changes a connection).
+    fn save_config(&mut self) {
+        if self.config_problem.is_some() {
+            return;
+        }
+        let config = self.config.clone();
+        let dir = self.config_dir.clone();
+        let tx = self.done_tx.clone();
+        self.worker.run(move || {
+            let _ = tx.send(Done::ConfigSaved(
+                config.save(&dir).map_err(|e| e.to_string()),
+            ));
+        });
+    }
+
+    /// Makes a connection the active one. False when there is no such connection.
+    pub fn select_connection(&mut self, id: &str) -> bool {
+        if self.config.connection(id).is_none() {
+            return false;
+        }
+        self.config.selected_connection = Some(id.to_owned());
+        self.generation += 1;
+        self.save_config();
+        true
+    }
+
+    /// Adds or replaces a connection and stores its typed secrets (empty ones keep what is
+    /// stored). Returns true for a new connection.
+    pub fn save_connection(&mut self, connection: Connection, secrets: Vec<SecretInput>) -> bool {
+        let is_new = self.config.connection(&connection.id).is_none();
+        for (field, value) in secrets {
+            if !value.is_empty() {
+                self.store_secret(&connection.id, field, value);
+            }
+        }
+        let label = connection.label.clone();
+        let id = connection.id.clone();
+        match self
+            .config
+            .connections
+            .iter_mut()
+            .find(|c| c.id == connection.id)
+        {
+            Some(existing) => *existing = connection,
+            None => self.config.connections.push(connection),
+        }
+        if is_new || self.config.selected_connection.is_none() {
+            self.config.selected_connection = Some(id);
+        }
+        self.config_problem = None;
+        self.generation += 1;
+        self.save_config();
+        let action = if is_new {
+            "connection.added"
+        } else {
+            "connection.changed"
+        };
+        self.recorder
+            .for_connection(&label)
+            .record(action, &label, Ok(()));
+        is_new
+    }
+
+    /// Removes a connection, its secrets and its retiring-key records.
+    pub fn remove_connection(&mut self, id: &str) -> Option<Connection> {
+        let conn = self.config.connection(id).cloned()?;
+        self.config.connections.retain(|c| c.id != id);
+        self.config.retiring_keys.retain(|r| r.connection_id != id);
+        if self.config.selected_connection.as_deref() == Some(id) {
+            self.config.selected_connection = self.config.connections.first().map(|c| c.id.clone());
+        }
+        for (field, _) in kinds::spec(&conn.kind).secret_fields() {
+            self.remove_secret(id, field);
+        }
+        self.generation += 1;
+        self.save_config();
+        self.recorder
+            .for_connection(&conn.label)
+            .record("connection.removed", &conn.label, Ok(()));
+        Some(conn)
+    }
+
+    /// Stores a (new) API key as the credential of a connection.
+    pub fn use_key_for_connection(&mut self, connection_id: &str, key: Secret) {
+        let label = self
+            .config
+            .connection(connection_id)
+            .map(|c| c.label.clone())
+            .unwrap_or_default();
+        self.recorder.for_connection(&label).record(
+            "connection.changed",
+            &format!("uses key {}", key.masked()),
+            Ok(()),
+        );
+        self.store_secret(connection_id, config::FIELD_API_KEY, key);
+        self.generation += 1;
+    }
+
+    /// Remembers a key as retiring (it survives a restart).
+    pub fn mark_retiring(&mut self, record: RetiringKey) {
+        self.config.retiring_keys.retain(|r| {
+            !(r.connection_id == record.connection_id && r.key_sha256 == record.key_sha256)
+        });
+        self.config.retiring_keys.push(record);
+        self.save_config();
+    }
+
+    /// Forgets the retiring record of a key (deleted, or the rotation was abandoned).
+    pub fn forget_retiring(&mut self, connection_id: &str, key_sha256: &str) {
+        let before = self.config.retiring_keys.len();
+        self.config
+            .retiring_keys
+            .retain(|r| !(r.connection_id == connection_id && r.key_sha256 == key_sha256));
+        if self.config.retiring_keys.len() != before {
+            self.save_config();
+        }
+    }
+
+    /// Adds (or brings back) the connections of the embedded sandbox: its demo apps, its
+    /// management credential, its Ably account and its Cometly workspace; selects the demo
+    /// app. Returns the labels it added.
+    pub fn add_sandbox_connections(&mut self, info: &StartupInfo) -> Vec<String> {
+        let mut added = Vec::new();
+        let mut first_app = None;
+        for (label, kind) in sandbox_kinds(info) {
+            let spec = kinds::spec(&kind);
+            let existing = self
+                .config
+                .connections
+                .iter()
+                .find(|c| c.embedded_sandbox && same_sandbox_target(&c.kind, &kind));
+            let id = match existing {
+                Some(c) => c.id.clone(),
+                None => {
+                    let secrets: Vec<(&str, String)> = spec
+                        .secret_fields()
+                        .into_iter()
+                        .filter_map(|(f, _)| spec.sandbox_secret(&kind, info, f).map(|v| (f, v)))
+                        .collect();
+                    if secrets.len() != spec.secret_fields().len() {
+                        continue;
+                    }
+                    let c = Connection {
+                        id: config::new_connection_id(),
+                        label,
+                        kind: kind.clone(),
+                        environment: Environment::Dev,
+                        base_url: None,
+                        embedded_sandbox: true,
+                    };
+                    for (field, value) in secrets {
+                        self.store_secret(&c.id, field, Secret::new(value));
+                    }
+                    added.push(c.label.clone());
+                    let id = c.id.clone();
+                    self.config.connections.push(c);
+                    id
+                }
+            };
+            if matches!(kind, ConnectionKind::CometChatApp { .. }) {
+                first_app.get_or_insert(id);
+            }
+        }
+        if let Some(id) = first_app
+            && self.active_connection().is_none_or(|c| !c.embedded_sandbox)
+        {
+            self.config.selected_connection = Some(id);
+        }
+        self.generation += 1;
+        self.save_config();
+        added
+    }
+}
+
+/// The connections the embedded sandbox offers: (label, kind).
+fn sandbox_kinds(info: &StartupInfo) -> Vec<(String, ConnectionKind)> {
+    let mut out: Vec<(String, ConnectionKind)> = info
+        .cometchat
+        .apps
+        .iter()
+        .map(|app| {
+            (
+                "Demo app (sandbox)".to_owned(),
+                ConnectionKind::CometChatApp {
+                    app_id: app.app_id.clone(),
+                    region: app.region.clone(),
+                },
+            )
+        })
+        .collect();
+    out.push(("Sandbox management".to_owned(), ConnectionKind::Management));
+    out.push((
+        "Ably (sandbox)".to_owned(),
+        ConnectionKind::AblyAccount {
+            account_id: Some(info.ably.account_id.clone()),
+            app_id: None,
+        },
+    ));
+    out.push(("Cometly (sandbox)".to_owned(), ConnectionKind::Cometly));
+    out
+}
+
+/// Whether a stored sandbox connection already stands for this offered one: the same app for
+/// CometChat apps, the same kind otherwise.
+fn same_sandbox_target(stored: &ConnectionKind, offered: &ConnectionKind) -> bool {
+    match (stored, offered) {
+        (
+            ConnectionKind::CometChatApp { app_id: a, .. },
+            ConnectionKind::CometChatApp { app_id: b, .. },
+        ) => a == b,
+        _ => std::mem::discriminant(stored) == std::mem::discriminant(offered),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(dir: &Path) -> Session {
+        Session::open(
+            dir,
+            Vault::memory(),
+            Recorder::new(Err("no audit in this test".into())),
+        )
+    }
+
+    fn app(id: &str) -> Connection {
+        Connection {
+            id: id.into(),
+            label: format!("App {id}"),
+            kind: ConnectionKind::CometChatApp {
+                app_id: "abc123".into(),
+                region: "eu".into(),
+            },
+            environment: Environment::Staging,
+            base_url: None,
+            embedded_sandbox: false,
+        }
+    }
+
+    fn wait_idle(s: &mut Session) -> Vec<Notice> {
+        let mut notices = Vec::new();
+        for _ in 0..500 {
+            notices.extend(s.poll());
+            if s.is_idle() {
+                notices.extend(s.poll());
+                return notices;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("the session did not settle");
+    }
+
+    #[test]
+    fn a_saved_connection_is_written_off_thread_and_its_secret_is_stored_once_confirmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = session(dir.path());
+        let key = Secret::new("0123456789abcdef0123456789abcdef01234567");
+        assert!(s.save_connection(app("c1"), vec![(config::FIELD_API_KEY, key.clone())]));
+        // The session uses the secret at once, before the keychain answered.
+        assert_eq!(s.secrets().get("c1/api_key"), Some(&key));
+        wait_idle(&mut s);
+        assert_eq!(s.secret_state("c1", "api_key"), Some(&SecretState::Stored));
+        assert_eq!(s.vault().get("c1/api_key").unwrap(), Some(key));
+        let on_disk = Config::load(dir.path()).unwrap();
+        assert_eq!(on_disk.connections, vec![app("c1")]);
+        assert_eq!(on_disk.selected_connection.as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn removing_a_connection_removes_its_secrets_and_selects_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = session(dir.path());
+        s.save_connection(app("c1"), vec![(config::FIELD_API_KEY, Secret::new("k1"))]);
+        s.save_connection(app("c2"), vec![(config::FIELD_API_KEY, Secret::new("k2"))]);
+        wait_idle(&mut s);
+        assert_eq!(s.active_connection().map(|c| c.id.as_str()), Some("c2"));
+        assert!(s.remove_connection("c2").is_some());
+        wait_idle(&mut s);
+        assert_eq!(s.active_connection().map(|c| c.id.as_str()), Some("c1"));
+        assert_eq!(s.vault().get("c2/api_key").unwrap(), None);
+        assert_eq!(Config::load(dir.path()).unwrap().connections.len(), 1);
+    }
+
+    #[test]
+    fn a_config_that_could_not_be_read_is_not_overwritten_until_a_connection_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(Config::path(dir.path()), b"{ not json").unwrap();
+        let mut s = session(dir.path());
+        assert!(s.config_problem().is_some());
+        s.mark_retiring(RetiringKey {
+            connection_id: "c1".into(),
+            key_sha256: "00".into(),
+            masked: "0123…".into(),
+            name: "ci-bot".into(),
+            deadline_unix: 0,
+        });
+        wait_idle(&mut s);
+        assert_eq!(
+            std::fs::read(Config::path(dir.path())).unwrap(),
+            b"{ not json"
+        );
+        s.save_connection(app("c1"), vec![]);
+        wait_idle(&mut s);
+        assert!(Config::load(dir.path()).is_ok());
+    }
+}

@@ -1,0 +1,255 @@
+//! The window's chrome: the top bar (tabs, connection switcher, settings, theme), the
+//! banners under it and the status bar.
+
+use egui::{RichText, Ui};
+
+use crate::config::ConnectionKind;
+use crate::ui::context::{Command, Tab};
+use crate::ui::theme::{self, Tone};
+use crate::ui::widgets;
+use crate::vault::Backend;
+
+use super::{KeydeckApp, ThemeChoice};
+
+impl KeydeckApp {
+    pub(super) fn top_bar_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal(|ui| {
+            if let Some(icon) = &self.icon {
+                ui.add(
+                    egui::Image::new(icon)
+                        .fit_to_exact_size(egui::vec2(22.0, 22.0))
+                        .alt_text("Keydeck"),
+                );
+            }
+            ui.label(RichText::new("Keydeck").strong().size(16.0));
+            ui.add_space(theme::SPACE_L);
+            for tab in Tab::ALL {
+                let selected = self.ui_state.tab == tab;
+                let text = if selected {
+                    RichText::new(tab.title())
+                        .strong()
+                        .color(theme::accent(dark))
+                } else {
+                    RichText::new(tab.title())
+                };
+                if ui.selectable_label(selected, text).clicked() {
+                    commands.push(Command::SelectTab(tab));
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.theme_toggle_ui(ui, commands);
+                let presenting = self.ui_state.presentation_mode;
+                let r = ui
+                    .selectable_label(presenting, "Presentation mode")
+                    .on_hover_text("Mask every secret and disable reveal (for screen sharing)");
+                if r.clicked() {
+                    commands.push(Command::SetPresentationMode(!presenting));
+                }
+                if ui.button("Activity…").clicked() {
+                    self.activity.open = true;
+                    self.activity.mark_stale();
+                }
+                self.settings_menu_ui(ui, commands);
+                ui.add_space(theme::SPACE_S);
+                self.connection_switcher_ui(ui, commands);
+            });
+        });
+    }
+
+    fn settings_menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        ui.menu_button("Settings", |ui| {
+            let mut presenting = self.ui_state.presentation_mode;
+            if ui
+                .checkbox(&mut presenting, "Presentation mode (mask every secret)")
+                .changed()
+            {
+                commands.push(Command::SetPresentationMode(presenting));
+            }
+            ui.horizontal(|ui| {
+                ui.label("Clear copied secrets after");
+                let r = ui.add(
+                    egui::DragValue::new(&mut self.ui_state.clear_clipboard_secs)
+                        .range(5..=600)
+                        .suffix(" s"),
+                );
+                widgets::name_widget(ui, &r, "Clear copied secrets after (seconds)");
+            });
+            if self.clipboard.is_none() {
+                widgets::muted(
+                    ui,
+                    "The system clipboard is not available: copies are not cleared",
+                );
+            }
+            ui.separator();
+            if ui.button("Copy diagnostics").clicked() {
+                commands.push(Command::CopyDiagnostics);
+                ui.close();
+            }
+        });
+    }
+
+    fn theme_toggle_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let dark = ui.visuals().dark_mode;
+        let (text, name) = if dark {
+            ("Light", "Switch to the light theme")
+        } else {
+            ("Dark", "Switch to the dark theme")
+        };
+        let r = ui.button(text);
+        let label = name.to_owned();
+        ui.ctx()
+            .accesskit_node_builder(r.id, |n| n.set_label(label));
+        let r = r.on_hover_text(format!("{name} (right-click to follow the system)"));
+        if r.clicked() {
+            commands.push(Command::ToggleTheme);
+        }
+        r.context_menu(|ui| {
+            if ui
+                .selectable_label(
+                    self.ui_state.theme == ThemeChoice::System,
+                    "Follow the system theme",
+                )
+                .clicked()
+            {
+                self.ui_state.theme = ThemeChoice::System;
+                ui.close();
+            }
+        });
+    }
+
+    fn connection_switcher_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+        let active = self.session.active_connection().cloned();
+        if let Some(c) = &active {
+            widgets::environment_badge(ui, c.environment);
+        }
+        let selected_text = match &active {
+            Some(c) => format!(
+                "{}  ·  {}",
+                c.label,
+                crate::core::kinds::spec(&c.kind).provider()
+            ),
+            None => "No connection".to_owned(),
+        };
+        let combo = egui::ComboBox::from_id_salt("keydeck-connection")
+            .selected_text(selected_text)
+            .width(280.0)
+            .show_ui(ui, |ui| {
+                if self.session.config().connections.is_empty() {
+                    widgets::muted(ui, "No connections yet");
+                }
+                for c in &self.session.config().connections {
+                    let selected = active.as_ref().is_some_and(|a| a.id == c.id);
+                    ui.horizontal(|ui| {
+                        let r = ui.selectable_label(
+                            selected,
+                            format!(
+                                "{}  ·  {}",
+                                c.label,
+                                crate::core::kinds::spec(&c.kind).provider()
+                            ),
+                        );
+                        widgets::environment_badge(ui, c.environment);
+                        if r.clicked() {
+                            commands.push(Command::SelectConnection(c.id.clone()));
+                        }
+                    });
+                }
+                ui.separator();
+                if ui.button("Manage connections…").clicked() {
+                    commands.push(Command::SelectTab(Tab::Connections));
+                }
+            })
+            .response;
+        ui.ctx()
+            .accesskit_node_builder(combo.id, |n| n.set_label("Connection"));
+    }
+
+    pub(super) fn banners_ui(&mut self, ui: &mut Ui) {
+        let show_sandbox = !self.sandbox.banner_dismissed
+            && self
+                .session
+                .active_connection()
+                .is_some_and(|c| c.embedded_sandbox);
+        let keychain_reason = self.session.vault().fallback_reason().map(str::to_owned);
+        let config_problem = self.session.config_problem().map(str::to_owned);
+        if !show_sandbox && keychain_reason.is_none() && config_problem.is_none() {
+            return;
+        }
+        egui::Panel::top("keydeck-banners")
+            .frame(egui::Frame::new().inner_margin(egui::Margin {
+                left: 16,
+                right: 16,
+                top: 10,
+                bottom: 0,
+            }))
+            .show_separator_line(false)
+            .show(ui, |ui| {
+                if let Some(reason) = keychain_reason {
+                    widgets::message(
+                        ui,
+                        Tone::Warning,
+                        "No OS keychain: secrets are kept in memory for this session only",
+                        &format!("Keydeck never writes secrets to a file, so you will be asked for them again after a restart. The keychain said: {reason}"),
+                        &[],
+                    );
+                    ui.add_space(theme::SPACE_XS);
+                }
+                if let Some(problem) = config_problem {
+                    widgets::message(
+                        ui,
+                        Tone::Error,
+                        "The connections file could not be read",
+                        &format!("Keydeck started without connections and will not overwrite it until you change a connection. {problem}"),
+                        &[],
+                    );
+                    ui.add_space(theme::SPACE_XS);
+                }
+                if show_sandbox {
+                    let provider = self
+                        .session
+                        .active_connection()
+                        .map(|c| match c.kind {
+                            ConnectionKind::AblyAccount { .. } => "Ably",
+                            ConnectionKind::Cometly => "Cometly",
+                            _ => "CometChat",
+                        })
+                        .unwrap_or("CometChat");
+                    let body = format!(
+                        "This connection talks to the {provider} emulator built into Keydeck, running on this machine. Everything here is demo data; nothing reaches {provider}."
+                    );
+                    let clicked = widgets::message(
+                        ui,
+                        Tone::Info,
+                        "Local sandbox, not a live service",
+                        &body,
+                        &["Dismiss"],
+                    );
+                    if clicked.is_some() {
+                        self.sandbox.banner_dismissed = true;
+                    }
+                    ui.add_space(theme::SPACE_XS);
+                }
+            });
+    }
+
+    pub(super) fn status_bar_ui(&self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = theme::SPACE_M;
+            let secrets = match self.session.vault().backend() {
+                Backend::Os => "Secrets: OS keychain",
+                Backend::Memory => "Secrets: memory only (this session)",
+            };
+            widgets::muted(ui, secrets);
+            if let Some(line) = self.sandbox.status_line() {
+                widgets::muted(ui, line);
+            }
+            if let Err(p) = &self.client
+                && p.is_transient()
+            {
+                ui.spinner();
+            }
+            self.retry.ui(ui);
+        });
+    }
+}
