@@ -5,7 +5,7 @@
 //! previous line and its own hash. Nothing secret is written: targets and outcomes pass
 //! through the same scrubber as error messages.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -114,8 +114,8 @@ impl AuditLog {
     /// Opens (or creates) the log and finds where the chain ends. A broken file is reported,
     /// not silently continued.
     pub fn open(path: &Path) -> Result<Self, AuditError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| AuditError::Io {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::paths::create_private_dir(dir).map_err(|source| AuditError::Io {
                 path: path.to_owned(),
                 source,
             })?;
@@ -158,7 +158,7 @@ impl AuditLog {
         };
         let mut line = serde_json::to_string(&record).map_err(|e| io(std::io::Error::other(e)))?;
         line.push('\n');
-        let mut file = OpenOptions::new()
+        let mut file = crate::paths::private_open_options()
             .create(true)
             .append(true)
             .open(&self.path)

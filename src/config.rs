@@ -206,19 +206,34 @@ impl Config {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary sibling and a rename.
+/// Writes `bytes` to `path` through a temporary sibling and a rename. The folder is created
+/// 0700 and the temporary file 0600 (on Unix), so the file renamed into place is private
+/// from its first byte.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("the path has no parent directory"))?;
-    std::fs::create_dir_all(dir)?;
+    crate::paths::create_private_dir(dir)?;
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("config");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let create = || {
+            crate::paths::private_open_options()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+        };
+        // A temporary file left by a crash may have another mode: replace it, never reuse it.
+        let mut f = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);

@@ -812,7 +812,7 @@ impl KeydeckApp {
             &self.rt,
             ctx,
             async move {
-                std::fs::create_dir_all(&data_dir)
+                crate::paths::create_private_dir(&data_dir)
                     .map_err(|e| format!("could not create {}: {e}", data_dir.display()))?;
                 Sandbox::start(SandboxOptions {
                     port: 0,
@@ -1557,6 +1557,10 @@ impl eframe::App for KeydeckApp {
 /// user left it on). `rt` must be entered by the caller.
 pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
     let (config_dir, data_dir) = dirs()?;
+    // Before eframe opens its storage: its app.ron then stays 0600 in a 0700 folder.
+    if let Err(e) = crate::paths::prepare_ui_state_file("keydeck") {
+        tracing::warn!("could not prepare the window state file: {e}");
+    }
     let vault = open_vault(&rt);
     let env = AppEnv {
         rt,
