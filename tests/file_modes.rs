@@ -114,7 +114,7 @@ fn config_is_private(root: &Path) {
 fn audit_is_private(root: &Path) {
     let dir = root.join("data-audit");
     let path = dir.join("audit.jsonl");
-    let mut log = AuditLog::open(&path).expect("open");
+    let mut log = AuditLog::open(&path, &keydeck::vault::Vault::memory()).expect("open");
     log.append(&Event::ok("Demo", "key.created", "ci-bot (a1b2…)"))
         .expect("append");
     assert_private_dir(&dir);

@@ -340,7 +340,9 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
         ]
     );
     assert_eq!(
-        keydeck::audit::verify(&path).expect("intact").entries,
+        keydeck::audit::verify(&path, h.state().vault())
+            .expect("intact")
+            .entries,
         records.len()
     );
 }
