@@ -1011,6 +1011,15 @@ impl KeydeckApp {
             }
             Err(ClientProblem::MissingSecret(label))
         };
+        let running = match &self.sandbox {
+            SandboxState::Running { info, .. } => Some(info),
+            _ => None,
+        };
+        let credentials: Vec<Secret> = (conn.kind.secret_fields().iter())
+            .filter_map(|(field, label)| secret(field, label).ok())
+            .collect();
+        config::check_credential_destination(conn, &credentials, running)
+            .map_err(|e| ClientProblem::Invalid(ApiError::invalid_config(e)))?;
         match &conn.kind {
             ConnectionKind::CometChatApp { app_id, region } => {
                 let base_url = match info {

@@ -640,30 +640,12 @@ impl ConnectionsTab {
                         ));
                     }
                     if named(ui, "Duplicate", &format!("Duplicate {name}")).clicked() {
-                        let mut e = Editor::for_connection(c);
-                        e.existing = None;
+                        // A sandbox connection's copy stays one (config::Connection::duplicate).
+                        let copy = c.duplicate();
+                        let mut e = Editor::for_connection(&copy);
                         e.copy_secrets_from = Some(c.id.clone());
-                        e.form.label = format!("{} (copy)", c.label);
-                        if c.embedded_sandbox {
-                            // A copy is an ordinary connection: it needs a fixed base URL.
-                            if let Some(info) = cx.sandbox {
-                                e.form.base_url = match &c.kind {
-                                    ConnectionKind::CometChatApp { app_id, .. } => info
-                                        .cometchat
-                                        .apps
-                                        .iter()
-                                        .find(|a| &a.app_id == app_id)
-                                        .map(|a| a.base_url.clone())
-                                        .unwrap_or_default(),
-                                    ConnectionKind::Management => {
-                                        info.cometchat.management.base_url.clone()
-                                    }
-                                    ConnectionKind::AblyAccount { .. } => {
-                                        info.ably.control_url.clone()
-                                    }
-                                    ConnectionKind::Cometly => info.cometly.base_url.clone(),
-                                };
-                            }
+                        if !copy.embedded_sandbox {
+                            e.existing = None;
                         }
                         self.editor = Some(e);
                     }
@@ -697,7 +679,8 @@ impl ConnectionsTab {
         ];
         let mut close = false;
         let title = match (&e.existing, e.form.kind) {
-            (Some(c), _) => format!("Edit connection {}", c.label),
+            (Some(c), _) if e.copy_secrets_from.is_none() => format!("Edit connection {}", c.label),
+            (Some(_), _) => "New sandbox connection".to_owned(),
             (None, KindChoice::App) => "New CometChat app connection".to_owned(),
             (None, KindChoice::Management) => "New management connection".to_owned(),
             (None, KindChoice::Ably) => "New Ably account connection".to_owned(),
