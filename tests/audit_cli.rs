@@ -13,6 +13,9 @@ use keydeck::audit::{AuditLog, Event, GENESIS, Record, anchor_account};
 use keydeck::vault::Vault;
 use sha2::{Digest, Sha256};
 
+/// One way of tampering with the file.
+type Tamper = dyn Fn(&Path);
+
 fn verify(path: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keydeck"))
         .args(["audit", "verify", "--file"])
@@ -128,7 +131,7 @@ fn with_the_keychain_verify_proves_the_trail_and_detects_every_tampering() {
     // The same file without the keychain: intact as far as it goes, not proven.
     assert_eq!(verify(&path, &["--no-keychain"]).status.code(), Some(2));
 
-    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+    let cases: [(&str, &Tamper, &str); 4] = [
         (
             "last line deleted",
             &|p| {
