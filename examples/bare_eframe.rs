@@ -3,6 +3,7 @@
 //! `KEYDECK_FIRST_FRAME_PROBE=1` it says when its first frame has been painted, as Keydeck does.
 //!
 //! `cargo run --release --example bare_eframe`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 use keydeck::ui::probe::FirstFrameProbe;
 

@@ -86,13 +86,94 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The base URL override, when one is set and not blank.
+    /// The base URL override, when one is set and not blank. A sandbox connection has none:
+    /// its address is the running sandbox's, whatever the file says.
     pub fn base_url_override(&self) -> Option<&str> {
+        if self.embedded_sandbox {
+            return None;
+        }
         self.base_url
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
     }
+
+    /// A copy to save as a new connection: a new id and "(copy)" in its label. The copy of a
+    /// sandbox connection stays a sandbox connection, resolved to the running sandbox on
+    /// every start; it never keeps this run's port as a fixed address (a dead port after a
+    /// restart, and whatever process takes that port would receive its credential).
+    pub fn duplicate(&self) -> Connection {
+        Connection {
+            id: new_connection_id(),
+            label: format!("{} (copy)", self.label),
+            base_url: self.base_url_override().map(str::to_owned),
+            ..self.clone()
+        }
+    }
+}
+
+/// The rule that keeps a credential from reaching a loopback port it was not made for.
+///
+/// A sandbox connection's requests go only to the running sandbox (its base URL is never
+/// read from the file). A connection with a fixed loopback address is refused when a
+/// sandbox is running elsewhere and the credential it would send is one the sandbox issued:
+/// that is a copy made by an earlier version, which stored the sandbox's port of that run,
+/// and whatever listens there now is not the sandbox. The message says how to fix it.
+pub fn check_credential_destination(
+    conn: &Connection,
+    credentials: &[Secret],
+    sandbox: Option<&crate::sandbox::StartupInfo>,
+) -> Result<(), String> {
+    let (Some(address), Some(sandbox)) = (conn.base_url_override(), sandbox) else {
+        return Ok(());
+    };
+    let Ok(url) = url::Url::parse(address) else {
+        return Ok(()); // refused later by the transport rule, with its own message
+    };
+    if !crate::providers::http::is_loopback(&url) {
+        return Ok(());
+    }
+    let origin = |u: &url::Url| {
+        (
+            u.scheme().to_owned(),
+            u.host_str().map(str::to_owned),
+            u.port_or_known_default(),
+        )
+    };
+    let sandbox_origin = url::Url::parse(&sandbox.cometchat.management.base_url)
+        .ok()
+        .map(|u| origin(&u));
+    if sandbox_origin.as_ref() == Some(&origin(&url)) {
+        return Ok(());
+    }
+    let issued = sandbox_credentials(sandbox);
+    if credentials
+        .iter()
+        .any(|c| issued.iter().any(|i| *i == c.expose()))
+    {
+        return Err(format!(
+            "This connection holds a credential of the local sandbox but points at {}, which is not the running sandbox; Keydeck did not send it. Remove this connection and duplicate the sandbox connection again (copies now follow the sandbox)",
+            url.host_str()
+                .map(|h| format!("{h}:{}", url.port_or_known_default().unwrap_or(0)))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Every credential the running sandbox printed at start.
+fn sandbox_credentials(info: &crate::sandbox::StartupInfo) -> Vec<&str> {
+    let mut out = vec![
+        info.cometchat.management.key.as_str(),
+        info.cometchat.management.secret.as_str(),
+        info.ably.access_token.as_str(),
+        info.ably.read_only_token.as_str(),
+    ];
+    for app in &info.cometchat.apps {
+        out.extend([app.rest_api_key.as_str(), app.auth_key.as_str()]);
+    }
+    out.extend(info.cometly.keys.iter().map(|k| k.key.as_str()));
+    out
 }
 
 /// A key being replaced: kept until its overlap ends and the user confirms the delete.
@@ -184,19 +265,34 @@ impl Config {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary sibling and a rename.
+/// Writes `bytes` to `path` through a temporary sibling and a rename. The folder is created
+/// 0700 and the temporary file 0600 (on Unix), so the file renamed into place is private
+/// from its first byte.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("the path has no parent directory"))?;
-    std::fs::create_dir_all(dir)?;
+    crate::paths::create_private_dir(dir)?;
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("config");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let create = || {
+            crate::paths::private_open_options()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+        };
+        // A temporary file left by a crash may have another mode: replace it, never reuse it.
+        let mut f = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -314,6 +410,76 @@ mod tests {
             "c2",
             &Secret::new("0123456789abcdef0123456789abcdef01234567")
         ));
+    }
+
+    #[test]
+    fn a_duplicated_sandbox_connection_stays_symbolic_through_a_save_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = sample();
+        let sandbox = c.connections[1].clone();
+        let copy = sandbox.duplicate();
+        assert_ne!(copy.id, sandbox.id);
+        assert_eq!(copy.label, "Management (copy)");
+        assert!(copy.embedded_sandbox);
+        assert_eq!(copy.base_url, None, "no fixed port for a sandbox copy");
+        c.connections.push(copy.clone());
+        c.save(dir.path()).unwrap();
+        let again = Config::load(dir.path()).unwrap();
+        let loaded = again.connection(&copy.id).unwrap();
+        assert!(loaded.embedded_sandbox);
+        assert_eq!(loaded.base_url_override(), None);
+        // Even a stored address (an older file) is never used for a sandbox connection.
+        assert_eq!(c.connections[1].base_url_override(), None);
+        // An ordinary connection's copy keeps its address.
+        let mut plain = c.connections[0].clone();
+        plain.base_url = Some("https://proxy.example/v3".into());
+        assert_eq!(
+            plain.duplicate().base_url.as_deref(),
+            Some("https://proxy.example/v3")
+        );
+    }
+
+    fn sandbox_info(port: u16) -> crate::sandbox::StartupInfo {
+        let json = serde_json::json!({
+            "cometchat": {
+                "management": {"baseUrl": format!("http://127.0.0.1:{port}/cometchat-mgmt"),
+                               "key": "sandbox-mgmt-key-1", "secret": "sandbox-mgmt-secret-1"},
+                "apps": [{"appId": "app1", "region": "us",
+                          "baseUrl": format!("http://127.0.0.1:{port}/cometchat/app1/v3"),
+                          "restApiKey": "sandbox-rest-key-1", "authKey": "sandbox-auth-key-1"}]
+            },
+            "ably": {"controlUrl": format!("http://127.0.0.1:{port}/ably/control/v1"),
+                     "restUrl": format!("http://127.0.0.1:{port}/ably/rest"),
+                     "accessToken": "sandbox-ably-token", "accountId": "acc",
+                     "readOnlyToken": "sandbox-ably-ro"},
+            "cometly": {"baseUrl": format!("http://127.0.0.1:{port}/cometly/public-api/v1"),
+                        "keys": [{"label": "k", "key": "sandbox-cometly-key", "active": true}]}
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_sandbox_credential_is_not_given_to_a_loopback_port_that_is_not_the_sandbox() {
+        let info = sandbox_info(41234);
+        let mut old_copy = sample().connections[0].clone();
+        old_copy.base_url = Some("http://127.0.0.1:35817/cometchat/app1/v3".into());
+        let sandbox_key = [Secret::new("sandbox-rest-key-1")];
+        let e = check_credential_destination(&old_copy, &sandbox_key, Some(&info)).unwrap_err();
+        assert!(e.contains("127.0.0.1:35817"), "{e}");
+        assert!(
+            !e.contains("sandbox-rest-key-1"),
+            "no credential in the message"
+        );
+        // Every credential the sandbox issued counts, the management secret among them.
+        let secret = [Secret::new("x-other"), Secret::new("sandbox-mgmt-secret-1")];
+        assert!(check_credential_destination(&old_copy, &secret, Some(&info)).is_err());
+        // The running sandbox's own port, another credential, or no sandbox: allowed.
+        let mut at_sandbox = old_copy.clone();
+        at_sandbox.base_url = Some("http://127.0.0.1:41234/cometchat/app1/v3".into());
+        assert!(check_credential_destination(&at_sandbox, &sandbox_key, Some(&info)).is_ok());
+        let own = [Secret::new("a-key-of-a-sandbox-started-by-hand")];
+        assert!(check_credential_destination(&old_copy, &own, Some(&info)).is_ok());
+        assert!(check_credential_destination(&old_copy, &sandbox_key, None).is_ok());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! directory. Every line passes through the secret scrubber on its way out, so a key that
 //! slipped into a message is masked to a short prefix before it reaches a terminal or a disk.
 
+use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
@@ -47,16 +48,7 @@ pub fn init_stderr() {
 /// Logs to stderr and to `dir/keydeck.YYYY-MM-DD.log`, keeping [`KEPT_FILES`] files.
 /// Falls back to stderr alone if the folder cannot be used.
 pub fn init_with_file(dir: &Path) -> LogGuard {
-    let appender = std::fs::create_dir_all(dir).ok().and_then(|()| {
-        tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix(FILE_PREFIX)
-            .filename_suffix(FILE_SUFFIX)
-            .max_log_files(KEPT_FILES)
-            .build(dir)
-            .ok()
-    });
-    let Some(appender) = appender else {
+    let Ok(appender) = DailyFile::open(dir) else {
         init_stderr();
         return LogGuard { _file: None };
     };
@@ -99,10 +91,7 @@ pub fn recent_lines(dir: &Path, max_lines: usize) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX)
-        })
+        .filter(|e| is_log_file(&e.file_name().to_string_lossy()))
         .max_by_key(|e| e.file_name());
     let Some(text) = newest.and_then(|e| std::fs::read_to_string(e.path()).ok()) else {
         return Vec::new();
@@ -130,6 +119,97 @@ pub fn diagnostics(log_dir: &Path) -> String {
         out.push('\n');
     }
     out
+}
+
+/// One log file a day, `keydeck.YYYY-MM-DD.log` (UTC date), the newest [`KEPT_FILES`] kept.
+///
+/// In place of `tracing_appender::rolling`, which opens each day's file with the process's
+/// default mode (0644 under the usual umask): here the folder is created 0700 and every file
+/// 0600 as it is created (see [`crate::paths`]).
+pub struct DailyFile {
+    dir: PathBuf,
+    day: String,
+    file: File,
+}
+
+impl DailyFile {
+    /// Creates the folder if needed and opens (or creates) today's file for appending.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        crate::paths::create_private_dir(dir)?;
+        let day = utc_day();
+        let file = Self::open_day(dir, &day)?;
+        let this = Self {
+            dir: dir.to_owned(),
+            day,
+            file,
+        };
+        this.prune();
+        Ok(this)
+    }
+
+    /// The path of the file being written.
+    pub fn path(&self) -> PathBuf {
+        Self::path_of(&self.dir, &self.day)
+    }
+
+    fn path_of(dir: &Path, day: &str) -> PathBuf {
+        dir.join(format!("{FILE_PREFIX}.{day}.{FILE_SUFFIX}"))
+    }
+
+    fn open_day(dir: &Path, day: &str) -> io::Result<File> {
+        crate::paths::private_open_options()
+            .append(true)
+            .create(true)
+            .open(Self::path_of(dir, day))
+    }
+
+    /// Removes all but the newest [`KEPT_FILES`] log files (their names sort by date).
+    fn prune(&self) {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_log_file(n))
+            .collect();
+        names.sort();
+        let excess = names.len().saturating_sub(KEPT_FILES);
+        for name in &names[..excess] {
+            let _ = std::fs::remove_file(self.dir.join(name));
+        }
+    }
+}
+
+impl Write for DailyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let today = utc_day();
+        if today != self.day {
+            self.file = Self::open_day(&self.dir, &today)?;
+            self.day = today;
+            self.prune();
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn is_log_file(name: &str) -> bool {
+    name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX)
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+fn utc_day() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    crate::audit::format_utc_ms(ms)
+        .get(..10)
+        .unwrap_or("1970-01-01")
+        .to_owned()
 }
 
 /// A writer factory whose writers scrub each chunk before passing it on.
@@ -178,6 +258,33 @@ mod tests {
         }
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, "using key 0123… now\n");
+    }
+
+    #[test]
+    fn the_daily_file_writes_todays_file_and_keeps_only_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        for day in 1..=9 {
+            std::fs::write(
+                dir.path().join(format!("keydeck.2000-01-0{day}.log")),
+                "old",
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("other.txt"), "not a log").unwrap();
+        let mut f = DailyFile::open(dir.path()).unwrap();
+        f.write_all(b"hello\n").unwrap();
+        f.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(f.path()).unwrap(), "hello\n");
+        assert!(f.path().ends_with(format!("keydeck.{}.log", utc_day())));
+        let mut logs: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| is_log_file(n))
+            .collect();
+        logs.sort();
+        assert_eq!(logs.len(), KEPT_FILES);
+        assert_eq!(logs[0], "keydeck.2000-01-04.log", "the oldest went first");
+        assert!(dir.path().join("other.txt").exists());
     }
 
     #[test]

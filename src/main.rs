@@ -42,11 +42,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; name the first broken entry.
+    /// Check the keyed chain and its anchor in the OS keychain; name the first broken entry.
+    ///
+    /// Exit status: 0 proven (every line keyed and the file complete up to the anchored head),
+    /// 1 broken, cut short, deleted or replaced (or it could not be read), 2 intact as far as
+    /// could be checked but not proven (no keychain, unkeyed lines): the output says what.
     Verify {
         /// The audit file (default: audit.jsonl in the data directory).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Do not use the OS keychain: check only the structure (what memory-only mode can).
+        #[arg(long)]
+        no_keychain: bool,
     },
 }
 
@@ -62,8 +69,8 @@ fn main() -> ExitCode {
             run_sandbox(port, data, print_secrets)
         }
         Some(Command::Audit {
-            command: AuditCommand::Verify { file },
-        }) => verify_audit(file),
+            command: AuditCommand::Verify { file, no_keychain },
+        }) => return verify_audit(file, no_keychain),
         None => run_app(cli.tab),
     };
     match result {
@@ -87,18 +94,54 @@ fn run_sandbox(port: u16, data: Option<PathBuf>, print_secrets: bool) -> anyhow:
     runtime()?.block_on(keydeck::sandbox::run_cli(port, data, print_secrets))
 }
 
-fn verify_audit(file: Option<PathBuf>) -> anyhow::Result<()> {
-    let path = match file {
-        Some(f) => f,
-        None => keydeck::paths::audit_file()?,
+/// How long `audit verify` waits for the OS keychain before it checks without it.
+const KEYCHAIN_WAIT_SECS: u64 = 10;
+
+fn verify_audit(file: Option<PathBuf>, no_keychain: bool) -> ExitCode {
+    let path = match file.map_or_else(keydeck::paths::audit_file, Ok) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("keydeck: {e:#}");
+            return ExitCode::FAILURE;
+        }
     };
-    let summary = keydeck::audit::verify(&path)?;
-    println!(
-        "{}: {} entries, chain intact",
-        path.display(),
-        summary.entries
-    );
-    Ok(())
+    let vault = if no_keychain {
+        keydeck::vault::Vault::memory_fallback("--no-keychain was given")
+    } else {
+        os_vault_or_memory()
+    };
+    match keydeck::audit::verify(&path, &vault) {
+        Ok(report) => {
+            println!("{}: {}", path.display(), report.headline());
+            for line in report.statement().iter().skip(1) {
+                println!("  {line}");
+            }
+            if report.is_proven() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
+        }
+        Err(e) => {
+            eprintln!("keydeck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The OS keychain, or the memory-only fallback (with the reason) when it does not answer.
+fn os_vault_or_memory() -> keydeck::vault::Vault {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(keydeck::vault::Vault::os());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(KEYCHAIN_WAIT_SECS)) {
+        Ok(Ok(vault)) => vault,
+        Ok(Err(e)) => keydeck::vault::Vault::memory_fallback(e.to_string()),
+        Err(_) => keydeck::vault::Vault::memory_fallback(format!(
+            "it did not answer within {KEYCHAIN_WAIT_SECS} s"
+        )),
+    }
 }
 
 fn run_app(open_tab: Option<keydeck::ui::Tab>) -> anyhow::Result<()> {

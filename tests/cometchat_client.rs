@@ -1,5 +1,6 @@
 //! The CometChat client against the sandbox over real loopback HTTP: every operation, its
 //! success and its listed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod common;
 

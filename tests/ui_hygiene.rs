@@ -1,5 +1,6 @@
 //! Clipboard hygiene, presentation mode and the audit trail, through the whole app in a
 //! kittest harness against an in-process sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod ui_common;
 
@@ -139,7 +140,10 @@ fn reveal_and_copy_are_audited_with_masked_targets_and_an_intact_chain() {
     let text = std::fs::read_to_string(&path).expect("readable");
     assert!(!text.contains(key.api_key.expose()), "no key in the trail");
     assert!(text.contains(&key.api_key.masked()));
-    assert_eq!(audit::verify(&path).expect("intact").entries, records.len());
+    assert_eq!(
+        audit::verify(&path, &f.vault).expect("intact").entries,
+        records.len()
+    );
 
     // The Activity window lists them newest first, filters, and exports.
     click(&mut f.harness, "Activity…");

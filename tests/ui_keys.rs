@@ -1,4 +1,5 @@
 //! The API keys tab against an in-process sandbox over real loopback HTTP, clicking by label.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod ui_common;
 

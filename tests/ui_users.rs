@@ -1,4 +1,5 @@
 //! Users & tokens flows: the whole app in a kittest harness, against a sandbox over loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod common;
 mod users_common;
@@ -340,7 +341,9 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
         ]
     );
     assert_eq!(
-        keydeck::audit::verify(&path).expect("intact").entries,
+        keydeck::audit::verify(&path, h.state().vault())
+            .expect("intact")
+            .entries,
         records.len()
     );
 }

@@ -56,6 +56,18 @@ pub fn resolve(
         }
         Err(ClientProblem::MissingSecret(label))
     };
+    // A credential goes only where it was made for: never a sandbox's to another loopback port.
+    let running = match r.sandbox {
+        SandboxStatus::Running(info) => Some(info),
+        _ => None,
+    };
+    let credentials: Vec<Secret> = spec
+        .secret_fields()
+        .into_iter()
+        .filter_map(|(field, label)| secret(field, label).ok())
+        .collect();
+    crate::config::check_credential_destination(conn, &credentials, running)
+        .map_err(|e| ClientProblem::Invalid(crate::providers::ApiError::invalid_config(e)))?;
     spec.connect(&ConnectInput {
         connection: conn,
         sandbox: info,

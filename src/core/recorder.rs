@@ -122,7 +122,9 @@ mod tests {
     fn records_name_their_connection_and_bump_the_revision() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let rec = Recorder::new(AuditLog::open(&path).map_err(|e| e.to_string()));
+        let rec = Recorder::new(
+            AuditLog::open(&path, &crate::vault::Vault::memory()).map_err(|e| e.to_string()),
+        );
         let shop = rec.for_connection("Shop (prod)");
         shop.record("key.created", "ci-bot (a1b2…)", Ok(()));
         shop.record("key.deleted", "old (c3d4…)", Err("not found".into()));

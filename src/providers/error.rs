@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+/// The code of an [`ApiError`] for a redirect that was not followed.
+pub const REDIRECT_REFUSED: &str = "REDIRECT_REFUSED";
+
 /// Field name → validation messages, as the provider reported them.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -35,7 +38,8 @@ pub enum ErrorKind {
     Server,
     /// The server answered with something that is not what the API documents.
     BadResponse,
-    /// The request was never sent: a bad base URL, plain `http://` to a remote host, a bad id.
+    /// The request was never sent: a bad base URL, plain `http://` to a remote host, a bad id;
+    /// or the server redirected it elsewhere ([`REDIRECT_REFUSED`]) and Keydeck did not follow.
     InvalidConfig,
 }
 
@@ -93,6 +97,32 @@ impl ApiError {
 
     pub fn invalid_config(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidConfig, message)
+    }
+
+    /// A redirect that was not followed. The message names where it pointed (scheme, host and
+    /// port only: a path or query could hold a token) and what the user can do.
+    pub fn redirect_refused(status: u16, from: &url::Url, location: Option<&str>) -> Self {
+        let target = location.and_then(|l| from.join(l).ok());
+        let (where_to, same_host) = match &target {
+            Some(t) => {
+                let host = t.host_str().unwrap_or("an unnamed host");
+                let port = t.port().map(|p| format!(":{p}")).unwrap_or_default();
+                let same = t.host_str() == from.host_str()
+                    && t.port_or_known_default() == from.port_or_known_default();
+                (format!("{}://{host}{port}", t.scheme()), same)
+            }
+            None => ("an address it did not give".to_owned(), false),
+        };
+        let advice = if same_host {
+            "If the service moved to that address, change the connection's base URL to it"
+        } else {
+            "If you trust that host, change the connection's base URL to it; otherwise check the base URL"
+        };
+        Self::invalid_config(format!(
+            "The server redirected the request to {where_to}. Keydeck does not follow redirects, so the connection's credentials were not sent there. {advice}"
+        ))
+        .with_status(status)
+        .with_code(REDIRECT_REFUSED)
     }
 
     pub fn bad_response(message: impl Into<String>) -> Self {
@@ -366,6 +396,29 @@ mod tests {
             &[],
         );
         assert!(!scrubbed.contains("abcdefabcdefabcdef"), "{scrubbed}");
+    }
+
+    #[test]
+    fn a_refused_redirect_names_the_host_but_not_the_path_or_query() {
+        let from = url::Url::parse("http://127.0.0.1:8080/v3/users").unwrap();
+        let e = ApiError::redirect_refused(
+            302,
+            &from,
+            Some("http://evil.example:81/steal?token=tok-123456789"),
+        );
+        assert_eq!(e.kind, ErrorKind::InvalidConfig);
+        assert_eq!(e.status, Some(302));
+        assert!(e.is_code(REDIRECT_REFUSED));
+        assert!(e.message.contains("http://evil.example:81"), "{e}");
+        assert!(
+            !e.message.contains("steal") && !e.message.contains("tok-"),
+            "{e}"
+        );
+        let relative = ApiError::redirect_refused(308, &from, Some("/v4/users"));
+        assert!(relative.message.contains("127.0.0.1:8080"), "{relative}");
+        assert!(relative.message.contains("moved"), "{relative}");
+        let nowhere = ApiError::redirect_refused(302, &from, None);
+        assert!(nowhere.message.contains("did not give"), "{nowhere}");
     }
 
     #[test]

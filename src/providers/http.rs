@@ -35,12 +35,17 @@ static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
         .user_agent(concat!("keydeck/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(DEFAULT_TIMEOUT)
+        // No automatic redirects: reqwest's default policy strips only `Authorization` and
+        // `Cookie` on a cross-host hop, so CometChat's `apikey` and the Management `key` and
+        // `secret` headers would follow a 302 to any host, even over plain http. A redirect
+        // is returned as it is and [`execute`] turns it into an error that names the target.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())
 });
 
 /// The process-wide HTTP client: one connection pool and one TLS configuration for all
-/// providers.
+/// providers. It never follows a redirect (see [`execute`]).
 pub fn shared_client() -> Result<reqwest::Client, ApiError> {
     CLIENT
         .as_ref()
@@ -406,6 +411,17 @@ pub async fn execute(
         let request =
             build(client, &target.url, auth, &call).timeout(remaining.min(DEFAULT_TIMEOUT));
         let outcome = send(&call.method, &target.log_path, request, &exposed).await;
+        if let Ok(reply) = &outcome
+            && is_redirect(reply.status)
+        {
+            let location = reply
+                .headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let error = ApiError::redirect_refused(reply.status, &target.url, location);
+            tracing::warn!(target: "keydeck::http", "{} {}: {error}", call.method, target.log_path);
+            return Err(error.scrubbed(&exposed));
+        }
         let (retry, reason, server_delay) = match &outcome {
             Ok(reply) if retryable_status(&call.method, reply.status) => (
                 true,
@@ -486,6 +502,12 @@ fn build(
             .body(body.clone());
     }
     request
+}
+
+/// A status that asks the client to go elsewhere (301, 302, 303, 307, 308 and the rest of
+/// 3xx but 304, which is an answer to a conditional request, never sent here).
+fn is_redirect(status: u16) -> bool {
+    (300..400).contains(&status) && status != 304
 }
 
 /// Reads `Retry-After` as whole seconds (the form every provider here uses).

@@ -250,10 +250,9 @@ impl Store {
     pub fn open(data: Option<&Path>, seed_demo_users: bool) -> anyhow::Result<Store> {
         let conn = match data {
             Some(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
+                // 0600 in a 0700 folder before SQLite opens it: its -wal/-shm take its mode.
+                crate::paths::prepare_sqlite_file(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
                 let conn = Connection::open(path)
                     .with_context(|| format!("opening sandbox store {}", path.display()))?;
                 let mode: String =

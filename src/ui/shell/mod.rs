@@ -73,7 +73,7 @@ pub struct KeydeckApp {
 
 impl KeydeckApp {
     pub fn new(env: AppEnv) -> Self {
-        let audit = AuditLog::open(&env.data_dir.join("audit.jsonl")).map_err(|e| {
+        let audit = AuditLog::open(&env.data_dir.join("audit.jsonl"), &env.vault).map_err(|e| {
             tracing::warn!("{e}");
             e.to_string()
         });
@@ -232,7 +232,11 @@ impl KeydeckApp {
             });
 
         let audit_path = self.audit_path();
-        commands.extend(self.activity.ui(&ctx, &self.rt, audit_path.as_deref()));
+        let vault = self.session.vault().clone();
+        commands.extend(
+            self.activity
+                .ui(&ctx, &self.rt, audit_path.as_deref(), &vault),
+        );
 
         self.toasts.ui(&ctx);
         self.commands.extend(commands);

@@ -54,7 +54,7 @@ impl EmbeddedSandbox {
             rt,
             ctx,
             async move {
-                std::fs::create_dir_all(&data_dir)
+                crate::paths::create_private_dir(&data_dir)
                     .map_err(|e| format!("could not create {}: {e}", data_dir.display()))?;
                 Sandbox::start(SandboxOptions {
                     port: 0,

@@ -15,6 +15,10 @@ use super::{AppEnv, ICON_PNG, KeydeckApp, UI_STATE_KEY, UiState};
 /// user left it on). `rt` must be entered by the caller.
 pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
     let (config_dir, data_dir) = dirs()?;
+    // Before eframe opens its storage: its app.ron then stays 0600 in a 0700 folder.
+    if let Err(e) = crate::paths::prepare_ui_state_file("keydeck") {
+        tracing::warn!("could not prepare the window state file: {e}");
+    }
     let vault = open_vault(&rt);
     let env = AppEnv {
         rt,

@@ -117,8 +117,8 @@ pub struct ActivityView {
     pub filter: String,
     /// Oldest first, as in the file.
     records: Vec<Record>,
-    /// The chain's status: entries verified, or what is wrong.
-    chain: Result<usize, String>,
+    /// The chain's status: (fully proven, what was proven and what not), or what is wrong.
+    chain: Result<(bool, String), String>,
     stale: bool,
     picker: Arc<dyn SavePicker>,
     exporting: Option<Promise<Option<Result<PathBuf, String>>>>,
@@ -130,7 +130,7 @@ impl Default for ActivityView {
             open: false,
             filter: String::new(),
             records: Vec::new(),
-            chain: Ok(0),
+            chain: Ok((true, String::new())),
             stale: true,
             picker: Arc::new(NativeSavePicker),
             exporting: None,
@@ -161,11 +161,12 @@ impl ActivityView {
             .collect()
     }
 
-    pub fn reload(&mut self, path: &Path) {
+    /// Reads the trail again and verifies it against the keychain behind `vault`.
+    pub fn reload(&mut self, path: &Path, vault: &crate::vault::Vault) {
         self.stale = false;
         self.records = audit::read_all(path).unwrap_or_default();
-        self.chain = audit::verify(path)
-            .map(|s| s.entries)
+        self.chain = audit::verify(path, vault)
+            .map(|r| (r.is_proven(), r.statement().join(" ")))
             .map_err(|e| e.to_string());
     }
 
@@ -217,6 +218,7 @@ impl ActivityView {
         ctx: &egui::Context,
         rt: &Handle,
         audit_path: Option<&Path>,
+        vault: &crate::vault::Vault,
     ) -> Vec<Command> {
         let mut out = Vec::new();
         if !self.open {
@@ -225,7 +227,7 @@ impl ActivityView {
         if self.stale
             && let Some(path) = audit_path
         {
-            self.reload(path);
+            self.reload(path, vault);
         }
         let mut open = self.open;
         let mut export = None;
@@ -252,9 +254,17 @@ impl ActivityView {
         let dark = ui.visuals().dark_mode;
         match (&self.chain, audit_path) {
             (_, None) => widgets::muted(ui, "The audit trail could not be opened"),
-            (Ok(n), Some(_)) => ui.colored_label(
-                theme::tone(Tone::Success, dark).fg,
-                format!("Chain intact: {n} entries"),
+            (Ok((proven, text)), Some(_)) => ui.colored_label(
+                theme::tone(
+                    if *proven {
+                        Tone::Success
+                    } else {
+                        Tone::Warning
+                    },
+                    dark,
+                )
+                .fg,
+                text,
             ),
             (Err(e), Some(_)) => ui.colored_label(
                 theme::tone(Tone::Error, dark).fg,
@@ -327,7 +337,8 @@ mod tests {
     fn the_filter_matches_any_field_and_exports_keep_the_chain_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let mut log = AuditLog::open(&path).unwrap();
+        let vault = crate::vault::Vault::memory();
+        let mut log = AuditLog::open(&path, &vault).unwrap();
         log.append(&Event::ok("Prod app", "key.created", "ci-bot (a1b2…)"))
             .unwrap();
         log.append(&Event::failed(
@@ -338,7 +349,7 @@ mod tests {
         ))
         .unwrap();
         let mut view = ActivityView::default();
-        view.reload(&path);
+        view.reload(&path, &vault);
         assert_eq!(view.visible()[0].action, "token.revoked", "newest first");
         view.filter = "CI-BOT".to_owned();
         assert_eq!(view.visible().len(), 1);

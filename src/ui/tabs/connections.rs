@@ -408,17 +408,12 @@ impl ConnectionsTab {
                         ));
                     }
                     if named(ui, "Duplicate", &format!("Duplicate {name}")).clicked() {
-                        let mut e = Editor::for_connection(c);
-                        e.existing = None;
+                        // A sandbox connection's copy stays one (config::Connection::duplicate).
+                        let copy = c.duplicate();
+                        let mut e = Editor::for_connection(&copy);
                         e.copy_secrets_from = Some(c.id.clone());
-                        e.form.label = format!("{} (copy)", c.label);
-                        if c.embedded_sandbox {
-                            // A copy is an ordinary connection: it needs a fixed base URL.
-                            if let Some(info) = cx.sandbox {
-                                e.form.base_url = kinds::spec(&c.kind)
-                                    .sandbox_base_url(&c.kind, info)
-                                    .unwrap_or_default();
-                            }
+                        if !copy.embedded_sandbox {
+                            e.existing = None;
                         }
                         self.editor = Some(e);
                     }
@@ -454,7 +449,8 @@ impl ConnectionsTab {
             .collect();
         let mut close = false;
         let title = match &e.existing {
-            Some(c) => format!("Edit connection {}", c.label),
+            Some(c) if e.copy_secrets_from.is_none() => format!("Edit connection {}", c.label),
+            Some(_) => "New sandbox connection".to_owned(),
             None => e.form.spec().new_title().to_owned(),
         };
         let kept = cx.vault.where_kept().to_lowercase();
