@@ -11,7 +11,7 @@ use egui::{
 use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
-use keydeck::ui::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
+use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
 use tokio::runtime::Handle;
 
@@ -60,7 +60,7 @@ impl Headless {
             rt: rt.clone(),
             config_dir,
             data_dir: dir.path().join("data"),
-            vault,
+            keychain: Keychain::Given(vault),
             start_embedded_sandbox: false,
         });
         app.restore_ui_state(UiState {

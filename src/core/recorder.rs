@@ -1,13 +1,21 @@
 //! The audit trail as operations use it: one shared, append-only log that every operation
 //! writes to itself, so no face (window or command line) can forget a record.
+//!
+//! Appends run on the recorder's own thread: the keyed chain asks the keychain for its key and
+//! moves the head anchor there on every line, and no keychain call may block the window. A
+//! recorder can start before the keychain is open ([`Recorder::waiting`]): records are held in
+//! order until [`Recorder::open`] opens the log with the vault, then written.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditLog, Event};
 use crate::providers::ApiError;
+use crate::vault::Vault;
 
 use super::errors;
+use super::worker::Worker;
 
 /// Appends audit records from any thread. Cloning is cheap; every clone writes to the same
 /// log. A recorder is made [`for_connection`](Self::for_connection) before an operation runs,
@@ -18,14 +26,25 @@ pub struct Recorder {
     connection: String,
 }
 
+// One per app, behind a mutex: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum LogState {
+    /// Not open yet (the keychain is being checked): records wait here, in order.
+    Waiting(Vec<Event>),
+    Open(AuditLog),
+    /// Could not be opened: why.
+    Failed(String),
+}
+
 struct Shared {
-    /// The log, or why it could not be opened.
-    log: Mutex<Result<AuditLog, String>>,
+    state: Mutex<LogState>,
+    path: Mutex<Option<PathBuf>>,
+    worker: Worker,
     /// Bumped after every successful append: views of the trail reload when it moves.
     revision: AtomicU64,
     /// The first failure to write, until someone takes it (to tell the user once).
     problem: Mutex<Option<String>>,
-    problem_taken: std::sync::atomic::AtomicBool,
+    problem_taken: AtomicBool,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -37,18 +56,64 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// A recorder over an opened log, or over the reason it could not be opened (every record
-    /// then fails, and the first failure is reported through [`Self::take_problem`]).
-    pub fn new(log: Result<AuditLog, String>) -> Self {
+    fn with_state(state: LogState, path: Option<PathBuf>) -> Self {
         Self {
             shared: Arc::new(Shared {
-                log: Mutex::new(log),
+                state: Mutex::new(state),
+                path: Mutex::new(path),
+                worker: Worker::start(),
                 revision: AtomicU64::new(0),
                 problem: Mutex::new(None),
-                problem_taken: std::sync::atomic::AtomicBool::new(false),
+                problem_taken: AtomicBool::new(false),
             }),
             connection: String::new(),
         }
+    }
+
+    /// A recorder over an opened log, or over the reason it could not be opened (every record
+    /// then fails, and the first failure is reported through [`Self::take_problem`]).
+    pub fn new(log: Result<AuditLog, String>) -> Self {
+        match log {
+            Ok(log) => {
+                let path = log.path().to_owned();
+                Self::with_state(LogState::Open(log), Some(path))
+            }
+            Err(e) => Self::with_state(LogState::Failed(e), None),
+        }
+    }
+
+    /// A recorder whose log is opened later, once the keychain that keys it is known.
+    pub fn waiting(path: &Path) -> Self {
+        Self::with_state(LogState::Waiting(Vec::new()), Some(path.to_owned()))
+    }
+
+    /// Opens the log (off the caller's thread) with the vault that keeps its key and anchor,
+    /// then writes the records that were waiting.
+    pub fn open(&self, vault: Vault) {
+        let shared = Arc::clone(&self.shared);
+        self.shared.worker.run(move || {
+            let Some(path) = shared.path.lock().ok().and_then(|p| p.clone()) else {
+                return;
+            };
+            let opened = AuditLog::open(&path, &vault).map_err(|e| {
+                tracing::warn!("{e}");
+                e.to_string()
+            });
+            let Ok(mut state) = shared.state.lock() else {
+                return;
+            };
+            let waiting = match std::mem::replace(&mut *state, LogState::Failed(String::new())) {
+                LogState::Waiting(events) => events,
+                _ => Vec::new(),
+            };
+            *state = match opened {
+                Ok(log) => LogState::Open(log),
+                Err(e) => LogState::Failed(e),
+            };
+            for event in waiting {
+                shared.append(&mut state, &event);
+            }
+        });
     }
 
     /// The same log, naming `label` as the connection of every record.
@@ -59,15 +124,26 @@ impl Recorder {
         }
     }
 
-    /// Where the log is written, when it could be opened.
-    pub fn path(&self) -> Option<std::path::PathBuf> {
-        let log = self.shared.log.lock().ok()?;
-        log.as_ref().ok().map(|l| l.path().to_owned())
+    /// Where the log is (or will be) written, when it has a place.
+    pub fn path(&self) -> Option<PathBuf> {
+        let failed = matches!(
+            self.shared.state.lock().ok().as_deref(),
+            Some(LogState::Failed(_))
+        );
+        if failed {
+            return None;
+        }
+        self.shared.path.lock().ok().and_then(|p| p.clone())
     }
 
     /// Changes after every record written.
     pub fn revision(&self) -> u64 {
         self.shared.revision.load(Ordering::SeqCst)
+    }
+
+    /// No record is still on its way to the file.
+    pub fn is_idle(&self) -> bool {
+        self.shared.worker.pending() == 0
     }
 
     /// The first write failure, once.
@@ -76,32 +152,25 @@ impl Recorder {
         (!self.shared.problem_taken.swap(true, Ordering::SeqCst)).then_some(problem)
     }
 
-    /// Appends one record. `target` names what was acted on, any secret already masked.
+    /// Appends one record (off the caller's thread). `target` names what was acted on, any
+    /// secret already masked.
     pub fn record(&self, action: &str, target: &str, outcome: Result<(), String>) {
         let event = match &outcome {
             Ok(()) => Event::ok(&self.connection, action, target),
             Err(e) => Event::failed(&self.connection, action, target, e),
         };
-        let result = match self.shared.log.lock() {
-            Ok(mut log) => match &mut *log {
-                Ok(log) => log.append(&event).map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            },
-            Err(_) => Err("the audit log is unusable after a crash".to_owned()),
-        };
-        match result {
-            Ok(()) => {
-                self.shared.revision.fetch_add(1, Ordering::SeqCst);
-            }
-            Err(e) => {
-                tracing::warn!("audit record not written: {e}");
-                if let Ok(mut p) = self.shared.problem.lock()
-                    && p.is_none()
-                {
-                    *p = Some(e);
-                }
-            }
+        if let Ok(mut state) = self.shared.state.lock()
+            && let LogState::Waiting(events) = &mut *state
+        {
+            events.push(event);
+            return;
         }
+        let shared = Arc::clone(&self.shared);
+        self.shared.worker.run(move || {
+            if let Ok(mut state) = shared.state.lock() {
+                shared.append(&mut state, &event);
+            }
+        });
     }
 
     /// Records the outcome of a provider call: `ok`, or the error's plain title.
@@ -114,20 +183,55 @@ impl Recorder {
     }
 }
 
+impl Shared {
+    fn append(&self, state: &mut LogState, event: &Event) {
+        let result = match state {
+            LogState::Open(log) => log.append(event).map(|_| ()).map_err(|e| e.to_string()),
+            LogState::Failed(e) => Err(e.clone()),
+            LogState::Waiting(events) => {
+                events.push(event.clone());
+                return;
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.revision.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(e) => {
+                tracing::warn!("audit record not written: {e}");
+                if let Ok(mut p) = self.problem.lock()
+                    && p.is_none()
+                {
+                    *p = Some(e);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn wait_idle(rec: &Recorder) {
+        for _ in 0..1000 {
+            if rec.is_idle() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        panic!("the recorder did not finish");
+    }
 
     #[test]
     fn records_name_their_connection_and_bump_the_revision() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let rec = Recorder::new(
-            AuditLog::open(&path, &crate::vault::Vault::memory()).map_err(|e| e.to_string()),
-        );
+        let rec = Recorder::new(AuditLog::open(&path, &Vault::memory()).map_err(|e| e.to_string()));
         let shop = rec.for_connection("Shop (prod)");
         shop.record("key.created", "ci-bot (a1b2…)", Ok(()));
         shop.record("key.deleted", "old (c3d4…)", Err("not found".into()));
+        wait_idle(&rec);
         assert_eq!(rec.revision(), 2);
         let records = crate::audit::read_all(&path).unwrap();
         assert_eq!(records.len(), 2);
@@ -137,10 +241,35 @@ mod tests {
     }
 
     #[test]
+    fn records_made_before_the_log_opens_are_written_in_order_once_it_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let rec = Recorder::waiting(&path);
+        rec.record("connection.added", "first", Ok(()));
+        rec.record("connection.added", "second", Ok(()));
+        wait_idle(&rec);
+        assert!(
+            !path.exists(),
+            "nothing is written before the log is opened"
+        );
+        rec.open(Vault::memory());
+        rec.record("connection.added", "third", Ok(()));
+        wait_idle(&rec);
+        let targets: Vec<String> = crate::audit::read_all(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.target)
+            .collect();
+        assert_eq!(targets, ["first", "second", "third"]);
+        assert_eq!(rec.revision(), 3);
+    }
+
+    #[test]
     fn a_log_that_could_not_be_opened_reports_its_problem_once() {
         let rec = Recorder::new(Err("disk full".into()));
         rec.record("key.created", "x", Ok(()));
         rec.record("key.created", "y", Ok(()));
+        wait_idle(&rec);
         assert_eq!(rec.revision(), 0);
         assert_eq!(rec.take_problem().as_deref(), Some("disk full"));
         assert_eq!(rec.take_problem(), None);

@@ -5,14 +5,15 @@
 //!
 //! Each change records itself in the audit trail (`connection.added`, `connection.removed` …).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::config::{self, Config, Connection, ConnectionKind, Environment, RetiringKey};
 use crate::sandbox::StartupInfo;
 use crate::secret::Secret;
-use crate::vault::{Vault, VaultError};
+use crate::vault::{Backend, Vault, VaultError};
 
 use super::client::SecretInput;
 use super::kinds;
@@ -30,18 +31,42 @@ pub enum SecretState {
     NotSaved(String),
 }
 
+/// Where the OS keychain stands for this session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeychainState {
+    /// Asking the OS keychain whether it answers (off the UI thread; the window is open).
+    Checking,
+    /// The OS keychain answers: secrets are stored there.
+    Ready,
+    /// An in-memory store was chosen (tests, demos): nothing to fix.
+    MemoryOnly,
+    /// The OS keychain did not answer or refused (locked and the prompt was dismissed, no
+    /// Secret Service): secrets are kept in memory for this session. Why, in its words.
+    Unavailable(String),
+}
+
+/// How long a keychain call may run before the session says it is waiting for the user (an
+/// unlock prompt is most likely open).
+pub const KEYCHAIN_WAIT: Duration = Duration::from_secs(3);
+
 /// What background work finished with, for the face to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     /// The keychain was read; `failures` secrets could not be.
     SecretsLoaded { failures: usize },
+    /// The OS keychain cannot be used; secrets stay in memory.
+    KeychainUnavailable(String),
     /// A write failed: the message says which and why.
     Failed(String),
 }
 
+type Loaded = Vec<(String, Result<Option<Secret>, VaultError>)>;
+
 enum Done {
-    Loaded(Vec<(String, Result<Option<Secret>, VaultError>)>),
-    Stored(String, Result<(), String>),
+    Loaded(Loaded),
+    /// The OS keychain answered the probe (and was read), or why not.
+    Probed(Result<(Vault, Loaded), String>),
+    Stored(String, Backend, Result<(), String>),
     Removed(Result<(), String>),
     ConfigSaved(Result<(), String>),
 }
@@ -53,9 +78,12 @@ pub struct Session {
     /// connection.
     config_problem: Option<String>,
     vault: Vault,
+    keychain: KeychainState,
     /// This run's copy of the secrets, by vault account.
     secrets: HashMap<String, Secret>,
     states: HashMap<String, SecretState>,
+    /// Accounts the OS keychain confirmed holding (read from it, or written and confirmed).
+    in_os: HashSet<String>,
     loading: bool,
     /// Changes whenever the active connection or its secrets change: views drop their data.
     generation: u64,
@@ -66,9 +94,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session that opens the OS keychain in the background ([`Self::load_secrets`] probes
+    /// it first): the window opens at once, secrets typed meanwhile are kept and written once
+    /// the keychain answers; if it does not, they stay in memory and the user can try again.
+    pub fn open_os(config_dir: &Path, recorder: Recorder) -> Self {
+        let mut s = Self::new(config_dir, Vault::memory(), recorder);
+        s.keychain = KeychainState::Checking;
+        s
+    }
+
     /// Reads the config (a small file; a broken one is reported, never overwritten) and
-    /// starts the worker. Secrets are read by [`Self::load_secrets`].
+    /// starts the worker. Secrets are read by [`Self::load_secrets`]. The recorder's log is
+    /// opened with this vault (off this thread).
     pub fn open(config_dir: &Path, vault: Vault, recorder: Recorder) -> Self {
+        recorder.open(vault.clone());
+        Self::new(config_dir, vault, recorder)
+    }
+
+    fn new(config_dir: &Path, vault: Vault, recorder: Recorder) -> Self {
         let (config, config_problem) = match Config::load(config_dir) {
             Ok(c) => (c, None),
             Err(e) => {
@@ -77,13 +120,20 @@ impl Session {
             }
         };
         let (done_tx, done_rx) = mpsc::channel();
+        let keychain = match (vault.backend(), vault.fallback_reason()) {
+            (Backend::Os, _) => KeychainState::Ready,
+            (Backend::Memory, Some(reason)) => KeychainState::Unavailable(reason.to_owned()),
+            (Backend::Memory, None) => KeychainState::MemoryOnly,
+        };
         Self {
             config_dir: config_dir.to_owned(),
             config,
             config_problem,
             vault,
+            keychain,
             secrets: HashMap::new(),
             states: HashMap::new(),
+            in_os: HashSet::new(),
             loading: false,
             generation: 0,
             recorder,
@@ -108,6 +158,25 @@ impl Session {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    pub fn keychain(&self) -> &KeychainState {
+        &self.keychain
+    }
+
+    /// A keychain call has been running longer than [`KEYCHAIN_WAIT`]: the keychain is most
+    /// likely locked and waiting for the user to unlock it in a system prompt.
+    pub fn keychain_waiting(&self) -> bool {
+        self.worker.running_for() > KEYCHAIN_WAIT
+    }
+
+    /// Whether every secret of this connection is confirmed where the session says it is kept
+    /// (the OS keychain, or memory when there is none).
+    pub fn secrets_saved(&self, connection_id: &str, fields: &[&str]) -> bool {
+        fields.iter().all(|f| {
+            self.secret_state(connection_id, f)
+                .is_none_or(|s| *s == SecretState::Stored)
+        })
     }
 
     pub fn secrets(&self) -> &HashMap<String, Secret> {
@@ -138,9 +207,9 @@ impl Session {
         self.loading
     }
 
-    /// No read or write is still on its way.
+    /// No read or write (secret, config or audit record) is still on its way.
     pub fn is_idle(&self) -> bool {
-        !self.loading && self.worker.pending() == 0
+        !self.loading && self.worker.pending() == 0 && self.recorder.is_idle()
     }
 
     pub fn active_connection(&self) -> Option<&Connection> {
@@ -148,10 +217,8 @@ impl Session {
         self.config.connection(id)
     }
 
-    /// Reads every stored secret of every connection, off this thread.
-    pub fn load_secrets(&mut self) {
-        let accounts: Vec<String> = self
-            .config
+    fn accounts(&self) -> Vec<String> {
+        self.config
             .connections
             .iter()
             .flat_map(|c| {
@@ -161,20 +228,104 @@ impl Session {
                     .map(|(field, _)| Vault::account(&c.id, field))
                     .collect::<Vec<_>>()
             })
-            .collect();
+            .collect()
+    }
+
+    /// Reads every stored secret of every connection, off this thread; while the keychain is
+    /// being checked, it is probed first.
+    pub fn load_secrets(&mut self) {
+        let accounts = self.accounts();
         self.loading = true;
-        let vault = self.vault.clone();
         let tx = self.done_tx.clone();
+        if self.keychain == KeychainState::Checking {
+            self.worker.run(move || {
+                let result = Vault::os()
+                    .map(|vault| {
+                        let loaded = read_all(&vault, accounts);
+                        (vault, loaded)
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Done::Probed(result));
+            });
+            return;
+        }
+        let vault = self.vault.clone();
         self.worker.run(move || {
-            let loaded = accounts
-                .into_iter()
-                .map(|a| {
-                    let r = vault.get(&a);
-                    (a, r)
-                })
-                .collect();
-            let _ = tx.send(Done::Loaded(loaded));
+            let _ = tx.send(Done::Loaded(read_all(&vault, accounts)));
         });
+    }
+
+    /// Asks the OS keychain again (after the user unlocked it, or started its service). When
+    /// it answers, every secret kept in memory meanwhile is written to it.
+    pub fn retry_keychain(&mut self) {
+        if matches!(
+            self.keychain,
+            KeychainState::Checking | KeychainState::Ready
+        ) {
+            return;
+        }
+        self.keychain = KeychainState::Checking;
+        self.load_secrets();
+    }
+
+    /// Takes in what was read: a secret typed while the keychain was read wins.
+    fn merge_loaded(&mut self, loaded: Loaded, from_os: bool) -> usize {
+        let mut failures = 0;
+        for (account, result) in loaded {
+            match result {
+                Ok(Some(secret)) => {
+                    if from_os {
+                        self.in_os.insert(account.clone());
+                    }
+                    if !self.secrets.contains_key(&account) {
+                        self.secrets.insert(account.clone(), secret);
+                        self.states.insert(account, SecretState::Stored);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!("keychain read of {account} failed: {e}");
+                }
+            }
+        }
+        failures
+    }
+
+    fn probed(&mut self, result: Result<(Vault, Loaded), String>, notices: &mut Vec<Notice>) {
+        self.loading = false;
+        self.generation += 1;
+        match result {
+            Ok((vault, loaded)) => {
+                self.recorder.open(vault.clone());
+                self.vault = vault;
+                self.keychain = KeychainState::Ready;
+                let failures = self.merge_loaded(loaded, true);
+                // What was typed while the keychain was closed goes into it now.
+                let unsaved: Vec<(String, Secret)> = self
+                    .secrets
+                    .iter()
+                    .filter(|(a, _)| !self.in_os.contains(*a))
+                    .map(|(a, s)| (a.clone(), s.clone()))
+                    .collect();
+                for (account, value) in unsaved {
+                    self.write_secret(account, value);
+                }
+                notices.push(Notice::SecretsLoaded { failures });
+            }
+            Err(reason) => {
+                tracing::warn!("no OS keychain: {reason}");
+                self.vault = Vault::memory_fallback(reason.clone());
+                self.recorder.open(self.vault.clone());
+                self.keychain = KeychainState::Unavailable(reason.clone());
+                for state in self.states.values_mut() {
+                    if *state == SecretState::Saving {
+                        *state = SecretState::Stored;
+                    }
+                }
+                notices.push(Notice::KeychainUnavailable(reason));
+            }
+        }
     }
 
     /// Takes in what background work finished with. Call it often (the window: every frame).
@@ -183,28 +334,17 @@ impl Session {
         while let Ok(done) = self.done_rx.try_recv() {
             match done {
                 Done::Loaded(loaded) => {
-                    let mut failures = 0;
-                    for (account, result) in loaded {
-                        match result {
-                            Ok(Some(secret)) => {
-                                // A secret typed while the keychain was read wins.
-                                if !self.secrets.contains_key(&account) {
-                                    self.secrets.insert(account.clone(), secret);
-                                    self.states.insert(account, SecretState::Stored);
-                                }
-                            }
-                            Ok(None) => {}
-                            Err(e) => {
-                                failures += 1;
-                                tracing::warn!("keychain read of {account} failed: {e}");
-                            }
-                        }
-                    }
+                    let from_os = self.vault.backend() == Backend::Os;
+                    let failures = self.merge_loaded(loaded, from_os);
                     self.loading = false;
                     self.generation += 1;
                     notices.push(Notice::SecretsLoaded { failures });
                 }
-                Done::Stored(account, result) => {
+                Done::Probed(result) => self.probed(result, &mut notices),
+                Done::Stored(account, backend, result) => {
+                    if backend == Backend::Os && result.is_ok() {
+                        self.in_os.insert(account.clone());
+                    }
                     // A later write or a removal may have replaced this one meanwhile.
                     if self.states.get(&account) == Some(&SecretState::Saving) {
                         let state = match &result {
@@ -232,14 +372,24 @@ impl Session {
 
     /// Keeps the secret for this run at once and writes it to the vault off this thread.
     pub fn store_secret(&mut self, connection_id: &str, field: &str, value: Secret) {
-        let account = Vault::account(connection_id, field);
+        self.write_secret(Vault::account(connection_id, field), value);
+    }
+
+    fn write_secret(&mut self, account: String, value: Secret) {
         self.secrets.insert(account.clone(), value.clone());
+        self.in_os.remove(&account);
+        // While the keychain is checked, the secret waits in memory; it is written once the
+        // keychain answers (see `probed`).
+        if self.keychain == KeychainState::Checking {
+            self.states.insert(account, SecretState::Saving);
+            return;
+        }
         self.states.insert(account.clone(), SecretState::Saving);
         let vault = self.vault.clone();
         let tx = self.done_tx.clone();
         self.worker.run(move || {
             let result = vault.store(&account, &value).map_err(|e| e.to_string());
-            let _ = tx.send(Done::Stored(account, result));
+            let _ = tx.send(Done::Stored(account, vault.backend(), result));
         });
     }
 
@@ -264,6 +414,7 @@ impl Session {
         let account = Vault::account(connection_id, field);
         self.secrets.remove(&account);
         self.states.remove(&account);
+        self.in_os.remove(&account);
         let vault = self.vault.clone();
         let tx = self.done_tx.clone();
         self.worker.run(move || {
@@ -445,6 +596,16 @@ impl Session {
         self.save_config();
         added
     }
+}
+
+fn read_all(vault: &Vault, accounts: Vec<String>) -> Loaded {
+    accounts
+        .into_iter()
+        .map(|a| {
+            let r = vault.get(&a);
+            (a, r)
+        })
+        .collect()
 }
 
 /// The connections the embedded sandbox offers: (label, kind).

@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Called after each chore, so a face can look at the result (the window repaints).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -15,6 +16,9 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     pending: Arc<AtomicUsize>,
+    /// When the job now running started: a keychain call that waits on an unlock prompt
+    /// shows here.
+    running_since: Arc<Mutex<Option<Instant>>>,
     waker: Arc<Mutex<Option<Waker>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -24,13 +28,20 @@ impl Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let pending = Arc::new(AtomicUsize::new(0));
         let waker: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
-        let (p, w) = (Arc::clone(&pending), Arc::clone(&waker));
+        let running_since = Arc::new(Mutex::new(None));
+        let (p, w, r) = (
+            Arc::clone(&pending),
+            Arc::clone(&waker),
+            Arc::clone(&running_since),
+        );
         let thread = std::thread::Builder::new()
             .name("keydeck-chores".to_owned())
             .spawn(move || {
                 for job in rx {
+                    set(&r, Some(Instant::now()));
                     // A panicking job (a keychain backend bug) must not stop later chores.
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    set(&r, None);
                     p.fetch_sub(1, Ordering::SeqCst);
                     if let Ok(w) = w.lock()
                         && let Some(wake) = w.as_ref()
@@ -44,9 +55,19 @@ impl Worker {
         Self {
             jobs: thread.as_ref().map(|_| tx),
             pending,
+            running_since,
             waker,
             thread,
         }
+    }
+
+    /// How long the job now running has been running; zero when none is.
+    pub fn running_for(&self) -> Duration {
+        self.running_since
+            .lock()
+            .ok()
+            .and_then(|r| *r)
+            .map_or(Duration::ZERO, |t| t.elapsed())
     }
 
     /// Who to tell when a chore is done.
@@ -73,6 +94,12 @@ impl Worker {
     /// Jobs queued or running.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::SeqCst)
+    }
+}
+
+fn set(slot: &Mutex<Option<Instant>>, value: Option<Instant>) {
+    if let Ok(mut s) = slot.lock() {
+        *s = value;
     }
 }
 
@@ -106,6 +133,19 @@ mod tests {
         drop(w);
         assert_eq!(*seen.lock().unwrap(), (0..50).collect::<Vec<_>>());
         assert_eq!(woken.load(Ordering::SeqCst), 50);
+    }
+
+    #[test]
+    fn a_long_job_shows_how_long_it_has_been_running() {
+        let w = Worker::start();
+        let (tx, rx) = mpsc::channel::<()>();
+        w.run(move || {
+            let _ = rx.recv();
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(w.running_for() >= Duration::from_millis(40));
+        tx.send(()).unwrap();
+        drop(w);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::config::{Config, Connection, RetiringKey};
 use crate::core::client::{AblyAccess, ActiveClient, ClientProblem};
 use crate::core::connect::{self, Resolver};
 use crate::core::recorder::Recorder;
+use crate::core::session::Session;
 use crate::providers::ApiError;
 use crate::providers::cometchat::CometChatClient;
 use crate::providers::management::ManagementClient;
@@ -73,6 +74,8 @@ pub struct TabContext<'a> {
     pub vault: &'a Vault,
     /// Which secret fields are stored, by account (`"{id}/{field}"`).
     pub stored: &'a HashMap<String, Secret>,
+    /// The session: where each secret stands in the keychain.
+    pub session: &'a Session,
     pub sandbox: Option<&'a StartupInfo>,
     pub shortcuts: &'a [Shortcut],
     pub now_unix: i64,
@@ -205,4 +208,8 @@ pub enum Command {
     },
     RemoveConnection(String),
     AddSandboxConnections,
+    /// Ask the OS keychain again (unlock prompt): secrets kept in memory are written to it.
+    RetryKeychain,
+    /// Write again every secret the keychain refused.
+    RetryUnsavedSecrets,
 }

@@ -15,4 +15,4 @@ pub mod toasts;
 pub mod widgets;
 
 pub use context::{Command, Tab, TabContext};
-pub use shell::{AppEnv, KeydeckApp, ThemeChoice, UiState, run};
+pub use shell::{AppEnv, Keychain, KeydeckApp, ThemeChoice, UiState, run};

@@ -12,7 +12,7 @@ use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API
 use keydeck::providers::cometchat::{ApiKey, ApiKeyQuery, AppEndpoint, CometChatClient};
 use keydeck::sandbox::{Sandbox, SandboxOptions};
 use keydeck::secret::Secret;
-use keydeck::ui::{AppEnv, KeydeckApp, Tab};
+use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab};
 use keydeck::vault::Vault;
 
 pub const CONNECTION_ID: &str = "ctest";
@@ -66,7 +66,7 @@ pub fn app(
         rt: rt.handle().clone(),
         config_dir: dirs.path().join("config"),
         data_dir: dirs.path().join("data"),
-        vault,
+        keychain: Keychain::Given(vault),
         start_embedded_sandbox: embedded,
     })
 }

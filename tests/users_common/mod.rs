@@ -12,7 +12,7 @@ use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API
 use keydeck::providers::cometchat::{CometChatClient, NewUser};
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
-use keydeck::ui::{AppEnv, KeydeckApp, Tab, ThemeChoice, UiState};
+use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
 
 pub struct Env {
@@ -113,7 +113,7 @@ impl Env {
             rt: self.rt.handle().clone(),
             config_dir,
             data_dir: self.dir.path().join("data"),
-            vault,
+            keychain: Keychain::Given(vault),
             start_embedded_sandbox: false,
         });
         app.restore_ui_state(UiState {

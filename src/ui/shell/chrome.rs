@@ -4,6 +4,7 @@
 use egui::{RichText, Ui};
 
 use crate::config::ConnectionKind;
+use crate::core::session::{KeychainState, Session};
 use crate::ui::context::{Command, Tab};
 use crate::ui::theme::{self, Tone};
 use crate::ui::widgets;
@@ -171,9 +172,9 @@ impl KeydeckApp {
                 .session
                 .active_connection()
                 .is_some_and(|c| c.embedded_sandbox);
-        let keychain_reason = self.session.vault().fallback_reason().map(str::to_owned);
+        let keychain = keychain_banner(&self.session);
         let config_problem = self.session.config_problem().map(str::to_owned);
-        if !show_sandbox && keychain_reason.is_none() && config_problem.is_none() {
+        if !show_sandbox && keychain.is_none() && config_problem.is_none() {
             return;
         }
         egui::Panel::top("keydeck-banners")
@@ -185,14 +186,10 @@ impl KeydeckApp {
             }))
             .show_separator_line(false)
             .show(ui, |ui| {
-                if let Some(reason) = keychain_reason {
-                    widgets::message(
-                        ui,
-                        Tone::Warning,
-                        "No OS keychain: secrets are kept in memory for this session only",
-                        &format!("Keydeck never writes secrets to a file, so you will be asked for them again after a restart. The keychain said: {reason}"),
-                        &[],
-                    );
+                if let Some((title, body, actions)) = keychain {
+                    if widgets::message(ui, Tone::Warning, title, &body, actions).is_some() {
+                        self.commands.push(Command::RetryKeychain);
+                    }
                     ui.add_space(theme::SPACE_XS);
                 }
                 if let Some(problem) = config_problem {
@@ -236,9 +233,13 @@ impl KeydeckApp {
     pub(super) fn status_bar_ui(&self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             ui.spacing_mut().item_spacing.x = theme::SPACE_M;
-            let secrets = match self.session.vault().backend() {
-                Backend::Os => "Secrets: OS keychain",
-                Backend::Memory => "Secrets: memory only (this session)",
+            let secrets = match (self.session.keychain(), self.session.vault().backend()) {
+                (KeychainState::Checking, _) if self.session.keychain_waiting() => {
+                    "Secrets: waiting for the keychain to be unlocked…"
+                }
+                (KeychainState::Checking, _) => "Secrets: opening the OS keychain…",
+                (_, Backend::Os) => "Secrets: OS keychain",
+                (_, Backend::Memory) => "Secrets: memory only (this session)",
             };
             widgets::muted(ui, secrets);
             if let Some(line) = self.sandbox.status_line() {
@@ -251,5 +252,33 @@ impl KeydeckApp {
             }
             self.retry.ui(ui);
         });
+    }
+}
+
+/// What the banner says about the keychain, when there is something to say: (title, body,
+/// the action that asks the keychain again).
+fn keychain_banner(session: &Session) -> Option<(&'static str, String, &'static [&'static str])> {
+    match session.keychain() {
+        KeychainState::Checking if session.keychain_waiting() => Some((
+            "The OS keychain is locked: waiting for you to unlock it",
+            "Keydeck asked your keychain for its secrets and a system prompt should be open; unlock it there. Secrets you save meanwhile are kept in memory and written to the keychain once it opens.".to_owned(),
+            &[],
+        )),
+        KeychainState::Unavailable(reason) => {
+            let locked = reason.contains("locked");
+            Some((
+                "No OS keychain: secrets are kept in memory for this session only",
+                format!(
+                    "Keydeck never writes secrets to a file, so they are lost when it quits unless the keychain opens. {}The keychain said: {reason}",
+                    if locked {
+                        "Unlock it, and Keydeck writes them there. "
+                    } else {
+                        "Start it (or install a Secret Service such as GNOME Keyring) and try again. "
+                    }
+                ),
+                if locked { &["Unlock…"] } else { &["Try again"] },
+            ))
+        }
+        _ => None,
     }
 }

@@ -72,6 +72,8 @@ impl KeydeckApp {
                         .push(Toast::success(format!("Removed connection {}", conn.label)));
                 }
             }
+            Command::RetryKeychain => self.session.retry_keychain(),
+            Command::RetryUnsavedSecrets => self.session.retry_unsaved(),
             Command::AddSandboxConnections => match self.sandbox.info() {
                 Some(_) => self.add_sandbox_connections(),
                 None => {

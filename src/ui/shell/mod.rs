@@ -11,7 +11,7 @@ mod sandbox;
 mod state;
 mod window;
 
-pub use state::{AppEnv, ThemeChoice, UiState};
+pub use state::{AppEnv, Keychain, ThemeChoice, UiState};
 pub use window::{dirs, run};
 
 use std::path::PathBuf;
@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use egui::Ui;
 use tokio::runtime::Handle;
 
-use crate::audit::AuditLog;
 use crate::core::client::{ActiveClient, ClientProblem};
 use crate::core::connect::{self, Resolver};
 use crate::core::recorder::Recorder;
@@ -73,11 +72,11 @@ pub struct KeydeckApp {
 
 impl KeydeckApp {
     pub fn new(env: AppEnv) -> Self {
-        let audit = AuditLog::open(&env.data_dir.join("audit.jsonl"), &env.vault).map_err(|e| {
-            tracing::warn!("{e}");
-            e.to_string()
-        });
-        let session = Session::open(&env.config_dir, env.vault, Recorder::new(audit));
+        let recorder = Recorder::waiting(&env.data_dir.join("audit.jsonl"));
+        let session = match env.keychain {
+            Keychain::Given(vault) => Session::open(&env.config_dir, vault, recorder),
+            Keychain::OpenOs => Session::open_os(&env.config_dir, recorder),
+        };
         Self {
             rt: env.rt,
             retry: retry_status::RetryStatus::default(),
@@ -265,6 +264,7 @@ impl KeydeckApp {
             toasts: &mut self.toasts,
             vault: self.session.vault(),
             stored: self.session.secrets(),
+            session: &self.session,
             sandbox: self.sandbox.info(),
             shortcuts,
             now_unix: widgets::now_unix(),
@@ -306,6 +306,7 @@ impl KeydeckApp {
                 Notice::SecretsLoaded { failures } => self.toasts.push(Toast::error(format!(
                     "{failures} secret(s) could not be read from the keychain"
                 ))),
+                Notice::KeychainUnavailable(_) => {}
                 Notice::Failed(e) => self.toasts.push(Toast::error(e)),
             }
         }

@@ -51,13 +51,23 @@ impl Default for UiState {
     }
 }
 
+/// Where the session keeps secrets.
+#[derive(Clone, Debug)]
+pub enum Keychain {
+    /// This vault: in memory (tests, demos) or an OS keychain already opened.
+    Given(Vault),
+    /// Open the OS keychain in the background while the window is already up; secrets stay
+    /// in memory until (and unless) it answers, and the user can try again.
+    OpenOs,
+}
+
 /// Everything the app needs from outside; tests point the directories at a tempdir and use
 /// the in-memory vault.
 pub struct AppEnv {
     pub rt: Handle,
     pub config_dir: PathBuf,
     pub data_dir: PathBuf,
-    pub vault: Vault,
+    pub keychain: Keychain,
     /// Start the sandbox in-process when there are no connections, or embedded ones.
     pub start_embedded_sandbox: bool,
 }

@@ -7,9 +7,8 @@ use tokio::runtime::Handle;
 
 use crate::ui::context::Tab;
 use crate::ui::{clipboard, probe};
-use crate::vault::Vault;
 
-use super::{AppEnv, ICON_PNG, KeydeckApp, UI_STATE_KEY, UiState};
+use super::{AppEnv, ICON_PNG, Keychain, KeydeckApp, UI_STATE_KEY, UiState};
 
 /// Opens the window and runs until it is closed, on `open_tab` if given (else the tab the
 /// user left it on). `rt` must be entered by the caller.
@@ -19,12 +18,12 @@ pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
     if let Err(e) = crate::paths::prepare_ui_state_file("keydeck") {
         tracing::warn!("could not prepare the window state file: {e}");
     }
-    let vault = open_vault(&rt);
+    // The keychain is opened by the session in the background: the window never waits for it.
     let env = AppEnv {
         rt,
         config_dir,
         data_dir,
-        vault,
+        keychain: Keychain::OpenOs,
         start_embedded_sandbox: true,
     };
     let system_clipboard = clipboard::SystemClipboard::open()
@@ -72,27 +71,4 @@ pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
 /// platform's own (see [`crate::paths`]).
 pub fn dirs() -> anyhow::Result<(PathBuf, PathBuf)> {
     Ok((crate::paths::config_dir()?, crate::paths::data_dir()?))
-}
-
-/// How long start-up waits for the OS keychain to answer before it falls back to memory.
-const KEYCHAIN_PROBE_SECS: u64 = 4;
-
-/// Opens the OS keychain on a blocking thread; falls back to the in-memory vault (with the
-/// reason, for the banner) when it fails or does not answer in time. This runs before the
-/// window opens, so no frame waits on it.
-fn open_vault(rt: &Handle) -> Vault {
-    let (tx, rx) = std::sync::mpsc::channel();
-    rt.spawn_blocking(move || {
-        let _ = tx.send(Vault::os_or_memory());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(KEYCHAIN_PROBE_SECS)) {
-        Ok((vault, None)) => vault,
-        Ok((_, Some(e))) => {
-            tracing::warn!("no OS keychain: {e}");
-            Vault::memory_fallback(e.to_string())
-        }
-        Err(_) => {
-            Vault::memory_fallback(format!("it did not answer within {KEYCHAIN_PROBE_SECS} s"))
-        }
-    }
 }

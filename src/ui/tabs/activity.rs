@@ -122,6 +122,20 @@ pub struct ActivityView {
     stale: bool,
     picker: Arc<dyn SavePicker>,
     exporting: Option<Promise<Option<Result<PathBuf, String>>>>,
+    /// A read and verification of the trail on its way (it asks the keychain: off the UI
+    /// thread).
+    loading: Option<Promise<Loaded>>,
+}
+
+/// The trail as read, and what its verification proved.
+type Loaded = (Vec<Record>, Result<(bool, String), String>);
+
+fn load(path: &Path, vault: &crate::vault::Vault) -> Loaded {
+    let records = audit::read_all(path).unwrap_or_default();
+    let chain = audit::verify(path, vault)
+        .map(|r| (r.is_proven(), r.statement().join(" ")))
+        .map_err(|e| e.to_string());
+    (records, chain)
 }
 
 impl Default for ActivityView {
@@ -134,6 +148,7 @@ impl Default for ActivityView {
             stale: true,
             picker: Arc::new(NativeSavePicker),
             exporting: None,
+            loading: None,
         }
     }
 }
@@ -161,13 +176,28 @@ impl ActivityView {
             .collect()
     }
 
-    /// Reads the trail again and verifies it against the keychain behind `vault`.
+    /// Reads the trail again and verifies it against the keychain behind `vault`, here and
+    /// now (tests); the window does it off the UI thread.
     pub fn reload(&mut self, path: &Path, vault: &crate::vault::Vault) {
         self.stale = false;
-        self.records = audit::read_all(path).unwrap_or_default();
-        self.chain = audit::verify(path, vault)
-            .map(|r| (r.is_proven(), r.statement().join(" ")))
-            .map_err(|e| e.to_string());
+        (self.records, self.chain) = load(path, vault);
+    }
+
+    fn start_reload(
+        &mut self,
+        rt: &Handle,
+        ctx: &egui::Context,
+        path: &Path,
+        vault: &crate::vault::Vault,
+    ) {
+        self.stale = false;
+        let (path, vault) = (path.to_owned(), vault.clone());
+        self.loading = Some(crate::ui::remote::spawn_blocking(
+            rt,
+            ctx,
+            move || load(&path, &vault),
+            || (Vec::new(), Err("reading the trail crashed".to_owned())),
+        ));
     }
 
     /// Starts an export of the filtered records (oldest first) to a file the user picks.
@@ -196,8 +226,14 @@ impl ActivityView {
         ))
     }
 
-    /// Settles a finished export into a toast.
+    /// Settles a finished read of the trail, and a finished export into a toast.
     pub fn settle(&mut self) -> Option<Toast> {
+        if let Some(p) = self.loading.take() {
+            match p.try_take() {
+                Ok((records, chain)) => (self.records, self.chain) = (records, chain),
+                Err(p) => self.loading = Some(p),
+            }
+        }
         let p = self.exporting.take()?;
         match p.try_take() {
             Ok(None) => None,
@@ -225,9 +261,10 @@ impl ActivityView {
             return out;
         }
         if self.stale
+            && self.loading.is_none()
             && let Some(path) = audit_path
         {
-            self.reload(path, vault);
+            self.start_reload(rt, ctx, path, vault);
         }
         let mut open = self.open;
         let mut export = None;

@@ -5,6 +5,7 @@ use egui::{RichText, Ui};
 use poll_promise::Promise;
 
 use crate::core::kinds::{self, KindSpec, TestReport};
+use crate::core::session::SecretState;
 use crate::ui::context::SecretInput;
 use crate::ui::context::{Command, Tab, TabContext, TabView};
 use crate::ui::remote::spawn;
@@ -381,7 +382,7 @@ impl ConnectionsTab {
                         .map(|(_, l)| l)
                         .collect();
                     if missing.is_empty() {
-                        widgets::muted(ui, cx.vault.where_kept().to_owned());
+                        secrets_state_ui(ui, c, cx, out);
                     } else if c.embedded_sandbox {
                         widgets::muted(ui, "Credentials from the local sandbox");
                     } else {
@@ -721,6 +722,44 @@ fn editor_buttons_ui(
         }
     });
     close
+}
+
+/// Where a connection's secrets stand: "stored" only once the keychain confirmed it; while a
+/// write is on its way, "saving"; a refused write is marked "not saved" with a retry.
+fn secrets_state_ui(ui: &mut Ui, c: &Connection, cx: &TabContext<'_>, out: &mut Vec<Command>) {
+    let dark = ui.visuals().dark_mode;
+    let states: Vec<&SecretState> = kinds::spec(&c.kind)
+        .secret_fields()
+        .into_iter()
+        .filter_map(|(f, _)| cx.session.secret_state(&c.id, f))
+        .collect();
+    if let Some(SecretState::NotSaved(why)) = states
+        .iter()
+        .find(|s| matches!(s, SecretState::NotSaved(_)))
+    {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!("Not saved: kept in memory only. {why}"))
+                    .color(theme::tone(Tone::Warning, dark).fg),
+            );
+            if named(
+                ui,
+                "Try again",
+                &format!("Save the secrets of {} again", c.label),
+            )
+            .clicked()
+            {
+                out.push(Command::RetryUnsavedSecrets);
+            }
+        });
+    } else if states.contains(&&SecretState::Saving) {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            widgets::muted(ui, "Saving to the keychain…");
+        });
+    } else {
+        widgets::muted(ui, cx.vault.where_kept().to_owned());
+    }
 }
 
 fn named(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
