@@ -7,6 +7,7 @@
 //! The scan is checked against planted secrets first, so the test can fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::io::Write;

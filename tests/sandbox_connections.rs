@@ -4,6 +4,7 @@
 //! 127.0.0.1 records what it receives).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::io::{BufRead, BufReader, Write};

@@ -3,6 +3,7 @@
 //! diff, revoke tokens, revoke key and "Can this key…?".
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::time::Duration;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod common;
+mod support;
 mod ui_common;
 
 use std::time::Duration;
@@ -17,9 +18,11 @@ use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
 use keydeck::ui::{KeydeckApp, Tab};
 use keydeck::vault::Vault;
-use ui_common::{click, type_into};
+use ui_common::{click, step_until, type_into};
 
 const MGMT_ID: &str = "mgmt-1";
+/// How long a step of these flows may take.
+const WAIT: Duration = Duration::from_secs(20);
 
 /// A sandbox, a management connection to it (custom base URL, secrets in the memory vault)
 /// selected, and the app on top of it.
@@ -72,36 +75,29 @@ fn fixture(environment: Environment) -> (Fixture, Harness<'static, KeydeckApp>) 
     )
 }
 
-/// [`ui_common::step_until`] with this file's timeout.
-#[track_caller]
-fn step_until(
-    h: &mut Harness<'static, KeydeckApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, KeydeckApp>) -> bool,
-) {
-    ui_common::step_until(h, what, done, Duration::from_secs(20));
-}
-
 fn shows(h: &Harness<'static, KeydeckApp>, label: &str) -> bool {
     h.query_by_label(label).is_some()
 }
 
 /// Opens the Apps tab and waits for the list (the sandbox's demo app is in it).
 fn open_apps_tab(h: &mut Harness<'static, KeydeckApp>) {
-    step_until(h, "the secrets to load", |h| h.state().is_settled());
+    step_until(h, "the secrets to load", |h| h.state().is_settled(), WAIT);
     h.get_by_label("Apps").click();
-    step_until(h, "the apps list", |h| shows(h, "App id"));
+    step_until(h, "the apps list", |h| shows(h, "App id"), WAIT);
 }
 
 fn create_app(h: &mut Harness<'static, KeydeckApp>, name: &str, region: &str) {
     h.get_by_label("New app…").click();
-    step_until(h, "the new-app dialog", |h| shows(h, "Create app"));
+    step_until(h, "the new-app dialog", |h| shows(h, "Create app"), WAIT);
     type_into(h, "Name", name);
     click(h, region);
     click(h, "Create app");
-    step_until(h, "the created app in the list", |h| {
-        h.query_by_label("Create app").is_none() && shows(h, &format!("Open {name}"))
-    });
+    step_until(
+        h,
+        "the created app in the list",
+        |h| h.query_by_label("Create app").is_none() && shows(h, &format!("Open {name}")),
+        WAIT,
+    );
 }
 
 fn app_names(fx: &Fixture) -> Vec<String> {
@@ -134,9 +130,12 @@ fn a_created_app_can_be_opened_and_its_keys_listed() {
     assert!(shows(&h, &created.id), "the list shows the app id");
 
     h.get_by_label("Open Support desk").click();
-    step_until(&mut h, "the opened app's keys", |h| {
-        shows(h, "Rest API Key") && shows(h, "Auth Key")
-    });
+    step_until(
+        &mut h,
+        "the opened app's keys",
+        |h| shows(h, "Rest API Key") && shows(h, "Auth Key"),
+        WAIT,
+    );
     assert_eq!(h.state().selected_tab(), Tab::Keys);
 
     // The new connection is the active one: named after the app, in the management
@@ -167,9 +166,12 @@ fn a_created_app_can_be_opened_and_its_keys_listed() {
         .api_key
         .clone();
     let account = Vault::account(&conn.id, FIELD_API_KEY);
-    step_until(&mut h, "the key in the vault", |_| {
-        fx.vault.get(&account).ok().flatten().is_some()
-    });
+    step_until(
+        &mut h,
+        "the key in the vault",
+        |_| fx.vault.get(&account).ok().flatten().is_some(),
+        WAIT,
+    );
     assert_eq!(fx.vault.get(&account).unwrap(), Some(full));
 }
 
@@ -180,29 +182,40 @@ fn a_deleted_app_leaves_the_list_after_a_confirmation_that_names_it() {
     create_app(&mut h, "Old pilot", "United States");
 
     h.get_by_label("Delete Old pilot…").click();
-    step_until(&mut h, "the confirmation", |h| {
-        shows(h, "Delete app Old pilot?")
-    });
+    step_until(
+        &mut h,
+        "the confirmation",
+        |h| shows(h, "Delete app Old pilot?"),
+        WAIT,
+    );
     assert!(
         h.query_by_label_contains("schedules the deletion")
             .is_some(),
         "the dialog explains that the deletion is scheduled"
     );
     h.get_by_label("Delete app Old pilot").click();
-    step_until(&mut h, "the app to leave the list", |h| {
-        !shows(h, "Open Old pilot") && !shows(h, "Delete app Old pilot")
-    });
+    step_until(
+        &mut h,
+        "the app to leave the list",
+        |h| !shows(h, "Open Old pilot") && !shows(h, "Delete app Old pilot"),
+        WAIT,
+    );
     assert!(
         h.query_by_label("App Old pilot is scheduled for deletion")
             .is_some(),
         "the scheduled deletion is shown"
     );
-    step_until(&mut h, "a toast with the scheduled date and time", |h| {
-        h.state().toasts().any(|t| {
-            t.text
-                .starts_with("App Old pilot is scheduled for deletion on 20")
-        })
-    });
+    step_until(
+        &mut h,
+        "a toast with the scheduled date and time",
+        |h| {
+            h.state().toasts().any(|t| {
+                t.text
+                    .starts_with("App Old pilot is scheduled for deletion on 20")
+            })
+        },
+        WAIT,
+    );
     assert!(!app_names(&fx).contains(&"Old pilot".to_owned()));
 }
 
@@ -213,9 +226,12 @@ fn a_prod_connection_asks_for_the_app_name_before_deleting() {
     create_app(&mut h, "Billing", "India");
 
     h.get_by_label("Delete Billing…").click();
-    step_until(&mut h, "the confirmation", |h| {
-        shows(h, "Type Billing to confirm")
-    });
+    step_until(
+        &mut h,
+        "the confirmation",
+        |h| shows(h, "Type Billing to confirm"),
+        WAIT,
+    );
     h.get_by_label("Delete app Billing").click();
     h.step();
     h.step();
@@ -225,9 +241,12 @@ fn a_prod_connection_asks_for_the_app_name_before_deleting() {
     );
     type_into(&mut h, "Type Billing to confirm", "Billing");
     click(&mut h, "Delete app Billing");
-    step_until(&mut h, "the app to leave the list", |h| {
-        !shows(h, "Open Billing")
-    });
+    step_until(
+        &mut h,
+        "the app to leave the list",
+        |h| !shows(h, "Open Billing"),
+        WAIT,
+    );
     assert!(!app_names(&fx).contains(&"Billing".to_owned()));
 }
 
@@ -238,7 +257,12 @@ fn an_empty_name_is_refused_under_the_field() {
     let before = app_names(&fx);
 
     h.get_by_label("New app…").click();
-    step_until(&mut h, "the new-app dialog", |h| shows(h, "Create app"));
+    step_until(
+        &mut h,
+        "the new-app dialog",
+        |h| shows(h, "Create app"),
+        WAIT,
+    );
     click(&mut h, "Europe");
     type_into(&mut h, "Name", "   ");
     assert!(
@@ -261,16 +285,27 @@ fn an_app_connection_offers_the_management_connections() {
     open_apps_tab(&mut h);
     create_app(&mut h, "Chat", "United States");
     h.get_by_label("Open Chat").click();
-    step_until(&mut h, "the opened app's keys", |h| {
-        shows(h, "Rest API Key")
-    });
+    step_until(
+        &mut h,
+        "the opened app's keys",
+        |h| shows(h, "Rest API Key"),
+        WAIT,
+    );
 
     h.get_by_label("Apps").click();
-    step_until(&mut h, "the empty state", |h| {
-        shows(h, "Apps are listed by a management connection")
-    });
+    step_until(
+        &mut h,
+        "the empty state",
+        |h| shows(h, "Apps are listed by a management connection"),
+        WAIT,
+    );
     h.get_by_label("Switch to Sandbox management").click();
-    step_until(&mut h, "the apps list again", |h| shows(h, "Open Chat"));
+    step_until(
+        &mut h,
+        "the apps list again",
+        |h| shows(h, "Open Chat"),
+        WAIT,
+    );
     assert_eq!(
         h.state().active_connection().map(|c| c.id.as_str()),
         Some(MGMT_ID)
@@ -283,21 +318,30 @@ fn an_app_created_in_the_embedded_sandbox_opens_on_the_sandbox() {
     let dirs = tempfile::tempdir().unwrap();
     let mut h = ui_common::harness(ui_common::app(&rt, &dirs, Vault::memory(), true));
     // First run: the app starts its sandbox and selects the demo app connection.
-    step_until(&mut h, "the sandbox connections", |h| {
-        h.state().is_settled() && h.state().config().connections.len() == 4
-    });
+    step_until(
+        &mut h,
+        "the sandbox connections",
+        |h| h.state().is_settled() && h.state().config().connections.len() == 4,
+        WAIT,
+    );
     h.get_by_label("Apps").click();
-    step_until(&mut h, "the offer to switch", |h| {
-        shows(h, "Switch to Sandbox management")
-    });
+    step_until(
+        &mut h,
+        "the offer to switch",
+        |h| shows(h, "Switch to Sandbox management"),
+        WAIT,
+    );
     h.get_by_label("Switch to Sandbox management").click();
-    step_until(&mut h, "the apps list", |h| shows(h, "App id"));
+    step_until(&mut h, "the apps list", |h| shows(h, "App id"), WAIT);
 
     create_app(&mut h, "Field sales", "India");
     h.get_by_label("Open Field sales").click();
-    step_until(&mut h, "the opened app's keys", |h| {
-        shows(h, "Rest API Key") && shows(h, "Auth Key")
-    });
+    step_until(
+        &mut h,
+        "the opened app's keys",
+        |h| shows(h, "Rest API Key") && shows(h, "Auth Key"),
+        WAIT,
+    );
     let conn = h
         .state()
         .active_connection()

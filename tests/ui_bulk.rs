@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod common;
+mod support;
 mod users_common;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use futures::future::BoxFuture;
@@ -167,9 +169,12 @@ fn a_bulk_run_over_200_uids_issues_195_and_names_the_invalid_and_unknown_ones() 
     h.step();
     h.step();
     h.get_by_label("Save with tokens…").click();
-    step_until(&mut h, "the export with tokens", 30, |_| {
-        std::fs::read_to_string(&export).is_ok_and(|t| t.starts_with("uid,result,token\n"))
-    });
+    step_until(
+        &mut h,
+        "the export with tokens",
+        |_| std::fs::read_to_string(&export).is_ok_and(|t| t.starts_with("uid,result,token\n")),
+        Duration::from_secs(30),
+    );
     let text = std::fs::read_to_string(&export).expect("export read");
     assert!(issued.iter().all(|t| text.contains(t.as_str())));
     let tokens = env
@@ -203,9 +208,12 @@ fn cancel_stops_a_bulk_run_and_reports_what_was_done() {
     step_until_label(&mut h, "Issue 1,000 tokens");
 
     h.get_by_label("Issue 1,000 tokens").click();
-    step_until(&mut h, "the run to start issuing", 30, |h| {
-        h.state().tabs.users.bulk.counts().issued > 0
-    });
+    step_until(
+        &mut h,
+        "the run to start issuing",
+        |h| h.state().tabs.users.bulk.counts().issued > 0,
+        Duration::from_secs(30),
+    );
     h.get_by_label("Cancel").click();
     step_until_label_contains(&mut h, "before you cancelled");
 

@@ -2,6 +2,7 @@
 //! connection, duplicating and removing one, bringing the sandbox connections back.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! kittest harness against an in-process sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::time::Duration;

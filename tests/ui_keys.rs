@@ -1,6 +1,7 @@
 //! The API keys tab against an in-process sandbox over real loopback HTTP, clicking by label.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
+mod support;
 mod ui_common;
 
 use std::time::Duration;

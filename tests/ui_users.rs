@@ -2,7 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
 
 mod common;
+mod support;
 mod users_common;
+
+use std::time::Duration;
 
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -36,18 +39,26 @@ fn search_finds_a_user_among_5000_and_three_keys_copy_a_new_token() {
 
     // 2. Enter opens the user.
     h.key_press(Key::Enter);
-    step_until(&mut h, "the user to open", 30, |h| {
-        h.state().tabs.users.open_uid() == Some("user-03141")
-    });
+    step_until(
+        &mut h,
+        "the user to open",
+        |h| h.state().tabs.users.open_uid() == Some("user-03141"),
+        Duration::from_secs(30),
+    );
     step_until_label(&mut h, "Auth tokens (0)");
 
     // 3. Ctrl+Shift+C issues a token and copies it.
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::C);
     let mut copied = None;
-    step_until(&mut h, "the new token on the clipboard", 30, |h| {
-        copied = copied_text(h);
-        copied.is_some()
-    });
+    step_until(
+        &mut h,
+        "the new token on the clipboard",
+        |h| {
+            copied = copied_text(h);
+            copied.is_some()
+        },
+        Duration::from_secs(30),
+    );
     let tokens = env
         .rt
         .block_on(env.client.list_auth_tokens("user-03141", None, None))
@@ -105,9 +116,12 @@ fn a_new_user_with_an_invalid_uid_is_refused_under_the_field_and_a_valid_one_app
     );
     create.click();
 
-    step_until(&mut h, "the new user to open", 30, |h| {
-        h.state().tabs.users.open_uid() == Some("jane-doe")
-    });
+    step_until(
+        &mut h,
+        "the new user to open",
+        |h| h.state().tabs.users.open_uid() == Some("jane-doe"),
+        Duration::from_secs(30),
+    );
     step_until_label(&mut h, "Auth tokens (1)");
     assert!(
         h.query_by_label("User ID (uid)").is_none(),
@@ -139,9 +153,12 @@ fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
     wait_for_users(&mut h, 2);
 
     h.get_by_label("Alice Liddell").click();
-    step_until(&mut h, "alice to open", 30, |h| {
-        h.state().tabs.users.open_uid() == Some("alice")
-    });
+    step_until(
+        &mut h,
+        "alice to open",
+        |h| h.state().tabs.users.open_uid() == Some("alice"),
+        Duration::from_secs(30),
+    );
     step_until_label(&mut h, "Auth tokens (0)");
 
     h.get_by_label("Issue token").click();
@@ -158,17 +175,25 @@ fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
     h.get_by_label(&format!("Copy auth token {}", token.masked()))
         .click();
     let mut copied = None;
-    step_until(&mut h, "the token on the clipboard", 30, |h| {
-        copied = copied_text(h);
-        copied.is_some()
-    });
+    step_until(
+        &mut h,
+        "the token on the clipboard",
+        |h| {
+            copied = copied_text(h);
+            copied.is_some()
+        },
+        Duration::from_secs(30),
+    );
     assert_eq!(copied.as_deref(), Some(token.expose()));
     // Hiding it masks it again.
     h.get_by_label(&format!("Hide auth token {}", token.masked()))
         .click();
-    step_until(&mut h, "the token to be masked again", 10, |h| {
-        h.query_by_label(token.expose()).is_none()
-    });
+    step_until(
+        &mut h,
+        "the token to be masked again",
+        |h| h.query_by_label(token.expose()).is_none(),
+        Duration::from_secs(10),
+    );
     let masked = format!("{}{}", token.masked().trim_end_matches('…'), "•".repeat(16));
     assert!(h.query_by_label(&masked).is_some(), "shown masked");
 
@@ -291,15 +316,21 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
     type_into(&mut h, "User ID (uid)", "bo");
     type_into(&mut h, "Display name", "Bo Lind");
     h.get_by_label("Create user").click();
-    step_until(&mut h, "bo to open", 30, |h| {
-        h.state().tabs.users.open_uid() == Some("bo")
-    });
+    step_until(
+        &mut h,
+        "bo to open",
+        |h| h.state().tabs.users.open_uid() == Some("bo"),
+        Duration::from_secs(30),
+    );
 
     // Deactivate, reactivate and delete Ann.
     h.get_by_label("Ann Lee").click();
-    step_until(&mut h, "ann to open", 30, |h| {
-        h.state().tabs.users.open_uid() == Some("ann")
-    });
+    step_until(
+        &mut h,
+        "ann to open",
+        |h| h.state().tabs.users.open_uid() == Some("ann"),
+        Duration::from_secs(30),
+    );
     step_until_label(&mut h, "Deactivate user");
     h.get_by_label("Deactivate user").click();
     step_until_label(&mut h, "Reactivate user");
@@ -313,9 +344,12 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
     h.run_steps(3);
     step_until_label(&mut h, "Delete user ann");
     h.get_by_label("Delete user ann").click();
-    step_until(&mut h, "ann to be deleted", 30, |h| {
-        h.state().tabs.users.open_uid().is_none()
-    });
+    step_until(
+        &mut h,
+        "ann to be deleted",
+        |h| h.state().tabs.users.open_uid().is_none(),
+        Duration::from_secs(30),
+    );
     assert!(
         env.rt.block_on(env.client.get_user("ann", None)).is_err(),
         "ann is gone"

@@ -10,6 +10,7 @@ pub mod retry_status;
 pub mod shell;
 pub mod shortcuts;
 pub mod tabs;
+pub mod testing;
 pub mod theme;
 pub mod toasts;
 pub mod widgets;

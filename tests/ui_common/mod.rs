@@ -1,9 +1,10 @@
-//! Shared set-up for the egui_kittest flows: a tokio runtime, an in-process sandbox on
-//! 127.0.0.1:0, and a Keydeck app with tempdirs, the in-memory vault and a connection to
-//! that sandbox's demo app.
+//! Shared set-up for the egui_kittest flows that cross tabs: a tokio runtime, an in-process
+//! sandbox on 127.0.0.1:0, and a Keydeck app with tempdirs, the in-memory vault and a
+//! connection to that sandbox's demo app. The stepping and clicking helpers are
+//! `tests/support`'s, re-exported here.
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::Harness;
@@ -14,6 +15,10 @@ use keydeck::sandbox::{Sandbox, SandboxOptions};
 use keydeck::secret::Secret;
 use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab};
 use keydeck::vault::Vault;
+
+// Each test binary uses some of them.
+#[allow(unused_imports)]
+pub use crate::support::{click, settle, step_until, type_into};
 
 pub const CONNECTION_ID: &str = "ctest";
 
@@ -190,65 +195,12 @@ pub fn row(key: &ApiKey) -> String {
     format!("{} ({})", key.name, key.api_key.masked())
 }
 
-/// Runs a few frames: a click or a key press takes effect one frame after it is sent, and
-/// what it opens is in the tree one frame later.
-pub fn settle(h: &mut Harness<'static, KeydeckApp>) {
-    for _ in 0..3 {
-        h.step();
-    }
-}
-
-/// Clicks a widget by its label, after moving the pointer away so that no tooltip from the
-/// previous click lies over it (a real user moves the mouse first, too).
-pub fn click(h: &mut Harness<'static, KeydeckApp>, label: &str) {
-    h.remove_cursor();
-    settle(h);
-    h.get_by_label(label).click();
-    settle(h);
-}
-
 /// Activates a button by its label through the accessibility tree (as a screen reader or
 /// keyboard user would). Used for the key-created dialog's "Done", where a synthetic pointer
 /// click right after the dialog opened was not delivered in the harness.
 pub fn press(h: &mut Harness<'static, KeydeckApp>, label: &str) {
     h.get_by_label(label).click_accesskit();
     settle(h);
-}
-
-/// Focuses the text field with this accessible name and types into it.
-pub fn type_into(h: &mut Harness<'static, KeydeckApp>, field: &str, text: &str) {
-    use egui::accesskit::Role;
-    // Secret fields are password inputs while masked.
-    let role = if h.query_by_role_and_label(Role::TextInput, field).is_some() {
-        Role::TextInput
-    } else {
-        Role::PasswordInput
-    };
-    h.get_by_role_and_label(role, field).focus();
-    settle(h);
-    h.get_by_role_and_label(role, field).type_text(text);
-    settle(h);
-}
-
-/// Steps the UI until `done` holds, sleeping between frames so that network tasks can finish.
-#[track_caller]
-pub fn step_until(
-    h: &mut Harness<'static, KeydeckApp>,
-    description: &str,
-    mut done: impl FnMut(&Harness<'static, KeydeckApp>) -> bool,
-    timeout: Duration,
-) {
-    let start = Instant::now();
-    h.step();
-    while !done(h) {
-        if start.elapsed() > timeout {
-            panic!("timed out after {timeout:?} waiting until {description}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    // One more frame so that what the last result triggered is drawn.
-    h.step();
 }
 
 /// The config file as written once the app's background writes (keychain, config) have landed.

@@ -1,9 +1,8 @@
-//! Set-up for the Users & tokens UI flows: a sandbox over loopback, the whole app in a kittest
-//! harness pointed at it, and a `step_until` for work that finishes in the background.
-//! (No shared UI test helper existed yet when these were written.)
+//! Set-up for the Users & tokens UI flows: a sandbox over loopback and the whole app in a
+//! kittest harness pointed at it. `step_until` is `tests/support`'s, re-exported here.
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -14,6 +13,8 @@ use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
 use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
+
+pub use crate::support::step_until;
 
 pub struct Env {
     pub rt: tokio::runtime::Runtime,
@@ -129,39 +130,24 @@ impl Env {
     }
 }
 
-/// Steps the UI until `done` holds, failing with `what` after `timeout_secs`.
-pub fn step_until(
-    h: &mut Harness<'static, KeydeckApp>,
-    what: &str,
-    timeout_secs: u64,
-    mut done: impl FnMut(&Harness<'static, KeydeckApp>) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(timeout_secs),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Steps until a widget labelled exactly `label` is on screen.
 pub fn step_until_label(h: &mut Harness<'static, KeydeckApp>, label: &str) {
-    step_until(h, &format!("“{label}”"), 60, |h| {
-        h.query_by_label(label).is_some()
-    });
+    step_until(
+        h,
+        &format!("“{label}”"),
+        |h| h.query_by_label(label).is_some(),
+        Duration::from_secs(60),
+    );
 }
 
 /// Steps until a widget whose label contains `part` is on screen.
 pub fn step_until_label_contains(h: &mut Harness<'static, KeydeckApp>, part: &str) {
-    step_until(h, &format!("a label containing “{part}”"), 60, |h| {
-        h.query_by_label_contains(part).is_some()
-    });
+    step_until(
+        h,
+        &format!("a label containing “{part}”"),
+        |h| h.query_by_label_contains(part).is_some(),
+        Duration::from_secs(60),
+    );
 }
 
 /// The text the last frame put on the clipboard, if any.
@@ -178,9 +164,12 @@ pub fn copied_text(h: &Harness<'static, KeydeckApp>) -> Option<String> {
 
 /// Steps until the app has loaded `n` users.
 pub fn wait_for_users(h: &mut Harness<'static, KeydeckApp>, n: usize) {
-    step_until(h, &format!("{n} users loaded"), 120, |h| {
-        h.state().tabs.users.loaded_users() == n
-    });
+    step_until(
+        h,
+        &format!("{n} users loaded"),
+        |h| h.state().tabs.users.loaded_users() == n,
+        Duration::from_secs(120),
+    );
 }
 
 /// Clicks into the field labelled `label`, then types `text` into it.
