@@ -22,7 +22,7 @@ use tokio::runtime::Handle;
 use crate::core::client::{ActiveClient, ClientProblem};
 use crate::core::connect::{self, Resolver};
 use crate::core::recorder::Recorder;
-use crate::core::session::{Notice, Session};
+use crate::core::session::{KeychainState, Notice, Session};
 use crate::sandbox::Sandbox;
 use crate::ui::context::{Command, Tab, TabContext};
 use crate::ui::tabs::Tabs;
@@ -194,6 +194,11 @@ impl KeydeckApp {
             self.handle_command(ctx, command);
         }
         self.client = self.resolve_client();
+        if *self.session.keychain() == KeychainState::Checking {
+            // Nothing else repaints while a keychain call waits on its unlock prompt: look again
+            // so that "waiting for you to unlock it" shows when it is due.
+            ctx.request_repaint_after(std::time::Duration::from_millis(500));
+        }
     }
 
     /// Draws everything. Runs [`Self::logic`] first, so a test harness needs only this.
@@ -356,7 +361,14 @@ impl KeydeckApp {
     /// Resolves the active connection into a client.
     fn resolve_client(&self) -> Result<ActiveClient, ClientProblem> {
         let Some(conn) = self.session.active_connection() else {
-            return Err(ClientProblem::NoConnection);
+            // On first run the sandbox connections come once the keychain and sandbox are up.
+            return Err(if self.session.is_loading_secrets() {
+                ClientProblem::LoadingSecrets
+            } else if self.sandbox.is_starting() {
+                ClientProblem::StartingSandbox
+            } else {
+                ClientProblem::NoConnection
+            });
         };
         connect::resolve(
             conn,

@@ -239,10 +239,27 @@ pub fn message(
     let dark = ui.visuals().dark_mode;
     let colours = theme::tone(tone, dark);
     let mut clicked = None;
+    // The text wraps before the buttons, never under them.
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let spacing = ui.spacing().clone();
+    let buttons_width: f32 = actions
+        .iter()
+        .map(|a| {
+            let text = ui
+                .painter()
+                .layout_no_wrap((*a).to_owned(), font.clone(), colours.fg)
+                .size()
+                .x;
+            text + 2.0 * spacing.button_padding.x + spacing.item_spacing.x
+        })
+        .sum();
     theme::message_frame(tone, dark).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
+            let text_width =
+                (ui.available_width() - buttons_width - spacing.item_spacing.x).max(120.0);
             ui.vertical(|ui| {
+                ui.set_max_width(text_width);
                 ui.label(RichText::new(title).strong().color(colours.fg));
                 if !body.is_empty() {
                     ui.add(egui::Label::new(body).wrap());
