@@ -3,7 +3,7 @@
 //! `KEYDECK_FIRST_FRAME_PROBE=1` it says when its first frame has been painted, as Keydeck does.
 //!
 //! `cargo run --release --example bare_eframe`
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 use keydeck::ui::probe::FirstFrameProbe;
 

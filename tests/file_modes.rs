@@ -6,7 +6,7 @@
 //! inner one in a child process of this same test binary, started by `sh` after `umask 022`.
 //! The inner test first checks that the umask is in effect (a plain `File::create` gives 0644),
 //! so it cannot pass for the wrong reason.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;

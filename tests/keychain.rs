@@ -5,7 +5,7 @@
 //! on a private session bus) an unreachable keychain fails the test; without it the test says
 //! it was skipped. Never run this with `DISPLAY` set: a keychain prompt would open a window
 //! and the call would wait for it.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 use keydeck::secret::Secret;
 use keydeck::vault::{Backend, Vault};

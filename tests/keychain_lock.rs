@@ -8,7 +8,7 @@
 //! `keydeck-test`, `KEYDECK_REQUIRE_KEYCHAIN=1`); without it the test says it was skipped.
 //! Without `DISPLAY` a locked keyring cannot show its prompt, so calls fail at once instead of
 //! waiting, which is what lets this run unattended.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! sandbox to its new port after a restart; and a connection never hands a sandbox
 //! credential to a loopback port that is not the running sandbox (a real listener on
 //! 127.0.0.1 records what it receives).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod support;
 mod ui_common;

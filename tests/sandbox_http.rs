@@ -1,5 +1,5 @@
 //! Black-box HTTP tests of the sandbox's CometChat surfaces, over raw reqwest.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 use keydeck::sandbox::{AppInfo, Sandbox, SandboxOptions, StartupInfo};
 use reqwest::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! `keydeck sandbox` as a separate process: its start-up line, and acknowledged writes
 //! surviving SIGKILL.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,6 @@
 //! The Apps tab, clicked through by label against an in-process sandbox over loopback HTTP:
 //! create an app, open it and see its keys; delete one; refuse an empty name.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod common;
 mod support;

@@ -1,6 +1,6 @@
 //! Clipboard hygiene, presentation mode and the audit trail, through the whole app in a
 //! kittest harness against an in-process sandbox.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod support;
 mod ui_common;

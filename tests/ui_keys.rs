@@ -1,5 +1,5 @@
 //! The API keys tab against an in-process sandbox over real loopback HTTP, clicking by label.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod support;
 mod ui_common;

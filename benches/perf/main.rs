@@ -4,7 +4,7 @@
 //! against, measured in the same run. Needs `wrk` and `curl` on the PATH, and `Xvfb` with Mesa's
 //! software OpenGL for the window figures (Debian: `wrk curl xvfb libgl1-mesa-dri`); a figure
 //! whose tool is missing is reported as skipped, not guessed.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod frames;
 mod process;

@@ -3,7 +3,7 @@
 //! reaches a provider is tested end to end in `tests/ui_*.rs`.
 //!
 //! One test binary for every tab (one file each), to keep the number of test binaries down.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first surprise
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 #[path = "../support/mod.rs"]
 mod support;

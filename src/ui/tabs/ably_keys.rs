@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use crate::config::ConnectionKind;
 use crate::core::client::AblyAccess;
 use crate::core::ops::ably;
-use crate::model::capability::{self, Capability, OPERATIONS};
+use crate::model::capability::{self, Capability, CapabilityError, OPERATIONS};
 use crate::providers::ApiError;
 use crate::providers::ably::{
     AblyApp, AblyKey, KeyPatch, KeyStatus, NewAblyKey, RevokeResult, RevokeTokens, validate_target,
@@ -120,6 +120,141 @@ impl KeyEditor {
             .as_ref()
             .map(|k| k.capability.clone())
             .unwrap_or_default()
+    }
+
+    /// What saving would change, one step before saving.
+    fn review_ui(&self, ui: &mut Ui, parsed: &Result<Capability, CapabilityError>) {
+        ui.label(RichText::new("Capability changes").strong());
+        if let Ok(after) = parsed {
+            capability_editor::diff_ui(ui, &self.before(), after);
+        }
+        if let Some(k) = &self.existing {
+            if self.name.trim() != k.name {
+                widgets::muted(ui, format!("Name: {} becomes {}", k.name, self.name.trim()));
+            }
+            if k.revocable_tokens.unwrap_or(false) != self.revocable_tokens {
+                widgets::muted(
+                    ui,
+                    format!(
+                        "Revocable tokens: {}",
+                        if self.revocable_tokens { "on" } else { "off" }
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The name, the capability editor and revocable tokens.
+    fn form_ui(&mut self, ui: &mut Ui, parsed: &Result<Capability, CapabilityError>) {
+        egui::ScrollArea::vertical()
+            .max_height(ui.ctx().content_rect().height() * 0.6)
+            .show(ui, |ui| {
+                let name_err = self
+                    .name
+                    .trim()
+                    .is_empty()
+                    .then_some("Give the key a name");
+                widgets::text_field(
+                    ui,
+                    "Name",
+                    &mut self.name,
+                    "e.g. chat-app",
+                    name_err.filter(|_| self.existing.is_some()),
+                );
+                ui.add_space(theme::SPACE_XS);
+                self.capability.ui(ui);
+                ui.add_space(theme::SPACE_XS);
+                ui.checkbox(&mut self.revocable_tokens, "Revocable tokens");
+                widgets::muted(
+                    ui,
+                    "Lets you revoke tokens this key issued. It caps their lifetime at one hour, and applies only to tokens issued after it is enabled.",
+                );
+                // While editing an existing key, what would change is always in view.
+                if self.existing.is_some()
+                    && let Ok(after) = parsed
+                    && capability::normalise(after) != capability::normalise(&self.before())
+                {
+                    ui.add_space(theme::SPACE_S);
+                    ui.label(RichText::new("Unsaved capability changes").strong());
+                    capability_editor::diff_ui(ui, &self.before(), after);
+                }
+            });
+    }
+
+    /// Review / save / back / cancel; returns whether the editor closes.
+    fn buttons_ui(
+        &mut self,
+        ui: &mut Ui,
+        app_id: &str,
+        parsed: &Result<Capability, CapabilityError>,
+        busy: bool,
+        out: &mut Vec<Command>,
+    ) -> bool {
+        let mut close = false;
+        let valid = parsed.is_ok() && !self.name.trim().is_empty();
+        if self.reviewing {
+            let label = if self.existing.is_some() {
+                "Save changes"
+            } else {
+                "Create key"
+            };
+            if ui
+                .add_enabled(!busy && valid, egui::Button::new(label))
+                .clicked()
+                && let Ok(cap) = parsed
+            {
+                out.push(own(self.command(app_id, cap.clone())));
+            }
+            if ui.add_enabled(!busy, egui::Button::new("Back")).clicked() {
+                self.reviewing = false;
+            }
+        } else {
+            let next = if self.existing.is_some() {
+                "Review changes…"
+            } else {
+                "Review and create…"
+            };
+            if ui
+                .add_enabled(valid, egui::Button::new(RichText::new(next).strong()))
+                .on_disabled_hover_text("Give the key a name and a valid capability")
+                .clicked()
+            {
+                self.reviewing = true;
+            }
+        }
+        if ui.add_enabled(!busy, egui::Button::new("Cancel")).clicked() {
+            close = self.wants_to_close();
+        }
+        if busy {
+            ui.spinner();
+        }
+        close
+    }
+
+    /// Creates the key, or updates only what changed.
+    fn command(&self, app_id: &str, cap: Capability) -> AblyCommand {
+        match &self.existing {
+            None => AblyCommand::CreateKey {
+                app_id: app_id.to_owned(),
+                new: NewAblyKey {
+                    name: self.name.trim().to_owned(),
+                    capability: cap,
+                    revocable_tokens: Some(self.revocable_tokens),
+                },
+            },
+            Some(k) => AblyCommand::UpdateKey {
+                app_id: app_id.to_owned(),
+                key_id: k.id.clone(),
+                patch: KeyPatch {
+                    name: Some(self.name.trim().to_owned()).filter(|n| *n != k.name),
+                    capability: Some(cap).filter(|c| {
+                        capability::normalise(c) != capability::normalise(&k.capability)
+                    }),
+                    revocable_tokens: Some(self.revocable_tokens)
+                        .filter(|r| Some(*r) != k.revocable_tokens),
+                },
+            },
+        }
     }
 }
 
@@ -611,131 +746,29 @@ impl AblyKeysTab {
             ui.add_space(theme::SPACE_S);
             let parsed = e.capability.capability();
             if e.reviewing {
-                ui.label(RichText::new("Capability changes").strong());
-                if let Ok(after) = &parsed {
-                    capability_editor::diff_ui(ui, &e.before(), after);
-                }
-                if let Some(k) = &e.existing {
-                    if e.name.trim() != k.name {
-                        widgets::muted(ui, format!("Name: {} becomes {}", k.name, e.name.trim()));
-                    }
-                    if k.revocable_tokens.unwrap_or(false) != e.revocable_tokens {
-                        widgets::muted(
-                            ui,
-                            format!(
-                                "Revocable tokens: {}",
-                                if e.revocable_tokens { "on" } else { "off" }
-                            ),
-                        );
-                    }
-                }
+                e.review_ui(ui, &parsed);
             } else {
-                egui::ScrollArea::vertical()
-                    .max_height(ctx.content_rect().height() * 0.6)
-                    .show(ui, |ui| {
-                        let name_err = e
-                            .name
-                            .trim()
-                            .is_empty()
-                            .then_some("Give the key a name");
-                        widgets::text_field(
-                            ui,
-                            "Name",
-                            &mut e.name,
-                            "e.g. chat-app",
-                            name_err.filter(|_| e.existing.is_some()),
-                        );
-                        ui.add_space(theme::SPACE_XS);
-                        e.capability.ui(ui);
-                        ui.add_space(theme::SPACE_XS);
-                        ui.checkbox(&mut e.revocable_tokens, "Revocable tokens");
-                        widgets::muted(
-                            ui,
-                            "Lets you revoke tokens this key issued. It caps their lifetime at one hour, and applies only to tokens issued after it is enabled.",
-                        );
-                        // While editing an existing key, what would change is always in view.
-                        if e.existing.is_some()
-                            && let Ok(after) = &parsed
-                            && capability::normalise(after) != capability::normalise(&e.before())
-                        {
-                            ui.add_space(theme::SPACE_S);
-                            ui.label(RichText::new("Unsaved capability changes").strong());
-                            capability_editor::diff_ui(ui, &e.before(), after);
-                        }
-                    });
+                e.form_ui(ui, &parsed);
             }
             if let Some(err) = &e.error {
                 ui.add_space(theme::SPACE_S);
                 widgets::field_error(ui, err);
             }
             ui.add_space(theme::SPACE_M);
-            let valid = parsed.is_ok() && !e.name.trim().is_empty();
             if e.asking_to_discard {
-                if widgets::discard_prompt_ui(ui, "Discard your changes?", "What you changed in this key will be lost.", &mut e.asking_to_discard) {
+                if widgets::discard_prompt_ui(
+                    ui,
+                    "Discard your changes?",
+                    "What you changed in this key will be lost.",
+                    &mut e.asking_to_discard,
+                ) {
                     close = true;
                 }
                 return;
             }
-            ui.horizontal(|ui| {
-                let submit = |e: &KeyEditor, cap: Capability| match &e.existing {
-                    None => AblyCommand::CreateKey {
-                        app_id: app_id.to_owned(),
-                        new: NewAblyKey {
-                            name: e.name.trim().to_owned(),
-                            capability: cap,
-                            revocable_tokens: Some(e.revocable_tokens),
-                        },
-                    },
-                    Some(k) => AblyCommand::UpdateKey {
-                        app_id: app_id.to_owned(),
-                        key_id: k.id.clone(),
-                        patch: KeyPatch {
-                            name: Some(e.name.trim().to_owned()).filter(|n| *n != k.name),
-                            capability: Some(cap).filter(|c| {
-                                capability::normalise(c) != capability::normalise(&k.capability)
-                            }),
-                            revocable_tokens: Some(e.revocable_tokens)
-                                .filter(|r| Some(*r) != k.revocable_tokens),
-                        },
-                    },
-                };
-                if e.reviewing {
-                    let label = if e.existing.is_some() {
-                        "Save changes"
-                    } else {
-                        "Create key"
-                    };
-                    if ui
-                        .add_enabled(!busy && valid, egui::Button::new(label))
-                        .clicked()
-                        && let Ok(cap) = &parsed
-                    {
-                        out.push(own(submit(e, cap.clone())));
-                    }
-                    if ui.add_enabled(!busy, egui::Button::new("Back")).clicked() {
-                        e.reviewing = false;
-                    }
-                } else {
-                    let next = if e.existing.is_some() {
-                        "Review changes…"
-                    } else {
-                        "Review and create…"
-                    };
-                    if ui
-                        .add_enabled(valid, egui::Button::new(RichText::new(next).strong()))
-                        .on_disabled_hover_text("Give the key a name and a valid capability")
-                        .clicked()
-                    {
-                        e.reviewing = true;
-                    }
-                }
-                if ui.add_enabled(!busy, egui::Button::new("Cancel")).clicked() {
-                    close = e.wants_to_close();
-                }
-                if busy {
-                    ui.spinner();
-                }
-            });
+            close = ui
+                .horizontal(|ui| e.buttons_ui(ui, app_id, &parsed, busy, out))
+                .inner;
         });
         if modal.should_close() && !busy && !close && !e.asking_to_discard {
             close = e.wants_to_close();
@@ -779,39 +812,7 @@ impl AblyKeysTab {
                     &[],
                 );
             }
-            let before = d.clone_form();
-            let label = ui.label(RichText::new("Targets, one per line").strong()).id;
-            ui.add(
-                egui::TextEdit::multiline(&mut d.targets)
-                    .hint_text("clientId:bob\nrevocationKey:group-1\nchannel:chat:lobby")
-                    .desired_rows(3)
-                    .desired_width(f32::INFINITY),
-            )
-            .labelled_by(label);
-            widgets::text_field(
-                ui,
-                "Issued before (epoch ms, optional)",
-                &mut d.issued_before,
-                "Empty: tokens issued until now",
-                None,
-            );
-            ui.horizontal(|ui| {
-                match d.issued_before.trim().parse::<i64>() {
-                    Ok(ms) => widgets::muted(ui, format!("Tokens issued before {}", utc_time(ms))),
-                    Err(_) => widgets::muted(ui, "Tokens issued until now"),
-                };
-                if ui.button("5 minutes ago").clicked() {
-                    d.issued_before = ((widgets::now_unix() - 300) * 1000).to_string();
-                }
-            });
-            ui.checkbox(&mut d.allow_reauth_margin, "Allow reauth margin");
-            widgets::muted(
-                ui,
-                "Gives connected clients 30 seconds to get a new token before the old one stops working",
-            );
-            if d.clone_form() != before {
-                d.error = None;
-            }
+            d.form_ui(ui);
             let request = d.request(widgets::now_unix() * 1000);
             if let Err(e) = &request
                 && !d.targets.trim().is_empty()
@@ -822,37 +823,7 @@ impl AblyKeysTab {
                 widgets::field_error(ui, e);
             }
             if let Some(r) = &d.result {
-                ui.add_space(theme::SPACE_S);
-                ui.label(
-                    RichText::new(format!(
-                        "{} revoked, {} failed",
-                        r.success_count, r.failure_count
-                    ))
-                    .strong(),
-                );
-                egui::Grid::new("revoke-results")
-                    .striped(true)
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        ui.label(RichText::new("Target").strong());
-                        ui.label(RichText::new("Result").strong());
-                        ui.end_row();
-                        for item in &r.results {
-                            ui.monospace(&item.target);
-                            match &item.error {
-                                None => ui.label(match item.applies_at {
-                                    Some(at) => format!("Revoked, applies at {}", utc_time(at)),
-                                    None => "Revoked".to_owned(),
-                                }),
-                                Some(e) => ui.label(format!(
-                                    "Failed: {}{}",
-                                    e.message,
-                                    e.code.map(|c| format!(" ({c})")).unwrap_or_default()
-                                )),
-                            };
-                            ui.end_row();
-                        }
-                    });
+                revoke_result_ui(ui, r);
             }
             ui.add_space(theme::SPACE_M);
             ui.horizontal(|ui| {
@@ -966,6 +937,43 @@ impl AblyKeysTab {
 }
 
 impl RevokeTokensDialog {
+    /// Targets, the time and the reauth margin; a change clears the last error.
+    fn form_ui(&mut self, ui: &mut Ui) {
+        let before = self.clone_form();
+        let label = ui.label(RichText::new("Targets, one per line").strong()).id;
+        ui.add(
+            egui::TextEdit::multiline(&mut self.targets)
+                .hint_text("clientId:bob\nrevocationKey:group-1\nchannel:chat:lobby")
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label);
+        widgets::text_field(
+            ui,
+            "Issued before (epoch ms, optional)",
+            &mut self.issued_before,
+            "Empty: tokens issued until now",
+            None,
+        );
+        ui.horizontal(|ui| {
+            match self.issued_before.trim().parse::<i64>() {
+                Ok(ms) => widgets::muted(ui, format!("Tokens issued before {}", utc_time(ms))),
+                Err(_) => widgets::muted(ui, "Tokens issued until now"),
+            };
+            if ui.button("5 minutes ago").clicked() {
+                self.issued_before = ((widgets::now_unix() - 300) * 1000).to_string();
+            }
+        });
+        ui.checkbox(&mut self.allow_reauth_margin, "Allow reauth margin");
+        widgets::muted(
+            ui,
+            "Gives connected clients 30 seconds to get a new token before the old one stops working",
+        );
+        if self.clone_form() != before {
+            self.error = None;
+        }
+    }
+
     fn clone_form(&self) -> (String, String, bool) {
         (
             self.targets.clone(),
@@ -973,6 +981,41 @@ impl RevokeTokensDialog {
             self.allow_reauth_margin,
         )
     }
+}
+
+/// What Ably answered for each target of a token revocation.
+fn revoke_result_ui(ui: &mut Ui, r: &RevokeResult) {
+    ui.add_space(theme::SPACE_S);
+    ui.label(
+        RichText::new(format!(
+            "{} revoked, {} failed",
+            r.success_count, r.failure_count
+        ))
+        .strong(),
+    );
+    egui::Grid::new("revoke-results")
+        .striped(true)
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label(RichText::new("Target").strong());
+            ui.label(RichText::new("Result").strong());
+            ui.end_row();
+            for item in &r.results {
+                ui.monospace(&item.target);
+                match &item.error {
+                    None => ui.label(match item.applies_at {
+                        Some(at) => format!("Revoked, applies at {}", utc_time(at)),
+                        None => "Revoked".to_owned(),
+                    }),
+                    Some(e) => ui.label(format!(
+                        "Failed: {}{}",
+                        e.message,
+                        e.code.map(|c| format!(" ({c})")).unwrap_or_default()
+                    )),
+                };
+                ui.end_row();
+            }
+        });
 }
 
 /// Epoch milliseconds as `2026-11-23 21:05:09 UTC`.

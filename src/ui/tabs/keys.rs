@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use egui::{RichText, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::{Column, TableBuilder, TableRow};
 
 use crate::config::{Environment, RetiringKey, key_sha256};
 use crate::core::client::ActiveClient;
@@ -229,7 +229,14 @@ impl KeysTab {
     fn settle_results(&mut self) -> Vec<Command> {
         let mut out = self.ably.settle();
         self.list.poll();
+        self.settle_create(&mut out);
+        self.settle_edit(&mut out);
+        self.settle_delete(&mut out);
+        self.settle_rotate(&mut out);
+        out
+    }
 
+    fn settle_create(&mut self, out: &mut Vec<Command>) {
         if let Some(d) = &mut self.new_dialog
             && let Some(result) = Op::settle(&mut d.op)
         {
@@ -256,7 +263,9 @@ impl KeysTab {
                 }
             }
         }
+    }
 
+    fn settle_edit(&mut self, out: &mut Vec<Command>) {
         if let Some(edit) = &mut self.editing
             && let Some(result) = Op::settle(&mut edit.op)
         {
@@ -280,7 +289,9 @@ impl KeysTab {
                 }
             }
         }
+    }
 
+    fn settle_delete(&mut self, out: &mut Vec<Command>) {
         if let Some(d) = &mut self.delete
             && let Some(result) = Op::settle(&mut d.op)
         {
@@ -308,7 +319,9 @@ impl KeysTab {
                 }
             }
         }
+    }
 
+    fn settle_rotate(&mut self, out: &mut Vec<Command>) {
         if let Some(d) = &mut self.rotate
             && let Some(result) = Op::settle(&mut d.op)
         {
@@ -348,7 +361,6 @@ impl KeysTab {
                 }
             }
         }
-        out
     }
 
     fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
@@ -393,28 +405,8 @@ impl KeysTab {
             }
         };
 
-        // Follow the active connection: a new one starts empty, a changed one refreshes.
-        if self.bound_connection.as_deref() != Some(conn.id.as_str()) {
-            *self = KeysTab {
-                bound_connection: Some(conn.id.clone()),
-                seen_generation: cx.generation,
-                ..KeysTab::default()
-            };
-        } else if self.seen_generation != cx.generation {
-            self.seen_generation = cx.generation;
-            out.push(own(KeysCommand::Refresh));
-        }
-        if matches!(self.list, Remote::NotRequested) {
-            out.push(own(KeysCommand::Refresh));
-        }
-
-        for s in cx.shortcuts {
-            match s {
-                Shortcut::FocusSearch => self.focus_search = true,
-                Shortcut::New => self.new_dialog = Some(NewKeyDialog::default()),
-                Shortcut::Refresh => out.push(own(KeysCommand::Refresh)),
-            }
-        }
+        self.follow_connection(&conn.id, cx.generation, &mut out);
+        self.read_shortcuts(cx.shortcuts, &mut out);
 
         super::header_ui(ui, "API keys", &subtitle, |ui| {
             if ui
@@ -427,24 +419,7 @@ impl KeysTab {
         });
 
         self.toolbar_ui(ui, &mut out);
-
-        if let Some(e) = self.list.error() {
-            let x = errors::explain(e);
-            let next = match x.next {
-                NextStep::EditConnection => vec!["Edit connection…", "Retry"],
-                NextStep::None => vec!["Retry"],
-                NextStep::Retry | NextStep::Refresh => vec!["Retry"],
-            };
-            let title = format!("Could not load the keys: {}", x.title.to_lowercase());
-            match widgets::message(ui, Tone::Error, &title, &x.body, &next) {
-                Some(i) if next[i] == "Edit connection…" => {
-                    out.push(Command::EditConnection(conn.id.clone()))
-                }
-                Some(_) => out.push(own(KeysCommand::Refresh)),
-                None => {}
-            }
-            ui.add_space(theme::SPACE_S);
-        }
+        self.list_error_ui(ui, &conn.id, &mut out);
 
         let own_key = client.api_key().clone();
         let retiring: Vec<&RetiringKey> = cx
@@ -453,22 +428,93 @@ impl KeysTab {
             .iter()
             .filter(|r| r.connection_id == conn.id)
             .collect();
+        self.forget_gone_retiring(&retiring, &conn.id, &mut out);
+        self.list_ui(ui, &retiring, &own_key, conn, cx, &mut out);
 
-        // A retiring record whose key is gone (deleted elsewhere) is forgotten.
-        if let Remote::Ready(keys) = &self.list {
-            for r in &retiring {
-                if !keys
-                    .iter()
-                    .any(|k| k.api_key.masked() == r.masked && r.matches(&conn.id, &k.api_key))
-                {
-                    out.push(Command::ForgetRetiring {
-                        connection_id: conn.id.clone(),
-                        key_sha256: r.key_sha256.clone(),
-                    });
-                }
+        self.dialogs_ui(ui.ctx(), cx, &own_key, &mut out);
+        out
+    }
+
+    /// Follows the active connection: a new one starts empty, a changed one refreshes.
+    fn follow_connection(&mut self, connection_id: &str, generation: u64, out: &mut Vec<Command>) {
+        if self.bound_connection.as_deref() != Some(connection_id) {
+            *self = KeysTab {
+                bound_connection: Some(connection_id.to_owned()),
+                seen_generation: generation,
+                ..KeysTab::default()
+            };
+        } else if self.seen_generation != generation {
+            self.seen_generation = generation;
+            out.push(own(KeysCommand::Refresh));
+        }
+        if matches!(self.list, Remote::NotRequested) {
+            out.push(own(KeysCommand::Refresh));
+        }
+    }
+
+    fn read_shortcuts(&mut self, shortcuts: &[Shortcut], out: &mut Vec<Command>) {
+        for s in shortcuts {
+            match s {
+                Shortcut::FocusSearch => self.focus_search = true,
+                Shortcut::New => self.new_dialog = Some(NewKeyDialog::default()),
+                Shortcut::Refresh => out.push(own(KeysCommand::Refresh)),
             }
         }
+    }
 
+    /// Why the list could not be loaded, with the next step.
+    fn list_error_ui(&self, ui: &mut Ui, connection_id: &str, out: &mut Vec<Command>) {
+        let Some(e) = self.list.error() else { return };
+        let x = errors::explain(e);
+        let next = match x.next {
+            NextStep::EditConnection => vec!["Edit connection…", "Retry"],
+            NextStep::None => vec!["Retry"],
+            NextStep::Retry | NextStep::Refresh => vec!["Retry"],
+        };
+        let title = format!("Could not load the keys: {}", x.title.to_lowercase());
+        match widgets::message(ui, Tone::Error, &title, &x.body, &next) {
+            Some(i) if next[i] == "Edit connection…" => {
+                out.push(Command::EditConnection(connection_id.to_owned()))
+            }
+            Some(_) => out.push(own(KeysCommand::Refresh)),
+            None => {}
+        }
+        ui.add_space(theme::SPACE_S);
+    }
+
+    /// A retiring record whose key is gone (deleted elsewhere) is forgotten.
+    fn forget_gone_retiring(
+        &self,
+        retiring: &[&RetiringKey],
+        connection_id: &str,
+        out: &mut Vec<Command>,
+    ) {
+        let Remote::Ready(keys) = &self.list else {
+            return;
+        };
+        for r in retiring {
+            if !keys
+                .iter()
+                .any(|k| k.api_key.masked() == r.masked && r.matches(connection_id, &k.api_key))
+            {
+                out.push(Command::ForgetRetiring {
+                    connection_id: connection_id.to_owned(),
+                    key_sha256: r.key_sha256.clone(),
+                });
+            }
+        }
+    }
+
+    /// The keys as the list stands: loading, none yet, none matching, or the table.
+    fn list_ui(
+        &mut self,
+        ui: &mut Ui,
+        retiring: &[&RetiringKey],
+        own_key: &Secret,
+        conn: &crate::config::Connection,
+        cx: &TabContext<'_>,
+        out: &mut Vec<Command>,
+    ) {
         match self.list.data() {
             None if self.list.is_pending() || matches!(self.list, Remote::NotRequested) => {
                 ui.horizontal(|ui| {
@@ -489,7 +535,7 @@ impl KeysTab {
                 }
             }
             Some(keys) => {
-                let rows = self.visible_rows(keys, &retiring, cx.now_unix);
+                let rows = self.visible_rows(keys, retiring, cx.now_unix);
                 if rows.is_empty() {
                     if super::empty_state_ui(
                         ui,
@@ -501,13 +547,10 @@ impl KeysTab {
                         self.scope_filter = None;
                     }
                 } else {
-                    self.table_ui(ui, rows, &own_key, conn, cx, &mut out);
+                    self.table_ui(ui, rows, own_key, conn, cx, out);
                 }
             }
         }
-
-        self.dialogs_ui(ui.ctx(), cx, &own_key, &mut out);
-        out
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
@@ -599,29 +642,9 @@ impl KeysTab {
         cx: &TabContext<'_>,
         out: &mut Vec<Command>,
     ) {
-        let now = cx.now_unix;
         let dark = ui.visuals().dark_mode;
         let sort = self.sort.unwrap_or((SortBy::Created, false));
         let mut new_sort = None;
-        let header_button =
-            |ui: &mut Ui, title: &str, by: SortBy, new_sort: &mut Option<(SortBy, bool)>| {
-                let r = ui
-                    .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                    .on_hover_text(format!("Sort by {}", title.to_lowercase()));
-                if sort.0 == by {
-                    sort_arrow(ui, sort.1);
-                }
-                if r.clicked() {
-                    *new_sort = Some((
-                        by,
-                        if sort.0 == by {
-                            !sort.1
-                        } else {
-                            by != SortBy::Created
-                        },
-                    ));
-                }
-            };
         TableBuilder::new(ui)
             .striped(true)
             .resizable(false)
@@ -633,12 +656,12 @@ impl KeysTab {
             .column(Column::exact(80.0))
             .column(Column::exact(236.0))
             .header(26.0, |mut h| {
-                h.col(|ui| header_button(ui, "Name", SortBy::Name, &mut new_sort));
+                h.col(|ui| sort_header_ui(ui, "Name", SortBy::Name, sort, &mut new_sort));
                 h.col(|ui| {
                     ui.label(RichText::new("Key").strong());
                 });
-                h.col(|ui| header_button(ui, "Scope", SortBy::Scope, &mut new_sort));
-                h.col(|ui| header_button(ui, "Created", SortBy::Created, &mut new_sort));
+                h.col(|ui| sort_header_ui(ui, "Scope", SortBy::Scope, sort, &mut new_sort));
+                h.col(|ui| sort_header_ui(ui, "Created", SortBy::Created, sort, &mut new_sort));
                 h.col(|ui| {
                     ui.label(RichText::new("Age").strong());
                 });
@@ -648,90 +671,18 @@ impl KeysTab {
             })
             .body(|mut body| {
                 for row in &rows {
-                    let k = &row.key;
-                    let is_own = &k.api_key == own_key;
-                    let id_text = format!("{} ({})", k.name, k.api_key.masked());
-                    let editing = self
-                        .editing
-                        .as_ref()
-                        .is_some_and(|e| e.key_hash == row.hash);
+                    let shown = ShownRow {
+                        row,
+                        is_own: &row.key.api_key == own_key,
+                        id_text: format!("{} ({})", row.key.name, row.key.api_key.masked()),
+                        editing: self
+                            .editing
+                            .as_ref()
+                            .is_some_and(|e| e.key_hash == row.hash),
+                        dark,
+                    };
                     body.row(theme::ROW_HEIGHT + 6.0, |mut r| {
-                        r.col(|ui| {
-                            if editing {
-                                if let Some(e) = &mut self.editing {
-                                    let resp = ui.add(
-                                        egui::TextEdit::singleline(&mut e.name)
-                                            .desired_width(ui.available_width() - 8.0),
-                                    );
-                                    let label = format!("New name for {id_text}");
-                                    ui.ctx().accesskit_node_builder(resp.id, |n| n.set_label(label));
-                                }
-                            } else {
-                                ui.label(&k.name);
-                                if is_own {
-                                    widgets::badge(ui, "this connection", theme::neutral(dark))
-                                        .on_hover_text("This connection signs its requests with this key");
-                                }
-                                if let Some(left) = row.retiring_left {
-                                    widgets::badge(
-                                        ui,
-                                        &format!("retiring · {}", widgets::time_left(left)),
-                                        theme::retiring(dark),
-                                    )
-                                    .on_hover_text("Replaced by a rotation; delete it once your apps use the new key");
-                                }
-                            }
-                        });
-                        r.col(|ui| {
-                            let mut revealed = self.revealed.contains(&row.hash);
-                            match widgets::secret_value(ui, &k.api_key, &mut revealed, &format!("key {id_text}")) {
-                                SecretAction::Copy => out.push(Command::Copy {
-                                    value: k.api_key.clone(),
-                                    what: format!("key {}", k.name),
-                                }),
-                                SecretAction::Revealed => {
-                                    cx.recorder.record("key.revealed", &keys::target(k), Ok(()));
-                                }
-                                SecretAction::None => {}
-                            }
-                            if revealed {
-                                self.revealed.insert(row.hash.clone());
-                            } else {
-                                self.revealed.remove(&row.hash);
-                            }
-                        });
-                        r.col(|ui| {
-                            if editing {
-                                if let Some(e) = &mut self.editing {
-                                    let combo = egui::ComboBox::from_id_salt(("scope-edit", &row.hash))
-                                        .selected_text(e.scope.as_str())
-                                        .width(90.0)
-                                        .show_ui(ui, |ui| {
-                                            for s in Scope::ALL {
-                                                ui.selectable_value(&mut e.scope, s, s.as_str())
-                                                    .on_hover_text(s.explanation());
-                                            }
-                                        });
-                                    let label = format!("Scope of {id_text}");
-                                    ui.ctx().accesskit_node_builder(combo.response.id, |n| n.set_label(label));
-                                }
-                            } else {
-                                widgets::scope_badge(ui, k.scope).on_hover_text(k.scope.explanation());
-                            }
-                        });
-                        r.col(|ui| {
-                            widgets::muted(ui, widgets::date(k.created_at));
-                        });
-                        r.col(|ui| {
-                            widgets::muted(ui, widgets::age(now, k.created_at));
-                        });
-                        r.col(|ui| {
-                            if editing {
-                                self.row_edit_actions_ui(ui, &id_text, out);
-                            } else {
-                                self.row_actions_ui(ui, k, is_own, conn, &id_text, &row.hash);
-                            }
-                        });
+                        self.row_ui(&mut r, &shown, conn, cx, out);
                     });
                 }
             });
@@ -742,6 +693,111 @@ impl KeysTab {
             ui.add_space(theme::SPACE_S);
             widgets::field_error(ui, &e);
         }
+    }
+
+    /// One key's cells: name, value, scope, created, age and actions.
+    fn row_ui(
+        &mut self,
+        r: &mut TableRow<'_, '_>,
+        shown: &ShownRow<'_>,
+        conn: &crate::config::Connection,
+        cx: &TabContext<'_>,
+        out: &mut Vec<Command>,
+    ) {
+        let k = &shown.row.key;
+        r.col(|ui| self.name_cell_ui(ui, shown));
+        r.col(|ui| self.key_cell_ui(ui, shown, cx, out));
+        r.col(|ui| self.scope_cell_ui(ui, shown));
+        r.col(|ui| {
+            widgets::muted(ui, widgets::date(k.created_at));
+        });
+        r.col(|ui| {
+            widgets::muted(ui, widgets::age(cx.now_unix, k.created_at));
+        });
+        r.col(|ui| {
+            if shown.editing {
+                self.row_edit_actions_ui(ui, &shown.id_text, out);
+            } else {
+                self.row_actions_ui(ui, k, shown.is_own, conn, &shown.id_text, &shown.row.hash);
+            }
+        });
+    }
+
+    fn name_cell_ui(&mut self, ui: &mut Ui, shown: &ShownRow<'_>) {
+        let (k, id_text, dark) = (&shown.row.key, &shown.id_text, shown.dark);
+        if shown.editing {
+            if let Some(e) = &mut self.editing {
+                let resp = ui.add(
+                    egui::TextEdit::singleline(&mut e.name)
+                        .desired_width(ui.available_width() - 8.0),
+                );
+                let label = format!("New name for {id_text}");
+                ui.ctx()
+                    .accesskit_node_builder(resp.id, |n| n.set_label(label));
+            }
+        } else {
+            ui.label(&k.name);
+            if shown.is_own {
+                widgets::badge(ui, "this connection", theme::neutral(dark))
+                    .on_hover_text("This connection signs its requests with this key");
+            }
+            if let Some(left) = shown.row.retiring_left {
+                widgets::badge(
+                    ui,
+                    &format!("retiring · {}", widgets::time_left(left)),
+                    theme::retiring(dark),
+                )
+                .on_hover_text("Replaced by a rotation; delete it once your apps use the new key");
+            }
+        }
+    }
+
+    fn key_cell_ui(
+        &mut self,
+        ui: &mut Ui,
+        shown: &ShownRow<'_>,
+        cx: &TabContext<'_>,
+        out: &mut Vec<Command>,
+    ) {
+        let (k, hash) = (&shown.row.key, &shown.row.hash);
+        let mut revealed = self.revealed.contains(hash);
+        let name = format!("key {}", shown.id_text);
+        match widgets::secret_value(ui, &k.api_key, &mut revealed, &name) {
+            SecretAction::Copy => out.push(Command::Copy {
+                value: k.api_key.clone(),
+                what: format!("key {}", k.name),
+            }),
+            SecretAction::Revealed => {
+                cx.recorder.record("key.revealed", &keys::target(k), Ok(()));
+            }
+            SecretAction::None => {}
+        }
+        if revealed {
+            self.revealed.insert(hash.clone());
+        } else {
+            self.revealed.remove(hash);
+        }
+    }
+
+    fn scope_cell_ui(&mut self, ui: &mut Ui, shown: &ShownRow<'_>) {
+        let k = &shown.row.key;
+        if !shown.editing {
+            widgets::scope_badge(ui, k.scope).on_hover_text(k.scope.explanation());
+            return;
+        }
+        let Some(e) = &mut self.editing else { return };
+        let combo = egui::ComboBox::from_id_salt(("scope-edit", &shown.row.hash))
+            .selected_text(e.scope.as_str())
+            .width(90.0)
+            .show_ui(ui, |ui| {
+                for s in Scope::ALL {
+                    ui.selectable_value(&mut e.scope, s, s.as_str())
+                        .on_hover_text(s.explanation());
+                }
+            });
+        let label = format!("Scope of {}", shown.id_text);
+        ui.ctx()
+            .accesskit_node_builder(combo.response.id, |n| n.set_label(label));
     }
 
     fn row_edit_actions_ui(&mut self, ui: &mut Ui, id_text: &str, out: &mut Vec<Command>) {
@@ -972,12 +1028,50 @@ struct Row {
     retiring_left: Option<i64>,
 }
 
+/// A row as the table draws it this frame.
+struct ShownRow<'a> {
+    row: &'a Row,
+    /// The key this connection signs with.
+    is_own: bool,
+    /// "name (masked key)", what the row's controls are labelled after.
+    id_text: String,
+    editing: bool,
+    dark: bool,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum DialogOutcome {
     Open,
     Submit,
     EditConnection,
     Close,
+}
+
+/// A column title that sorts by it: a click on the sorted column flips the order; a new column
+/// starts ascending, except Created (newest first).
+fn sort_header_ui(
+    ui: &mut Ui,
+    title: &str,
+    by: SortBy,
+    sort: (SortBy, bool),
+    new_sort: &mut Option<(SortBy, bool)>,
+) {
+    let r = ui
+        .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+        .on_hover_text(format!("Sort by {}", title.to_lowercase()));
+    if sort.0 == by {
+        sort_arrow(ui, sort.1);
+    }
+    if r.clicked() {
+        *new_sort = Some((
+            by,
+            if sort.0 == by {
+                !sort.1
+            } else {
+                by != SortBy::Created
+            },
+        ));
+    }
 }
 
 /// A small triangle after a sorted column's title: up when ascending.

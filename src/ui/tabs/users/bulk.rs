@@ -606,167 +606,165 @@ impl BulkTokens {
         let dark = ui.visuals().dark_mode;
         theme::card_frame(ui.visuals()).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(format!("{} uids", thousands(c.total as u64))).strong());
-                widgets::badge(
-                    ui,
-                    &format!("{} exist", c.exist),
-                    theme::tone(Tone::Success, dark),
-                );
-                widgets::badge(
-                    ui,
-                    &format!("{} missing", c.missing),
-                    theme::tone(Tone::Warning, dark),
-                );
-                widgets::badge(
-                    ui,
-                    &format!("{} invalid", c.invalid),
-                    theme::tone(Tone::Error, dark),
-                );
-                if self.duplicates > 0 {
-                    widgets::badge(
-                        ui,
-                        &format!("{} repeats dropped", self.duplicates),
-                        theme::neutral(dark),
-                    );
-                }
-                if c.unchecked > 0 && self.phase != Phase::Checking {
-                    widgets::badge(
-                        ui,
-                        &format!("{} not checked", c.unchecked),
-                        theme::neutral(dark),
-                    );
-                }
-            });
+            ui.horizontal_wrapped(|ui| self.counts_ui(ui, c, dark));
             ui.add_space(theme::SPACE_S);
             match self.phase {
                 Phase::Empty => {}
-                Phase::Checking => {
-                    let checked = c.exist + c.missing;
-                    let valid = c.total - c.invalid;
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label(format!("Checking which uids exist… {checked} of {valid}"));
-                        if ui.button("Cancel").clicked() {
-                            self.cancel();
-                        }
-                    });
-                }
-                Phase::Ready => {
-                    ui.horizontal(|ui| {
-                        let n = c.exist + c.unchecked;
-                        let label = format!("Issue {}", tokens(n));
-                        if ui
-                            .add_enabled(n > 0, egui::Button::new(RichText::new(label).strong()))
-                            .clicked()
-                        {
-                            out.push(own(UsersCommand::Bulk(BulkCommand::Run)));
-                        }
-                        widgets::muted(
-                            ui,
-                            "One new token per existing user; missing and invalid uids are skipped",
-                        );
-                    });
-                }
-                Phase::Running => {
-                    let done = c.issued
-                        + c.failed
-                        + self
-                            .rows
-                            .iter()
-                            .filter(|r| {
-                                matches!(r.outcome, Some(Outcome::UnknownUser))
-                                    && r.check == Check::Exists
-                            })
-                            .count();
-                    let total = self.to_issue.max(1);
-                    ui.horizontal(|ui| {
-                        ui.add(
-                            egui::ProgressBar::new(done as f32 / total as f32)
-                                .desired_width(260.0)
-                                .show_percentage(),
-                        );
-                        ui.label(format!("Issued {} of {}", c.issued, self.to_issue));
-                        let cancelling = self.cancelling();
-                        if ui
-                            .add_enabled(
-                                !cancelling,
-                                egui::Button::new(if cancelling {
-                                    "Cancelling…"
-                                } else {
-                                    "Cancel"
-                                }),
-                            )
-                            .on_hover_text("Stop sending new requests; those in flight finish")
-                            .clicked()
-                        {
-                            self.cancel();
-                        }
-                    });
-                }
-                Phase::Finished { cancelled } => {
-                    let title = if cancelled {
-                        format!(
-                            "Issued {} of {} before you cancelled",
-                            c.issued, self.to_issue
-                        )
-                    } else {
-                        format!("Issued {}", tokens(c.issued))
-                    };
-                    let not_issued: Vec<String> = self
-                        .rows
-                        .iter()
-                        .filter(|r| {
-                            !matches!(r.outcome, Some(Outcome::Issued(_)) | Some(Outcome::NotRun))
-                        })
-                        .map(|r| format!("{} ({})", r.shown_uid(), short_word(r.outcome.as_ref())))
-                        .collect();
-                    let mut body = String::new();
-                    if !not_issued.is_empty() {
-                        body = format!("Not issued ({}): ", not_issued.len());
-                        body.push_str(
-                            &not_issued
-                                .iter()
-                                .take(NAMED_IN_SUMMARY)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                        );
-                        if not_issued.len() > NAMED_IN_SUMMARY {
-                            body.push_str(&format!(
-                                ", and {} more",
-                                not_issued.len() - NAMED_IN_SUMMARY
-                            ));
-                        }
-                        body.push('.');
-                    }
-                    if c.not_run > 0 {
-                        if !body.is_empty() {
-                            body.push(' ');
-                        }
-                        body.push_str(&format!("{} not run.", thousands(c.not_run as u64)));
-                    }
-                    let tone = if cancelled || c.failed > 0 {
-                        Tone::Warning
-                    } else {
-                        Tone::Success
-                    };
-                    let mut actions = vec!["Export results…"];
-                    if cancelled || c.failed > 0 {
-                        actions.push("Run the rest");
-                    }
-                    match widgets::message(ui, tone, &title, &body, &actions) {
-                        Some(0) => {
-                            self.export_dialog = Some(ExportChoice {
-                                include_tokens: false,
-                            })
-                        }
-                        Some(_) => out.push(own(UsersCommand::Bulk(BulkCommand::Run))),
-                        None => {}
-                    }
-                }
+                Phase::Checking => self.checking_ui(ui, c),
+                Phase::Ready => ready_ui(ui, c, out),
+                Phase::Running => self.running_ui(ui, c),
+                Phase::Finished { cancelled } => self.finished_ui(ui, c, cancelled, out),
             }
         });
+    }
+
+    /// How many uids, and how many of them exist, are missing, invalid, repeated, unchecked.
+    fn counts_ui(&self, ui: &mut Ui, c: Counts, dark: bool) {
+        ui.label(RichText::new(format!("{} uids", thousands(c.total as u64))).strong());
+        widgets::badge(
+            ui,
+            &format!("{} exist", c.exist),
+            theme::tone(Tone::Success, dark),
+        );
+        widgets::badge(
+            ui,
+            &format!("{} missing", c.missing),
+            theme::tone(Tone::Warning, dark),
+        );
+        widgets::badge(
+            ui,
+            &format!("{} invalid", c.invalid),
+            theme::tone(Tone::Error, dark),
+        );
+        if self.duplicates > 0 {
+            widgets::badge(
+                ui,
+                &format!("{} repeats dropped", self.duplicates),
+                theme::neutral(dark),
+            );
+        }
+        if c.unchecked > 0 && self.phase != Phase::Checking {
+            widgets::badge(
+                ui,
+                &format!("{} not checked", c.unchecked),
+                theme::neutral(dark),
+            );
+        }
+    }
+
+    fn checking_ui(&mut self, ui: &mut Ui, c: Counts) {
+        let checked = c.exist + c.missing;
+        let valid = c.total - c.invalid;
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Checking which uids exist… {checked} of {valid}"));
+            if ui.button("Cancel").clicked() {
+                self.cancel();
+            }
+        });
+    }
+
+    fn running_ui(&mut self, ui: &mut Ui, c: Counts) {
+        let done = c.issued
+            + c.failed
+            + self
+                .rows
+                .iter()
+                .filter(|r| {
+                    matches!(r.outcome, Some(Outcome::UnknownUser)) && r.check == Check::Exists
+                })
+                .count();
+        let total = self.to_issue.max(1);
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total as f32)
+                    .desired_width(260.0)
+                    .show_percentage(),
+            );
+            ui.label(format!("Issued {} of {}", c.issued, self.to_issue));
+            let cancelling = self.cancelling();
+            if ui
+                .add_enabled(
+                    !cancelling,
+                    egui::Button::new(if cancelling {
+                        "Cancelling…"
+                    } else {
+                        "Cancel"
+                    }),
+                )
+                .on_hover_text("Stop sending new requests; those in flight finish")
+                .clicked()
+            {
+                self.cancel();
+            }
+        });
+    }
+
+    /// How the run ended, what was not issued, and export / run the rest.
+    fn finished_ui(&mut self, ui: &mut Ui, c: Counts, cancelled: bool, out: &mut Vec<Command>) {
+        let title = if cancelled {
+            format!(
+                "Issued {} of {} before you cancelled",
+                c.issued, self.to_issue
+            )
+        } else {
+            format!("Issued {}", tokens(c.issued))
+        };
+        let body = self.not_issued_text(c);
+        let tone = if cancelled || c.failed > 0 {
+            Tone::Warning
+        } else {
+            Tone::Success
+        };
+        let mut actions = vec!["Export results…"];
+        if cancelled || c.failed > 0 {
+            actions.push("Run the rest");
+        }
+        match widgets::message(ui, tone, &title, &body, &actions) {
+            Some(0) => {
+                self.export_dialog = Some(ExportChoice {
+                    include_tokens: false,
+                })
+            }
+            Some(_) => out.push(own(UsersCommand::Bulk(BulkCommand::Run))),
+            None => {}
+        }
+    }
+
+    /// The rows not issued (the first few by name) and how many were not run.
+    fn not_issued_text(&self, c: Counts) -> String {
+        let not_issued: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|r| !matches!(r.outcome, Some(Outcome::Issued(_)) | Some(Outcome::NotRun)))
+            .map(|r| format!("{} ({})", r.shown_uid(), short_word(r.outcome.as_ref())))
+            .collect();
+        let mut body = String::new();
+        if !not_issued.is_empty() {
+            body = format!("Not issued ({}): ", not_issued.len());
+            body.push_str(
+                &not_issued
+                    .iter()
+                    .take(NAMED_IN_SUMMARY)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if not_issued.len() > NAMED_IN_SUMMARY {
+                body.push_str(&format!(
+                    ", and {} more",
+                    not_issued.len() - NAMED_IN_SUMMARY
+                ));
+            }
+            body.push('.');
+        }
+        if c.not_run > 0 {
+            if !body.is_empty() {
+                body.push(' ');
+            }
+            body.push_str(&format!("{} not run.", thousands(c.not_run as u64)));
+        }
+        body
     }
 
     fn table_ui(&mut self, ui: &mut Ui) {
@@ -877,6 +875,24 @@ impl BulkTokens {
             self.export_dialog = None;
         }
     }
+}
+
+/// Ready to run: issue a token per existing (or unchecked) user.
+fn ready_ui(ui: &mut Ui, c: Counts, out: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        let n = c.exist + c.unchecked;
+        let label = format!("Issue {}", tokens(n));
+        if ui
+            .add_enabled(n > 0, egui::Button::new(RichText::new(label).strong()))
+            .clicked()
+        {
+            out.push(own(UsersCommand::Bulk(BulkCommand::Run)));
+        }
+        widgets::muted(
+            ui,
+            "One new token per existing user; missing and invalid uids are skipped",
+        );
+    });
 }
 
 fn short_word(o: Option<&Outcome>) -> &'static str {

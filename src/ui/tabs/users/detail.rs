@@ -156,8 +156,17 @@ impl OpenUser {
     pub fn settle(&mut self, out: &mut Vec<Command>) -> Vec<Effect> {
         let mut effects = Vec::new();
         self.tokens.poll();
-        let uid = self.uid.clone();
+        self.settle_issuing(out);
+        self.settle_revoking(out);
+        self.settle_revoke_all(out);
+        self.settle_delete(out, &mut effects);
+        self.settle_status(out, &mut effects);
+        self.settle_view_as();
+        effects
+    }
 
+    fn settle_issuing(&mut self, out: &mut Vec<Command>) {
+        let uid = self.uid.clone();
         if let Some((op, copy)) = self.issuing.take() {
             let mut slot = Some(op);
             match Op::settle(&mut slot) {
@@ -191,7 +200,10 @@ impl OpenUser {
                 }
             }
         }
+    }
 
+    fn settle_revoking(&mut self, out: &mut Vec<Command>) {
+        let uid = self.uid.clone();
         if let Some((token, op)) = self.revoking.take() {
             let mut slot = Some(op);
             match Op::settle(&mut slot) {
@@ -216,7 +228,10 @@ impl OpenUser {
                 }
             }
         }
+    }
 
+    fn settle_revoke_all(&mut self, out: &mut Vec<Command>) {
+        let uid = self.uid.clone();
         if let Some(c) = &mut self.revoke_all
             && let Some(result) = Op::settle(&mut c.op)
         {
@@ -241,7 +256,10 @@ impl OpenUser {
                 }
             }
         }
+    }
 
+    fn settle_delete(&mut self, out: &mut Vec<Command>, effects: &mut Vec<Effect>) {
+        let uid = self.uid.clone();
         if let Some(c) = &mut self.delete
             && let Some(result) = Op::settle(&mut c.op)
         {
@@ -260,7 +278,10 @@ impl OpenUser {
                 }
             }
         }
+    }
 
+    fn settle_status(&mut self, out: &mut Vec<Command>, effects: &mut Vec<Effect>) {
+        let uid = self.uid.clone();
         if let Some(result) = Op::settle(&mut self.status_op) {
             match result {
                 Ok(active) => {
@@ -281,7 +302,9 @@ impl OpenUser {
                 }
             }
         }
+    }
 
+    fn settle_view_as(&mut self) {
         if let Some(result) = Op::settle(&mut self.view_as_op) {
             self.view_as_result = Some(match result {
                 Ok(u) => Ok((self.view_as.trim().to_lowercase(), u)),
@@ -292,7 +315,6 @@ impl OpenUser {
                 }
             });
         }
-        effects
     }
 
     /// Draws the pane; returns true when it is closed.
@@ -369,59 +391,11 @@ impl OpenUser {
         rec: &Recorder,
         out: &mut Vec<Command>,
     ) {
-        let dark = ui.visuals().dark_mode;
         theme::card_frame(ui.visuals()).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            let count = self.tokens.data().map(Vec::len);
-            ui.horizontal(|ui| {
-                let title = match count {
-                    Some(n) => format!("Auth tokens ({n})"),
-                    None => "Auth tokens".to_owned(),
-                };
-                ui.label(RichText::new(title).strong().size(15.0));
-                if self.tokens.is_pending() {
-                    ui.spinner();
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let n = count.unwrap_or(0);
-                    let r = ui.add_enabled(n > 0, egui::Button::new("Revoke all…"));
-                    if r.clicked() {
-                        self.revoke_all = Some(Confirming {
-                            confirm: ConfirmDialog::new(
-                                format!("Revoke all {} of {}?", tokens_word(n), self.uid),
-                                format!(
-                                    "Every app or device signed in as {} with these tokens is signed out at once. The user stays; you can issue a new token afterwards.",
-                                    self.uid
-                                ),
-                                format!("Revoke {} of {}", tokens_word(n), self.uid),
-                            ),
-                            op: None,
-                        });
-                    }
-                });
-            });
+            self.tokens_header_ui(ui);
             ui.add_space(theme::SPACE_XS);
-            ui.horizontal(|ui| {
-                let busy = self.issuing.is_some();
-                let label = if busy { "Issuing…" } else { "Issue token" };
-                if ui
-                    .add_enabled(
-                        !busy && !user.is_deactivated(),
-                        egui::Button::new(RichText::new(label).strong())
-                            .fill(theme::accent(dark).gamma_multiply(0.35)),
-                    )
-                    .on_hover_text("Ctrl+Shift+C issues a token and copies it")
-                    .clicked()
-                {
-                    out.push(own(UsersCommand::IssueToken {
-                        uid: self.uid.clone(),
-                        force: self.force,
-                        copy: false,
-                    }));
-                }
-                ui.checkbox(&mut self.force, "Force a new token")
-                    .on_hover_text("Off: the API hands back the user's latest token when there is one");
-            });
+            self.issue_ui(ui, user, out);
             widgets::muted(ui, "Ctrl+Shift+C issues a token and copies it");
             ui.add_space(theme::SPACE_S);
 
@@ -453,130 +427,7 @@ impl OpenUser {
                 Some(list) => {
                     let mut reveal_changes: Vec<(String, bool)> = Vec::new();
                     for t in list {
-                        let hash = key_sha256(&t.auth_token);
-                        let fresh = self.fresh.as_deref() == Some(hash.as_str());
-                        let revoking = self
-                            .revoking
-                            .as_ref()
-                            .is_some_and(|(s, _)| s == &t.auth_token);
-                        let frame = egui::Frame::new()
-                            .fill(if fresh {
-                                theme::tone(Tone::Success, dark).bg
-                            } else {
-                                ui.visuals().extreme_bg_color
-                            })
-                            .corner_radius(egui::CornerRadius::same(theme::CORNER))
-                            .inner_margin(egui::Margin::symmetric(10, 6));
-                        frame.show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            let presenting = widgets::presentation_mode(ui.ctx());
-                            let mut revealed = !presenting && self.revealed.contains(&hash);
-                            let name = format!("auth token {}", t.auth_token.masked());
-                            let text = if revealed {
-                                t.auth_token.expose().to_owned()
-                            } else {
-                                // The first characters and a fixed row of dots: the length
-                                // stays hidden, and rows line up.
-                                format!("{}{}", t.auth_token.masked().trim_end_matches('…'), "•".repeat(16))
-                            };
-                            ui.horizontal(|ui| {
-                                ui.spacing_mut().item_spacing.x = 4.0;
-                                ui.with_layout(
-                                    egui::Layout::right_to_left(egui::Align::Center),
-                                    |ui| {
-                                        let r = ui.add_enabled(
-                                            self.revoking.is_none(),
-                                            egui::Button::new(if revoking {
-                                                "Revoking…"
-                                            } else {
-                                                "Revoke"
-                                            }),
-                                        );
-                                        let label = format!("Revoke {name}");
-                                        ui.ctx()
-                                            .accesskit_node_builder(r.id, |n| n.set_label(label));
-                                        if r.clicked() {
-                                            out.push(own(UsersCommand::RevokeToken {
-                                                uid: self.uid.clone(),
-                                                token: t.auth_token.clone(),
-                                            }));
-                                        }
-                                        ui.add_space(theme::SPACE_XS);
-                                        if text_button(ui, "Copy", &format!("Copy {name}"))
-                                            .clicked()
-                                        {
-                                            out.push(Command::Copy {
-                                                value: t.auth_token.clone(),
-                                                what: format!("an auth token of {}", self.uid),
-                                            });
-                                        }
-                                        let (button, verb) = if revealed {
-                                            ("Hide", "Hide")
-                                        } else {
-                                            ("Show", "Reveal")
-                                        };
-                                        if !presenting
-                                            && text_button(ui, button, &format!("{verb} {name}"))
-                                                .clicked()
-                                        {
-                                            revealed = !revealed;
-                                            reveal_changes.push((hash.clone(), revealed));
-                                            if revealed {
-                                                rec.record(
-                                                    "token.revealed",
-                                                    &format!(
-                                                        "auth token {} of {}",
-                                                        t.auth_token.masked(),
-                                                        self.uid
-                                                    ),
-                                                    Ok(()),
-                                                );
-                                            }
-                                        }
-                                        ui.with_layout(
-                                            egui::Layout::left_to_right(egui::Align::Center),
-                                            |ui| {
-                                                if fresh {
-                                                    widgets::badge(
-                                                        ui,
-                                                        "new",
-                                                        theme::tone(Tone::Success, dark),
-                                                    );
-                                                }
-                                                ui.add(
-                                                    egui::Label::new(
-                                                        RichText::new(text).monospace(),
-                                                    )
-                                                    .truncate()
-                                                    // Copies go through Copy (cleared later).
-                                                    .selectable(false),
-                                                );
-                                            },
-                                        );
-                                    },
-                                );
-                            });
-                            let mut facts = vec![format!(
-                                "created {} ({})",
-                                widgets::age(now, t.created_at),
-                                widgets::date(t.created_at)
-                            )];
-                            facts.push(format!(
-                                "platform {}",
-                                t.platform.as_deref().unwrap_or("any")
-                            ));
-                            if let Some(a) = &t.user_agent {
-                                facts.push(format!("agent {a}"));
-                            }
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(facts.join("  ·  "))
-                                        .small()
-                                        .color(theme::muted(dark)),
-                                )
-                                .truncate(),
-                            );
-                        });
+                        reveal_changes.extend(self.token_ui(ui, t, now, rec, out));
                         ui.add_space(2.0);
                     }
                     for (h, on) in reveal_changes {
@@ -589,6 +440,183 @@ impl OpenUser {
                 }
             }
         });
+    }
+
+    /// "Auth tokens (n)" and Revoke all….
+    fn tokens_header_ui(&mut self, ui: &mut Ui) {
+        let count = self.tokens.data().map(Vec::len);
+        ui.horizontal(|ui| {
+            let title = match count {
+                Some(n) => format!("Auth tokens ({n})"),
+                None => "Auth tokens".to_owned(),
+            };
+            ui.label(RichText::new(title).strong().size(15.0));
+            if self.tokens.is_pending() {
+                ui.spinner();
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let n = count.unwrap_or(0);
+                let r = ui.add_enabled(n > 0, egui::Button::new("Revoke all…"));
+                if r.clicked() {
+                    self.revoke_all = Some(Confirming {
+                        confirm: ConfirmDialog::new(
+                            format!("Revoke all {} of {}?", tokens_word(n), self.uid),
+                            format!(
+                                "Every app or device signed in as {} with these tokens is signed out at once. The user stays; you can issue a new token afterwards.",
+                                self.uid
+                            ),
+                            format!("Revoke {} of {}", tokens_word(n), self.uid),
+                        ),
+                        op: None,
+                    });
+                }
+            });
+        });
+    }
+
+    /// Issue token, and whether to force a new one.
+    fn issue_ui(&mut self, ui: &mut Ui, user: &User, out: &mut Vec<Command>) {
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal(|ui| {
+            let busy = self.issuing.is_some();
+            let label = if busy { "Issuing…" } else { "Issue token" };
+            if ui
+                .add_enabled(
+                    !busy && !user.is_deactivated(),
+                    egui::Button::new(RichText::new(label).strong())
+                        .fill(theme::accent(dark).gamma_multiply(0.35)),
+                )
+                .on_hover_text("Ctrl+Shift+C issues a token and copies it")
+                .clicked()
+            {
+                out.push(own(UsersCommand::IssueToken {
+                    uid: self.uid.clone(),
+                    force: self.force,
+                    copy: false,
+                }));
+            }
+            ui.checkbox(&mut self.force, "Force a new token")
+                .on_hover_text("Off: the API hands back the user's latest token when there is one");
+        });
+    }
+
+    /// One token: its value (masked unless revealed), actions and facts. Returns a change of
+    /// whether it is revealed, applied once the list is drawn.
+    fn token_ui(
+        &self,
+        ui: &mut Ui,
+        t: &AuthToken,
+        now: i64,
+        rec: &Recorder,
+        out: &mut Vec<Command>,
+    ) -> Option<(String, bool)> {
+        let dark = ui.visuals().dark_mode;
+        let hash = key_sha256(&t.auth_token);
+        let fresh = self.fresh.as_deref() == Some(hash.as_str());
+        let frame = egui::Frame::new()
+            .fill(if fresh {
+                theme::tone(Tone::Success, dark).bg
+            } else {
+                ui.visuals().extreme_bg_color
+            })
+            .corner_radius(egui::CornerRadius::same(theme::CORNER))
+            .inner_margin(egui::Margin::symmetric(10, 6));
+        let mut change = None;
+        frame.show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            let presenting = widgets::presentation_mode(ui.ctx());
+            let mut revealed = !presenting && self.revealed.contains(&hash);
+            let text = if revealed {
+                t.auth_token.expose().to_owned()
+            } else {
+                // The first characters and a fixed row of dots: the length
+                // stays hidden, and rows line up.
+                format!(
+                    "{}{}",
+                    t.auth_token.masked().trim_end_matches('…'),
+                    "•".repeat(16)
+                )
+            };
+            let row = TokenRow {
+                token: t,
+                name: format!("auth token {}", t.auth_token.masked()),
+                presenting,
+            };
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = 4.0;
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if self.token_actions_ui(ui, &row, &mut revealed, rec, out) {
+                        change = Some((hash.clone(), revealed));
+                    }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        if fresh {
+                            widgets::badge(ui, "new", theme::tone(Tone::Success, dark));
+                        }
+                        ui.add(
+                            egui::Label::new(RichText::new(text).monospace())
+                                .truncate()
+                                // Copies go through Copy (cleared later).
+                                .selectable(false),
+                        );
+                    });
+                });
+            });
+            token_facts_ui(ui, t, now, dark);
+        });
+        change
+    }
+
+    /// Revoke, Copy and Show/Hide (right to left); returns whether Show/Hide flipped `revealed`.
+    fn token_actions_ui(
+        &self,
+        ui: &mut Ui,
+        row: &TokenRow<'_>,
+        revealed: &mut bool,
+        rec: &Recorder,
+        out: &mut Vec<Command>,
+    ) -> bool {
+        let (t, name) = (row.token, &row.name);
+        let revoking = self
+            .revoking
+            .as_ref()
+            .is_some_and(|(s, _)| s == &t.auth_token);
+        let r = ui.add_enabled(
+            self.revoking.is_none(),
+            egui::Button::new(if revoking { "Revoking…" } else { "Revoke" }),
+        );
+        let label = format!("Revoke {name}");
+        ui.ctx()
+            .accesskit_node_builder(r.id, |n| n.set_label(label));
+        if r.clicked() {
+            out.push(own(UsersCommand::RevokeToken {
+                uid: self.uid.clone(),
+                token: t.auth_token.clone(),
+            }));
+        }
+        ui.add_space(theme::SPACE_XS);
+        if text_button(ui, "Copy", &format!("Copy {name}")).clicked() {
+            out.push(Command::Copy {
+                value: t.auth_token.clone(),
+                what: format!("an auth token of {}", self.uid),
+            });
+        }
+        let (button, verb) = if *revealed {
+            ("Hide", "Hide")
+        } else {
+            ("Show", "Reveal")
+        };
+        if row.presenting || !text_button(ui, button, &format!("{verb} {name}")).clicked() {
+            return false;
+        }
+        *revealed = !*revealed;
+        if *revealed {
+            rec.record(
+                "token.revealed",
+                &format!("auth token {} of {}", t.auth_token.masked(), self.uid),
+                Ok(()),
+            );
+        }
+        true
     }
 
     fn profile_ui(&mut self, ui: &mut Ui, user: &User, now: i64) {
@@ -791,6 +819,39 @@ impl OpenUser {
             }
         }
     }
+}
+
+/// What a token row's actions need to know of the row.
+struct TokenRow<'a> {
+    token: &'a AuthToken,
+    /// "auth token abc…", what the row's buttons are labelled after.
+    name: String,
+    /// Presentation mode: no value is shown, and there is no Show button.
+    presenting: bool,
+}
+
+/// When a token was created, for which platform, by which agent.
+fn token_facts_ui(ui: &mut Ui, t: &AuthToken, now: i64, dark: bool) {
+    let mut facts = vec![format!(
+        "created {} ({})",
+        widgets::age(now, t.created_at),
+        widgets::date(t.created_at)
+    )];
+    facts.push(format!(
+        "platform {}",
+        t.platform.as_deref().unwrap_or("any")
+    ));
+    if let Some(a) = &t.user_agent {
+        facts.push(format!("agent {a}"));
+    }
+    ui.add(
+        egui::Label::new(
+            RichText::new(facts.join("  ·  "))
+                .small()
+                .color(theme::muted(dark)),
+        )
+        .truncate(),
+    );
 }
 
 /// "1 token", "3 tokens".

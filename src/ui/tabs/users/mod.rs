@@ -8,7 +8,7 @@
 use std::sync::mpsc;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
-use egui_extras::{Column, TableBuilder};
+use egui_extras::{Column, TableBuilder, TableRow};
 use futures::StreamExt;
 use poll_promise::Promise;
 use tokio::runtime::Handle;
@@ -322,6 +322,16 @@ impl UsersTab {
 
     /// Drains the page channel and settles promises: the start of the tab's frame.
     fn settle(&mut self, rec: &Recorder, out: &mut Vec<Command>) {
+        self.drain_pages();
+        self.settle_server_search(out);
+        self.settle_opening(out);
+        self.settle_new_user(out);
+        self.settle_open_user(out);
+        out.extend(self.bulk.settle(rec));
+    }
+
+    /// Takes in the pages the background walk delivered.
+    fn drain_pages(&mut self) {
         if let Some(rx) = &self.loader.rx {
             let mut finished = false;
             for msg in rx.try_iter() {
@@ -353,7 +363,9 @@ impl UsersTab {
                 self.loader.abort = None;
             }
         }
+    }
 
+    fn settle_server_search(&mut self, out: &mut Vec<Command>) {
         if let Some(s) = self.server_search.take() {
             match s.promise.try_take() {
                 Ok(Ok(users)) => {
@@ -380,7 +392,10 @@ impl UsersTab {
                 }
             }
         }
+    }
 
+    /// A user looked up by uid: open it, or say why not.
+    fn settle_opening(&mut self, out: &mut Vec<Command>) {
         if let Some((uid, p)) = self.opening.take() {
             match p.try_take() {
                 Ok(Ok(user)) => {
@@ -401,7 +416,9 @@ impl UsersTab {
                 Err(p) => self.opening = Some((uid, p)),
             }
         }
+    }
 
+    fn settle_new_user(&mut self, out: &mut Vec<Command>) {
         if let Some(d) = &mut self.new_user
             && let Some(result) = d.settle()
         {
@@ -429,7 +446,10 @@ impl UsersTab {
                 }
             }
         }
+    }
 
+    /// Settles the open user's requests and applies what the list must learn from them.
+    fn settle_open_user(&mut self, out: &mut Vec<Command>) {
         if let Some(o) = &mut self.open {
             let effects = o.settle(out);
             for effect in effects {
@@ -456,8 +476,6 @@ impl UsersTab {
                 }
             }
         }
-
-        out.extend(self.bulk.settle(rec));
     }
 
     fn open_user(&mut self, uid: &str, out: &mut Vec<Command>) {
@@ -868,43 +886,48 @@ impl UsersTab {
         }
     }
 
+    /// No row to show: loading, no users at all, or none matching.
+    fn no_rows_ui(&mut self, ui: &mut Ui) {
+        match self.loader.phase {
+            LoadPhase::Running | LoadPhase::NotStarted if self.store.is_empty() => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    widgets::muted(ui, "Loading users…");
+                });
+            }
+            _ if self.store.is_empty() => {
+                if super::empty_state_ui(
+                    ui,
+                    "No users yet",
+                    "Users are created by your app's backend, or here. Each user can then sign in with an auth token.",
+                    Some("New user…"),
+                ) {
+                    self.new_user = Some(NewUserDialog::default());
+                }
+            }
+            _ if self.filtered.is_filtering() => {}
+            _ => {
+                let uid = crate::model::uid::check_uid(&self.search).ok();
+                let body = match (&uid, self.loader.is_complete()) {
+                    (Some(u), false) => format!(
+                        "Nothing loaded matches. Press Enter to look up the uid {u} on the server."
+                    ),
+                    _ => "Nothing matches the search and filters.".to_owned(),
+                };
+                if super::empty_state_ui(ui, "No users match", &body, Some("Clear filters")) {
+                    self.search.clear();
+                    self.status_filter = None;
+                    self.role_filter = None;
+                    self.tag_filter = None;
+                }
+            }
+        }
+    }
+
     fn table_ui(&mut self, ui: &mut Ui, now: i64, out: &mut Vec<Command>) {
         let rows = self.filtered.rows();
         if rows.is_empty() {
-            match self.loader.phase {
-                LoadPhase::Running | LoadPhase::NotStarted if self.store.is_empty() => {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        widgets::muted(ui, "Loading users…");
-                    });
-                }
-                _ if self.store.is_empty() => {
-                    if super::empty_state_ui(
-                        ui,
-                        "No users yet",
-                        "Users are created by your app's backend, or here. Each user can then sign in with an auth token.",
-                        Some("New user…"),
-                    ) {
-                        self.new_user = Some(NewUserDialog::default());
-                    }
-                }
-                _ if self.filtered.is_filtering() => {}
-                _ => {
-                    let uid = crate::model::uid::check_uid(&self.search).ok();
-                    let body = match (&uid, self.loader.is_complete()) {
-                        (Some(u), false) => format!(
-                            "Nothing loaded matches. Press Enter to look up the uid {u} on the server."
-                        ),
-                        _ => "Nothing matches the search and filters.".to_owned(),
-                    };
-                    if super::empty_state_ui(ui, "No users match", &body, Some("Clear filters")) {
-                        self.search.clear();
-                        self.status_filter = None;
-                        self.role_filter = None;
-                        self.tag_filter = None;
-                    }
-                }
-            }
+            self.no_rows_ui(ui);
             return;
         }
 
@@ -959,50 +982,7 @@ impl UsersTab {
                     let selected = open_uid.as_deref() == Some(&*u.uid);
                     row.set_selected(selected);
                     row.set_overline(pos == cursor && !selected && pos != 0);
-                    row.col(|ui| {
-                        avatar_ui(ui, &u.name, 20.0);
-                        ui.add(egui::Label::new(&*u.name).truncate().selectable(false));
-                    });
-                    row.col(|ui| {
-                        ui.add(
-                            egui::Label::new(RichText::new(&*u.uid).monospace())
-                                .truncate()
-                                .selectable(false),
-                        );
-                    });
-                    row.col(|ui| {
-                        ui.add(
-                            egui::Label::new(store.word(u.role))
-                                .truncate()
-                                .selectable(false),
-                        );
-                    });
-                    row.col(|ui| {
-                        status_ui(ui, u.is_deactivated(), store.word(u.status), dark);
-                    });
-                    if !wide {
-                        if row.response().clicked() {
-                            clicked = Some(u.uid.to_string());
-                        }
-                        return;
-                    }
-                    row.col(|ui| {
-                        if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
-                            let text = tags
-                                .iter()
-                                .map(|&w| store.word(w))
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            ui.add(
-                                egui::Label::new(RichText::new(text).color(theme::muted(dark)))
-                                    .truncate(),
-                            );
-                        }
-                    });
-                    row.col(|ui| {
-                        widgets::muted(ui, widgets::age(now, u.created_at))
-                            .on_hover_text(widgets::date(u.created_at));
-                    });
+                    user_cells_ui(&mut row, u, store, wide, dark, now);
                     if row.response().clicked() {
                         clicked = Some(u.uid.to_string());
                     }
@@ -1019,6 +999,55 @@ impl UsersTab {
             self.open_user(&uid, out);
         }
     }
+}
+
+/// One user's cells: name, uid, role, status and, when wide, tags and age.
+fn user_cells_ui(
+    row: &mut TableRow<'_, '_>,
+    u: &store::Row,
+    store: &UserStore,
+    wide: bool,
+    dark: bool,
+    now: i64,
+) {
+    row.col(|ui| {
+        avatar_ui(ui, &u.name, 20.0);
+        ui.add(egui::Label::new(&*u.name).truncate().selectable(false));
+    });
+    row.col(|ui| {
+        ui.add(
+            egui::Label::new(RichText::new(&*u.uid).monospace())
+                .truncate()
+                .selectable(false),
+        );
+    });
+    row.col(|ui| {
+        ui.add(
+            egui::Label::new(store.word(u.role))
+                .truncate()
+                .selectable(false),
+        );
+    });
+    row.col(|ui| {
+        status_ui(ui, u.is_deactivated(), store.word(u.status), dark);
+    });
+    if !wide {
+        return;
+    }
+    row.col(|ui| {
+        if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
+            let text = tags
+                .iter()
+                .map(|&w| store.word(w))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ui.add(egui::Label::new(RichText::new(text).color(theme::muted(dark))).truncate());
+        }
+    });
+    row.col(|ui| {
+        widgets::muted(ui, widgets::age(now, u.created_at))
+            .on_hover_text(widgets::date(u.created_at));
+    });
 }
 
 /// Gives a widget without a text of its own (a combo box) its accessible name.

@@ -106,93 +106,9 @@ impl NewUserDialog {
             ui.set_width(500.0);
             ui.heading("New user");
             ui.add_space(theme::SPACE_S);
-            let mut enter = false;
-
-            // uid: lower-cased on the way in; the problem shows once something is typed.
-            let uid_check = uid::check_uid(&self.uid);
-            let uid_problem = self.server.get("uid").cloned().or_else(|| {
-                uid_check
-                    .as_ref()
-                    .err()
-                    .filter(|_| !self.uid.is_empty())
-                    .map(ToString::to_string)
-            });
-            let before = self.uid.clone();
-            let r = stable_field(
-                ui,
-                "uid",
-                "User ID (uid)",
-                &mut self.uid,
-                "e.g. jane-doe",
-                uid_problem.as_deref(),
-            );
-            if !self.focused_once {
-                r.request_focus();
-                self.focused_once = true;
-            }
-            if self.uid != before {
-                self.server.remove("uid");
-            }
-            enter |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if let Ok(stored) = &uid_check
-                && stored != &self.uid
-            {
-                widgets::muted(ui, format!("Stored as {stored}"));
-            } else if self.uid.is_empty() {
-                widgets::muted(
-                    ui,
-                    "a–z, 0–9, - and _; up to 100; capitals are stored lower-cased",
-                );
-            }
-
-            enter |= self.field(ui, "name", "Display name", "e.g. Jane Doe", |s| {
-                uid::check_name(s).map(|_| ())
-            });
-            ui.columns(2, |cols| {
-                enter |= self.field(&mut cols[0], "avatar", "Avatar URL", "https://…", |s| {
-                    uid::check_url(s).map(|_| ())
-                });
-                enter |= self.field(&mut cols[1], "link", "Profile link", "https://…", |s| {
-                    uid::check_url(s).map(|_| ())
-                });
-            });
-            ui.columns(2, |cols| {
-                enter |= self.field(&mut cols[0], "role", "User role", "default", |s| {
-                    uid::check_role(s).map(|_| ())
-                });
-                enter |= self.field(
-                    &mut cols[1],
-                    "tags",
-                    "Tags (comma-separated)",
-                    "e.g. vip, beta",
-                    |s| uid::parse_tags(s).map(|_| ()),
-                );
-            });
-
-            let meta_problem = self
-                .server
-                .get("metadata")
-                .cloned()
-                .or_else(|| uid::parse_metadata(&self.metadata).err());
-            let before = self.metadata.clone();
-            widgets::field_frame(
-                ui,
-                "Metadata (JSON)",
-                meta_problem.as_deref(),
-                |ui, label_id| {
-                    ui.add(
-                        egui::TextEdit::multiline(&mut self.metadata)
-                            .font(egui::TextStyle::Monospace)
-                            .hint_text("{\"plan\": \"pro\"}")
-                            .desired_rows(3)
-                            .desired_width(f32::INFINITY),
-                    )
-                    .labelled_by(label_id)
-                },
-            );
-            if self.metadata != before {
-                self.server.remove("metadata");
-            }
+            let mut enter = self.uid_ui(ui);
+            enter |= self.fields_ui(ui);
+            self.metadata_ui(ui);
             ui.checkbox(&mut self.with_token, "Issue an auth token now");
 
             if let Some(x) = &self.error {
@@ -212,28 +128,7 @@ impl NewUserDialog {
                 return;
             }
             let request = self.build();
-            ui.horizontal(|ui| {
-                let valid = request.is_ok() && self.server.is_empty() && !busy;
-                let label = if busy { "Creating…" } else { "Create user" };
-                if (ui
-                    .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
-                    .clicked()
-                    || (enter && valid))
-                    && let Ok(new) = &request
-                {
-                    outcome = Outcome::Submit(Box::new(new.clone()));
-                }
-                if ui.button("Cancel").clicked() {
-                    if self.is_dirty() {
-                        self.asking_to_discard = true;
-                    } else {
-                        outcome = Outcome::Close;
-                    }
-                }
-                if busy {
-                    ui.spinner();
-                }
-            });
+            ui.horizontal(|ui| self.buttons_ui(ui, &request, enter, busy, &mut outcome));
         });
         if modal.should_close() && matches!(outcome, Outcome::Open) && !busy {
             if self.is_dirty() {
@@ -243,6 +138,133 @@ impl NewUserDialog {
             }
         }
         outcome
+    }
+
+    /// The uid, lower-cased on the way in; the problem shows once something is typed. Returns
+    /// whether Enter was pressed in it.
+    fn uid_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        let uid_check = uid::check_uid(&self.uid);
+        let uid_problem = self.server.get("uid").cloned().or_else(|| {
+            uid_check
+                .as_ref()
+                .err()
+                .filter(|_| !self.uid.is_empty())
+                .map(ToString::to_string)
+        });
+        let before = self.uid.clone();
+        let r = stable_field(
+            ui,
+            "uid",
+            "User ID (uid)",
+            &mut self.uid,
+            "e.g. jane-doe",
+            uid_problem.as_deref(),
+        );
+        if !self.focused_once {
+            r.request_focus();
+            self.focused_once = true;
+        }
+        if self.uid != before {
+            self.server.remove("uid");
+        }
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if let Ok(stored) = &uid_check
+            && stored != &self.uid
+        {
+            widgets::muted(ui, format!("Stored as {stored}"));
+        } else if self.uid.is_empty() {
+            widgets::muted(
+                ui,
+                "a–z, 0–9, - and _; up to 100; capitals are stored lower-cased",
+            );
+        }
+        enter
+    }
+
+    /// Name, avatar, link, role and tags; returns whether Enter was pressed in one of them.
+    fn fields_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        let mut enter = self.field(ui, "name", "Display name", "e.g. Jane Doe", |s| {
+            uid::check_name(s).map(|_| ())
+        });
+        ui.columns(2, |cols| {
+            enter |= self.field(&mut cols[0], "avatar", "Avatar URL", "https://…", |s| {
+                uid::check_url(s).map(|_| ())
+            });
+            enter |= self.field(&mut cols[1], "link", "Profile link", "https://…", |s| {
+                uid::check_url(s).map(|_| ())
+            });
+        });
+        ui.columns(2, |cols| {
+            enter |= self.field(&mut cols[0], "role", "User role", "default", |s| {
+                uid::check_role(s).map(|_| ())
+            });
+            enter |= self.field(
+                &mut cols[1],
+                "tags",
+                "Tags (comma-separated)",
+                "e.g. vip, beta",
+                |s| uid::parse_tags(s).map(|_| ()),
+            );
+        });
+        enter
+    }
+
+    fn metadata_ui(&mut self, ui: &mut egui::Ui) {
+        let meta_problem = self
+            .server
+            .get("metadata")
+            .cloned()
+            .or_else(|| uid::parse_metadata(&self.metadata).err());
+        let before = self.metadata.clone();
+        widgets::field_frame(
+            ui,
+            "Metadata (JSON)",
+            meta_problem.as_deref(),
+            |ui, label_id| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.metadata)
+                        .font(egui::TextStyle::Monospace)
+                        .hint_text("{\"plan\": \"pro\"}")
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label_id)
+            },
+        );
+        if self.metadata != before {
+            self.server.remove("metadata");
+        }
+    }
+
+    /// Create user / Cancel: sets `outcome` (Cancel on a filled-in form asks first).
+    fn buttons_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        request: &Result<NewUser, ()>,
+        enter: bool,
+        busy: bool,
+        outcome: &mut Outcome,
+    ) {
+        let valid = request.is_ok() && self.server.is_empty() && !busy;
+        let label = if busy { "Creating…" } else { "Create user" };
+        if (ui
+            .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
+            .clicked()
+            || (enter && valid))
+            && let Ok(new) = request
+        {
+            *outcome = Outcome::Submit(Box::new(new.clone()));
+        }
+        if ui.button("Cancel").clicked() {
+            if self.is_dirty() {
+                self.asking_to_discard = true;
+            } else {
+                *outcome = Outcome::Close;
+            }
+        }
+        if busy {
+            ui.spinner();
+        }
     }
 
     /// One single-line field: its own check, or the server's word, under it.
