@@ -1,5 +1,5 @@
 //! A connection made usable: the client of its provider, or why there is none yet. The
-//! resolution itself is [`super::connect::resolve`].
+//! resolution itself is `connect::resolve`, one layer up.
 
 use crate::config::Connection;
 use crate::providers::ApiError;

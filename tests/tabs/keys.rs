@@ -40,3 +40,12 @@ fn a_connection_without_its_key_says_so_and_offers_to_edit_it() {
         "the button asks to edit this connection"
     );
 }
+
+#[test]
+fn while_the_keychain_opens_the_keys_tab_waits_instead_of_saying_there_is_no_connection() {
+    let fx = fixture().with_client(Err(ClientProblem::LoadingSecrets));
+    let h = tab_harness(KeysTab::default(), fx);
+    assert!(h.query_by_label("Opening the keychain…").is_some());
+    assert!(h.query_by_label("No connection yet").is_none());
+    assert!(h.query_by_label("Open connections").is_none());
+}

@@ -366,15 +366,13 @@ impl KeysTab {
     fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = Vec::new();
         let Some(conn) = cx.connection else {
-            super::header_ui(ui, "API keys", "", |_| {});
-            if super::empty_state_ui(
+            super::no_connection_ui(
                 ui,
-                "No connection yet",
+                cx,
+                "API keys",
                 "Add a CometChat app in the Connections tab to manage its API keys.",
-                Some("Open connections"),
-            ) {
-                out.push(Command::SelectTab(crate::ui::context::Tab::Connections));
-            }
+                &mut out,
+            );
             return out;
         };
         let subtitle = match &conn.kind {

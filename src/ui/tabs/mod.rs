@@ -11,7 +11,7 @@ pub mod users;
 
 use egui::{RichText, Ui};
 
-use crate::ui::context::{Command, Tab, TabView};
+use crate::ui::context::{Command, Tab, TabContext, TabView};
 use crate::ui::theme;
 
 /// Every tab, one field each. Adding a tab: its module, a field here, a line in
@@ -88,6 +88,31 @@ pub fn empty_state_ui(ui: &mut Ui, title: &str, body: &str, action: Option<&str>
         });
     });
     clicked
+}
+
+/// A tab with no active connection: while the keychain opens or the sandbox starts (the
+/// first run's connections come then), a spinner that says so; otherwise "No connection yet"
+/// and a way to the Connections tab. `title` heads the tab, `body` says what to add.
+pub fn no_connection_ui(
+    ui: &mut Ui,
+    cx: &TabContext<'_>,
+    title: &str,
+    body: &str,
+    out: &mut Vec<Command>,
+) {
+    header_ui(ui, title, "", |_| {});
+    if let Err(problem) = cx.client
+        && problem.is_transient()
+    {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            crate::ui::widgets::muted(ui, problem.message());
+        });
+        return;
+    }
+    if empty_state_ui(ui, "No connection yet", body, Some("Open connections")) {
+        out.push(Command::SelectTab(Tab::Connections));
+    }
 }
 
 /// A tab that works on an app, opened on another kind of connection: why, and a way to the

@@ -301,15 +301,13 @@ impl AppsTab {
     fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = self.settle();
         let Some(conn) = cx.connection else {
-            super::header_ui(ui, "Apps", "", |_| {});
-            if super::empty_state_ui(
+            super::no_connection_ui(
                 ui,
-                "No connection yet",
+                cx,
+                "Apps",
                 "Add a CometChat Management connection (a key and a secret) in the Connections tab to list and create apps.",
-                Some("Open connections"),
-            ) {
-                out.push(Command::SelectTab(Tab::Connections));
-            }
+                &mut out,
+            );
             return out;
         };
         let subtitle = format!(
@@ -601,23 +599,7 @@ impl AppsTab {
                                 widgets::badge(ui, state, theme::tone(Tone::Warning, dark));
                             }
                         });
-                        r.col(|ui| {
-                            ui.spacing_mut().item_spacing.x = 4.0;
-                            ui.add(
-                                egui::Label::new(RichText::new(&app.id).monospace())
-                                    .truncate(),
-                            );
-                            let copy = ui.add(egui::Button::new("Copy").small());
-                            let label = format!("Copy app id of {}", app.name);
-                            ui.ctx()
-                                .accesskit_node_builder(copy.id, |n| n.set_label(label));
-                            if copy.on_hover_text("Copy the app id").clicked() {
-                                out.push(Command::Copy {
-                                    value: Secret::new(app.id.clone()),
-                                    what: format!("app id of {}", app.name),
-                                });
-                            }
-                        });
+                        r.col(|ui| app_id_ui(ui, app, out));
                         r.col(|ui| {
                             let text = if app.region.is_empty() {
                                 "—".to_owned()
@@ -639,26 +621,7 @@ impl AppsTab {
                                 .on_hover_text(date_time(app.created_at));
                             widgets::muted(ui, ago(now, app.created_at));
                         });
-                        r.col(|ui| {
-                            let has_key = app.full_access_key().is_some();
-                            let b = named_button(ui, "Open", &format!("Open {}", app.name), true);
-                            let b = if has_key {
-                                b.on_hover_text(format!(
-                                    "Add a connection for {} with its fullAccess key, and show its API keys",
-                                    app.name
-                                ))
-                            } else {
-                                b.on_hover_text("This app lists no fullAccess key")
-                            };
-                            if b.clicked() {
-                                open = Some(app.clone());
-                            }
-                            if named_button(ui, "Delete…", &format!("Delete {}…", app.name), true)
-                                .clicked()
-                            {
-                                delete = Some(app.clone());
-                            }
-                        });
+                        r.col(|ui| app_actions_ui(ui, app, &mut open, &mut delete));
                     });
                 }
             });
@@ -666,23 +629,28 @@ impl AppsTab {
             self.open_app(&app, conn, cx, out);
         }
         if let Some(app) = delete {
-            let mut confirm = ConfirmDialog::new(
-                format!("Delete app {}?", app.name),
-                format!(
-                    "CometChat schedules the deletion rather than deleting at once; Keydeck shows when, once the request is accepted. {} ({}) leaves this list now. Its users, groups, messages and keys are removed for good at that time, and connections that use it stop working.",
-                    app.name, app.id
-                ),
-                format!("Delete app {}", app.name),
-            );
-            if conn.environment == Environment::Prod {
-                confirm = confirm.with_typed_name(app.name.clone());
-            }
-            self.delete = Some(DeleteDialog {
-                app,
-                confirm,
-                op: None,
-            });
+            self.ask_delete(app, conn);
         }
+    }
+
+    /// Opens the confirmation that names the app (typed on a prod connection).
+    fn ask_delete(&mut self, app: App, conn: &Connection) {
+        let mut confirm = ConfirmDialog::new(
+            format!("Delete app {}?", app.name),
+            format!(
+                "CometChat schedules the deletion rather than deleting at once; Keydeck shows when, once the request is accepted. {} ({}) leaves this list now. Its users, groups, messages and keys are removed for good at that time, and connections that use it stop working.",
+                app.name, app.id
+            ),
+            format!("Delete app {}", app.name),
+        );
+        if conn.environment == Environment::Prod {
+            confirm = confirm.with_typed_name(app.name.clone());
+        }
+        self.delete = Some(DeleteDialog {
+            app,
+            confirm,
+            op: None,
+        });
     }
 
     fn pager_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
@@ -991,6 +959,42 @@ fn date_time(unix: i64) -> String {
         secs / 3600,
         (secs % 3600) / 60
     )
+}
+
+/// The app id, with Copy.
+fn app_id_ui(ui: &mut Ui, app: &App, out: &mut Vec<Command>) {
+    ui.spacing_mut().item_spacing.x = 4.0;
+    ui.add(egui::Label::new(RichText::new(&app.id).monospace()).truncate());
+    let copy = ui.add(egui::Button::new("Copy").small());
+    let label = format!("Copy app id of {}", app.name);
+    ui.ctx()
+        .accesskit_node_builder(copy.id, |n| n.set_label(label));
+    if copy.on_hover_text("Copy the app id").clicked() {
+        out.push(Command::Copy {
+            value: Secret::new(app.id.clone()),
+            what: format!("app id of {}", app.name),
+        });
+    }
+}
+
+/// Open and Delete… of one app; what was clicked lands in `open` or `delete`.
+fn app_actions_ui(ui: &mut Ui, app: &App, open: &mut Option<App>, delete: &mut Option<App>) {
+    let has_key = app.full_access_key().is_some();
+    let b = named_button(ui, "Open", &format!("Open {}", app.name), true);
+    let b = if has_key {
+        b.on_hover_text(format!(
+            "Add a connection for {} with its fullAccess key, and show its API keys",
+            app.name
+        ))
+    } else {
+        b.on_hover_text("This app lists no fullAccess key")
+    };
+    if b.clicked() {
+        *open = Some(app.clone());
+    }
+    if named_button(ui, "Delete…", &format!("Delete {}…", app.name), true).clicked() {
+        *delete = Some(app.clone());
+    }
 }
 
 #[cfg(test)]

@@ -499,15 +499,13 @@ impl UsersTab {
     fn tab_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) -> Vec<Command> {
         let mut out = Vec::new();
         let Some(conn) = cx.connection else {
-            super::header_ui(ui, "Users & tokens", "", |_| {});
-            if super::empty_state_ui(
+            super::no_connection_ui(
                 ui,
-                "No connection yet",
+                cx,
+                "Users & tokens",
                 "Add a CometChat app in the Connections tab to find its users and manage their auth tokens.",
-                Some("Open connections"),
-            ) {
-                out.push(Command::SelectTab(crate::ui::context::Tab::Connections));
-            }
+                &mut out,
+            );
             return out;
         };
         let subtitle = match &conn.kind {
