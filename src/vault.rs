@@ -153,6 +153,14 @@ impl Vault {
         }
     }
 
+    /// [`Self::where_kept`] inside a sentence: "stored in your OS keychain".
+    pub fn where_kept_phrase(&self) -> &'static str {
+        match self.backend() {
+            Backend::Os => "stored in your OS keychain",
+            Backend::Memory => "kept in memory for this session only",
+        }
+    }
+
     /// The account name of one secret field of one connection.
     pub fn account(connection_id: &str, field: &str) -> String {
         format!("{connection_id}/{field}")

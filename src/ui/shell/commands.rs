@@ -51,7 +51,7 @@ impl KeydeckApp {
                 self.session.use_key_for_connection(&connection_id, key);
                 self.toasts.push(Toast::success(format!(
                     "The connection now uses the new key ({})",
-                    self.session.vault().where_kept().to_lowercase()
+                    self.session.vault().where_kept_phrase()
                 )));
             }
             Command::SaveConnection {

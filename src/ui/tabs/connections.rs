@@ -273,8 +273,8 @@ impl TabView for ConnectionsTab {
             ui,
             "Connections",
             &format!(
-                "Profiles are kept in your config directory; secrets: {}",
-                cx.vault.where_kept().to_lowercase()
+                "Profiles are kept in your config directory; secrets are {}",
+                cx.vault.where_kept_phrase()
             ),
             |ui| {
                 if ui.button("Add sandbox connections").on_hover_text("Connections to the demo app and management credential of the local sandbox").clicked() {
@@ -397,7 +397,7 @@ impl ConnectionsTab {
                     if named(ui, "Remove…", &format!("Remove {name}")).clicked() {
                         let body = format!(
                             "The profile and its secrets ({}) are removed from this computer. The keys themselves keep working at the provider.",
-                            cx.vault.where_kept().to_lowercase()
+                            cx.vault.where_kept_phrase()
                         );
                         self.remove = Some((
                             c.id.clone(),
@@ -454,7 +454,7 @@ impl ConnectionsTab {
             Some(_) => "New sandbox connection".to_owned(),
             None => e.form.spec().new_title().to_owned(),
         };
-        let kept = cx.vault.where_kept().to_lowercase();
+        let kept = cx.vault.where_kept_phrase();
         let modal = egui::Modal::new(egui::Id::unique("connection-editor")).show(ctx, |ui| {
             ui.set_width(500.0);
             ui.heading(&title);

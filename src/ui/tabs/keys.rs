@@ -998,7 +998,7 @@ impl KeysTab {
                     );
                     if !d.stored
                         && ui
-                            .button(format!("Use the new key for this connection ({})", cx.vault.where_kept().to_lowercase()))
+                            .button(format!("Use the new key for this connection ({})", cx.vault.where_kept_phrase()))
                             .clicked()
                     {
                         out.push(Command::UseKeyForConnection {

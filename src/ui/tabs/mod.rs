@@ -51,16 +51,16 @@ impl Tabs {
 }
 
 /// The heading row of a tab: a title, a muted subtitle, and room on the right for actions.
+/// The subtitle has a line of its own under the title, so a long one never runs under the
+/// actions.
 pub fn header_ui(ui: &mut Ui, title: &str, subtitle: &str, right: impl FnOnce(&mut Ui)) {
     ui.horizontal(|ui| {
-        ui.vertical(|ui| {
-            ui.label(RichText::new(title).heading().strong());
-            if !subtitle.is_empty() {
-                crate::ui::widgets::muted(ui, subtitle);
-            }
-        });
+        ui.label(RichText::new(title).heading().strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), right);
     });
+    if !subtitle.is_empty() {
+        crate::ui::widgets::muted(ui, subtitle);
+    }
     ui.add_space(theme::SPACE_M);
 }
 
