@@ -299,13 +299,24 @@ fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// Opens the store and lets each surface seed itself once (so a store made before a surface
+/// existed gains it). The seeding is called from here, not from the store, so that the store
+/// does not depend on the routes' modules.
+fn open_store(data: Option<&std::path::Path>, seed_demo_users: bool) -> anyhow::Result<Store> {
+    let store = Store::open(data)?;
+    store.with_tx(|tx| store::seed(tx, seed_demo_users))?;
+    store.with_tx(ably::seed)?;
+    store.with_tx(cometly::seed)?;
+    Ok(store)
+}
+
 impl Sandbox {
     /// Binds 127.0.0.1:port, opens/creates + seeds the store, spawns the axum server on the
     /// current tokio runtime.
     pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
         let data = opts.data.clone();
         let seed = opts.seed_demo_users;
-        let store = tokio::task::spawn_blocking(move || Store::open(data.as_deref(), seed))
+        let store = tokio::task::spawn_blocking(move || open_store(data.as_deref(), seed))
             .await
             .context("opening the sandbox store")??;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
