@@ -8,6 +8,7 @@ use rusqlite::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::SharedState;
+use super::front::HostRegion;
 use super::http::{
     ApiError, Details, Query, RateLimiter, Reply, ack, add, data, header_str, pagination,
     parse_object, percent_decode, read_body, segments,
@@ -111,6 +112,8 @@ struct Ctx {
     apikey: Option<String>,
     on_behalf_of: Option<String>,
     query: Query,
+    /// The region of a per-app host (`{appId}.api-{region}.localhost`), which must be the app's.
+    host_region: Option<String>,
     body: Vec<u8>,
 }
 
@@ -120,15 +123,26 @@ pub async fn handle(State(state): State<SharedState>, req: Request) -> Response 
     let path = parts.uri.path().to_owned();
     let segs = segments(&path);
     let log_path = safe_path(&segs);
-    let reply = handle_inner(
+    let host_region = parts.extensions.get::<HostRegion>().map(|r| r.0.clone());
+    let mut reply = handle_inner(
         &state,
         &parts.method,
         &parts.headers,
         &segs,
         parts.uri.query(),
+        host_region,
         body,
     )
     .await;
+    // Every CometChat answer carries the rate-limit headers, errors included.
+    if !reply
+        .headers
+        .iter()
+        .any(|(n, _)| n.as_str() == "x-rate-limit")
+    {
+        let app = segs.get(1).map(|a| percent_decode(a)).unwrap_or_default();
+        reply.headers.extend(state.limiter.peek(&app));
+    }
     tracing::debug!(
         method = %parts.method,
         path = %log_path,
@@ -144,6 +158,7 @@ async fn handle_inner(
     headers: &HeaderMap,
     segs: &[&str],
     query: Option<&str>,
+    host_region: Option<String>,
     body: Body,
 ) -> Reply {
     // segs = ["cometchat", appId, "v3" | "v3.0", …]
@@ -164,6 +179,7 @@ async fn handle_inner(
         apikey: header_str(headers, "apikey"),
         on_behalf_of: header_str(headers, "onbehalfof"),
         query: Query::parse(query),
+        host_region,
         body,
     };
     let limiter = state.limiter.clone();
@@ -211,6 +227,7 @@ fn authorize_and_run(
             "The apikey header is missing. Please provide an API key in the apikey header.",
         ));
     };
+    let app = app.filter(|a| ctx.host_region.as_ref().is_none_or(|r| *r == a.region));
     let Some(app) = app else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -607,7 +624,7 @@ impl Call<'_> {
     fn list_keys(&self) -> Result<Value, ApiError> {
         let mut details = Details::new();
         let scope = match self.query.get("scope").map(str::trim) {
-            None | Some("") => None,
+            None => None,
             Some(s @ ("fullAccess" | "authOnly")) => Some(s.to_owned()),
             Some(_) => {
                 add(&mut details, "scope", "The selected scope is invalid.");
@@ -750,8 +767,11 @@ impl Call<'_> {
         let with_tags = q.flag("withTags", &mut details);
         let with_deactivated = q.flag("withDeactivated", &mut details);
         let only_deactivated = q.flag("onlyDeactivated", &mut details);
+        // `count` changes nothing here (the total is always in `meta`), but like every boolean
+        // it must be one.
+        q.flag("count", &mut details);
         let status = match q.get("status").map(str::trim) {
-            None | Some("") => None,
+            None => None,
             Some(s @ ("available" | "offline")) => Some(s.to_owned()),
             Some(_) => {
                 add(&mut details, "status", "The selected status is invalid.");
@@ -1081,7 +1101,9 @@ impl Call<'_> {
             }
         }
         let mut o = Map::new();
-        o.insert("reactivatedUids".into(), json!(done));
+        // The vendor's schema and example name it `nonDeactivatedUids`; no source shows the live
+        // API sending another name.
+        o.insert("nonDeactivatedUids".into(), json!(done));
         if !missing.is_empty() {
             o.insert("notFound".into(), json!(missing));
         }

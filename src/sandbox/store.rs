@@ -208,6 +208,14 @@ CREATE TABLE IF NOT EXISTS ably_revocations (
     created             INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ably_revocations_key ON ably_revocations(key_name, seq);
+CREATE TABLE IF NOT EXISTS ably_tokens (
+    token      TEXT PRIMARY KEY,
+    key_name   TEXT NOT NULL,
+    client_id  TEXT,
+    capability TEXT NOT NULL,
+    issued     INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cometly_spaces (
     id     INTEGER PRIMARY KEY,
     name   TEXT NOT NULL,
