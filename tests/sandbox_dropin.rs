@@ -433,6 +433,57 @@ async fn the_vendor_schema_is_followed_for_reactivation_enums_and_booleans() {
         assert!(body["error"]["details"][field].is_array(), "{path}: {body}");
         assert!(headers.contains_key("x-rate-limit"), "{path}");
     }
+    let (status, _, body) = json_of(
+        call(
+            reqwest::Method::GET,
+            "/users?page=4006172366106490916831232",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["details"]["page"][0],
+        "The page must be an integer."
+    );
+    // Fields typed plain string/boolean/object refuse null and wrong shapes (found by
+    // schemathesis); clearing goes through `unset`.
+    for (patch, field) in [
+        (json!({"tags": null}), "tags"),
+        (json!({"avatar": null}), "avatar"),
+        (json!({"unset": null}), "unset"),
+        (json!({"metadata": {"@private": [1]}}), "metadata.@private"),
+        (
+            json!({"metadata": {"@private": {"contactNumber": {}}}}),
+            "metadata.@private.contactNumber",
+        ),
+    ] {
+        let (status, _, body) = json_of(
+            call(reqwest::Method::PUT, "/users/r1")
+                .json(&patch)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 400, "{patch}");
+        assert!(
+            body["error"]["details"][field].is_array(),
+            "{patch}: {body}"
+        );
+    }
+    let (status, _, body) = json_of(
+        call(reqwest::Method::DELETE, "/users/r1")
+            .json(&json!({"permanent": null}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["details"]["permanent"].is_array());
     for path in [
         "/users?count=true",
         "/users?withTags=0",

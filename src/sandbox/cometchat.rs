@@ -396,10 +396,12 @@ fn valid_url(s: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// An optional string field; `null` counts as absent.
+/// An optional string field. Present, it must be a string: the vendor's schema types these
+/// fields plain `string` (not nullable), and a strict validator refuses `null` ("must be a
+/// string"); to clear a field, `unset` names it.
 fn opt_string(b: &Map<String, Value>, field: &str, details: &mut Details) -> Option<String> {
     match b.get(field) {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             add(details, field, format!("The {field} must be a string."));
@@ -408,9 +410,39 @@ fn opt_string(b: &Map<String, Value>, field: &str, details: &mut Details) -> Opt
     }
 }
 
+/// What is wrong with `metadata.@private`, if anything: the schema makes it an object whose
+/// `email` and `contactNumber` are strings (the user's private contact fields).
+fn private_problem(metadata: &Value) -> Option<(&'static str, &'static str)> {
+    let private = metadata.get("@private")?;
+    let Some(fields) = private.as_object() else {
+        return Some((
+            "metadata.@private",
+            "The metadata.@private must be an object.",
+        ));
+    };
+    for (field, msg) in [
+        (
+            "metadata.@private.email",
+            "The metadata.@private.email must be a string.",
+        ),
+        (
+            "metadata.@private.contactNumber",
+            "The metadata.@private.contactNumber must be a string.",
+        ),
+    ] {
+        let key = field.rsplit('.').next().unwrap_or(field);
+        if fields.get(key).is_some_and(|v| !v.is_string()) {
+            return Some((field, msg));
+        }
+    }
+    None
+}
+
+/// An optional boolean: absent → `None`; present, it must be `true` or `false` (`null` too is
+/// refused, as the vendor's schema types these fields plain `boolean`).
 fn opt_bool(b: &Map<String, Value>, field: &str, details: &mut Details) -> Option<bool> {
     match b.get(field) {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::Bool(v)) => Some(*v),
         Some(_) => {
             add(
@@ -473,7 +505,7 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
     });
     let status_message = opt_string(b, "statusMessage", details);
     let metadata = match b.get("metadata") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(m @ Value::Object(_)) => {
             if m.to_string().len() > METADATA_MAX_BYTES {
                 add(
@@ -481,6 +513,9 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
                     "metadata",
                     "The metadata may not be greater than 5 KB.",
                 );
+                None
+            } else if let Some((field, msg)) = private_problem(m) {
+                add(details, field, msg);
                 None
             } else {
                 Some(m.clone())
@@ -492,7 +527,7 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
         }
     };
     let tags = match b.get("tags") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::Array(items)) => {
             if items.len() > 25 {
                 add(details, "tags", "The tags may not have more than 25 items.");
@@ -988,7 +1023,7 @@ impl Call<'_> {
         let profile = validate_profile(&b, &mut details);
         let mut unset: Vec<String> = Vec::new();
         match b.get("unset") {
-            None | Some(Value::Null) => {}
+            None => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     match item.as_str() {

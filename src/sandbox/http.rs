@@ -349,7 +349,14 @@ impl Query {
         let Some(raw) = self.get(key) else {
             return default;
         };
-        match raw.trim().parse::<u64>() {
+        let raw = raw.trim();
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && raw.parse::<i64>().is_err()
+        {
+            // Beyond a 64-bit signed integer, as a PHP/Laravel `integer` rule sees it.
+            add(details, key, format!("The {key} must be an integer."));
+            return default;
+        }
+        match raw.parse::<u64>() {
             Ok(n) if n >= 1 => match max {
                 Some(m) if n > m => {
                     add(
