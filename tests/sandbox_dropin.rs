@@ -517,6 +517,14 @@ async fn unknown_paths_answer_in_their_providers_shape_and_cometchat_always_send
         (404, Some(40400), Some(404)),
         "{b}"
     );
+    // A Control API path asked with a method it does not route: 405 with Allow.
+    let resp = c
+        .delete(format!("{base}/ably/control/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "GET");
     let (s, _, b) = json_of(get(format!("{base}/cometly/nowhere")).await.unwrap()).await;
     assert_eq!(s, 404);
     assert!(b["message"].is_string() && b.get("error").is_none(), "{b}");

@@ -594,6 +594,29 @@ fn control_route(method: &Method, rest: &[&str]) -> Option<Ctl> {
     })
 }
 
+/// 405 with `Allow` for a known path asked with another method (what an HTTP API behind a
+/// router answers; nothing documents otherwise for the Control API), else 404.
+fn not_routed(rest: &[&str]) -> Out {
+    let allowed: Vec<&str> = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ]
+    .iter()
+    .filter(|m| control_route(m, rest).is_some())
+    .map(Method::as_str)
+    .collect();
+    if allowed.is_empty() {
+        return AblyError::not_found("Not found").flat();
+    }
+    let mut out =
+        AblyError::new(StatusCode::METHOD_NOT_ALLOWED, 40500, "Method not allowed").flat();
+    out.headers.push((header::ALLOW, allowed.join(", ")));
+    out
+}
+
 /// The bearer token of an `Authorization` header, if it is one.
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = header_str(headers, header::AUTHORIZATION.as_str())?;
@@ -607,12 +630,13 @@ pub async fn control(State(state): State<SharedState>, req: Request) -> Response
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let segs = segments(&path);
-    let op = match segs.as_slice() {
-        ["ably", "control", "v1", rest @ ..] => control_route(&parts.method, rest),
-        _ => None,
+    let rest = match segs.as_slice() {
+        ["ably", "control", "v1", rest @ ..] => rest,
+        _ => &[][..],
     };
+    let op = control_route(&parts.method, rest);
     let out = match op {
-        None => AblyError::not_found("Not found").flat(),
+        None => not_routed(rest),
         Some(op) => match object_body(&parts.headers, body).await {
             Err(e) => e.flat(),
             Ok(body) => {
