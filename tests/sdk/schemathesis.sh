@@ -34,9 +34,10 @@ run() { # run NAME URL EXTRA-CONFIG [schemathesis options…]
   printf '%s\n' "$extra" >>"$work/$name.toml"
   # No --checks: every check runs by default, and an explicit `--checks all` would override the
   # per-operation settings of the behaviour quirks.
-  "$venv/bin/schemathesis" --config-file "$work/$name.toml" run "$work/$name.json" --url "$url" \
+  # From the scratch folder, so that schemathesis's own cache stays out of the work tree.
+  (cd "$work" && "$venv/bin/schemathesis" --config-file "$work/$name.toml" run "$work/$name.json" --url "$url" \
     --seed 20261202 --max-examples "${ST_MAX_EXAMPLES:-40}" --workers 1 --no-color \
-    --generation-database none "$@"
+    --generation-database none "$@")
 }
 
 status=0
