@@ -666,12 +666,13 @@ pub async fn control(State(state): State<SharedState>, req: Request) -> Response
     out.into_response()
 }
 
-fn serve_control(
+/// The access token a Control API call carries, checked for the capability `op` needs, with
+/// its `last_used_at` refreshed (at most every ten minutes).
+fn authenticate(
     tx: &Transaction<'_>,
     token: Option<&str>,
-    op: Ctl,
-    body: Option<Map<String, Value>>,
-) -> Result<Out, AblyError> {
+    op: &Ctl,
+) -> Result<(TokenRow, i64), AblyError> {
     let token = match token {
         Some(t) => token_by_value(tx, t)?.ok_or_else(AblyError::access_denied)?,
         None => return Err(AblyError::access_denied()),
@@ -696,6 +697,98 @@ fn serve_control(
             now_s
         }
     };
+    Ok((token, last_used))
+}
+
+/// `POST /apps/{app_id}/keys`.
+fn create_key(
+    tx: &Transaction<'_>,
+    token: &TokenRow,
+    app_id: &str,
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<Out, AblyError> {
+    let app = owned_app(tx, token, app_id)?;
+    let fields = key_fields(body)?;
+    let name = fields
+        .name
+        .ok_or_else(|| AblyError::bad_request("name is required"))?;
+    let cap = fields
+        .capability
+        .ok_or_else(|| AblyError::bad_request("capability is required"))?;
+    let live: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM ably_keys WHERE app_id = ?1 AND status = 0",
+        [&app.id],
+        |r| r.get(0),
+    )?;
+    if live >= MAX_KEYS_PER_APP {
+        return Err(AblyError::new(
+            StatusCode::UNAUTHORIZED,
+            40127,
+            "Maximum number of keys per application exceeded",
+        ));
+    }
+    let key = insert_key(
+        tx,
+        &app.id,
+        &name,
+        &cap,
+        fields.revocable_tokens.unwrap_or(false),
+        now,
+    )?;
+    Ok(Out::json(StatusCode::CREATED, key.to_json()))
+}
+
+/// `PATCH /apps/{app_id}/keys/{key_id}`.
+fn update_key(
+    tx: &Transaction<'_>,
+    token: &TokenRow,
+    app_id: &str,
+    key_id: &str,
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<Out, AblyError> {
+    let app = owned_app(tx, token, app_id)?;
+    let mut key = get_key(tx, &app.id, key_id)?
+        .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
+    if key.status != 0 {
+        return Err(AblyError::not_found(format!(
+            "Key {key_id} has been revoked"
+        )));
+    }
+    let fields = key_fields(body)?;
+    if let Some(n) = fields.name {
+        key.name = n;
+    }
+    if let Some(c) = fields.capability {
+        key.capability = c;
+    }
+    if let Some(r) = fields.revocable_tokens {
+        key.revocable_tokens = r;
+    }
+    key.modified = now.max(key.modified + 1);
+    tx.execute(
+        "UPDATE ably_keys SET name = ?3, capability = ?4, revocable_tokens = ?5, \
+         modified = ?6 WHERE app_id = ?1 AND id = ?2",
+        params![
+            key.app_id,
+            key.id,
+            key.name,
+            serde_json::to_string(&key.capability).map_err(AblyError::internal)?,
+            key.revocable_tokens,
+            key.modified
+        ],
+    )?;
+    Ok(Out::json(StatusCode::OK, key.to_json()))
+}
+
+fn serve_control(
+    tx: &Transaction<'_>,
+    token: Option<&str>,
+    op: Ctl,
+    body: Option<Map<String, Value>>,
+) -> Result<Out, AblyError> {
+    let (token, last_used) = authenticate(tx, token, &op)?;
     let body = body.unwrap_or_default();
     let now = store::now_ms();
     match op {
@@ -758,71 +851,8 @@ fn serve_control(
             let list: Vec<Value> = keys.iter().map(KeyRow::to_json).collect();
             Ok(Out::json(StatusCode::OK, Value::Array(list)))
         }
-        Ctl::CreateKey(app_id) => {
-            let app = owned_app(tx, &token, &app_id)?;
-            let fields = key_fields(&body)?;
-            let name = fields
-                .name
-                .ok_or_else(|| AblyError::bad_request("name is required"))?;
-            let cap = fields
-                .capability
-                .ok_or_else(|| AblyError::bad_request("capability is required"))?;
-            let live: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM ably_keys WHERE app_id = ?1 AND status = 0",
-                [&app.id],
-                |r| r.get(0),
-            )?;
-            if live >= MAX_KEYS_PER_APP {
-                return Err(AblyError::new(
-                    StatusCode::UNAUTHORIZED,
-                    40127,
-                    "Maximum number of keys per application exceeded",
-                ));
-            }
-            let key = insert_key(
-                tx,
-                &app.id,
-                &name,
-                &cap,
-                fields.revocable_tokens.unwrap_or(false),
-                now,
-            )?;
-            Ok(Out::json(StatusCode::CREATED, key.to_json()))
-        }
-        Ctl::UpdateKey(app_id, key_id) => {
-            let app = owned_app(tx, &token, &app_id)?;
-            let mut key = get_key(tx, &app.id, &key_id)?
-                .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
-            if key.status != 0 {
-                return Err(AblyError::not_found(format!(
-                    "Key {key_id} has been revoked"
-                )));
-            }
-            let fields = key_fields(&body)?;
-            if let Some(n) = fields.name {
-                key.name = n;
-            }
-            if let Some(c) = fields.capability {
-                key.capability = c;
-            }
-            if let Some(r) = fields.revocable_tokens {
-                key.revocable_tokens = r;
-            }
-            key.modified = now.max(key.modified + 1);
-            tx.execute(
-                "UPDATE ably_keys SET name = ?3, capability = ?4, revocable_tokens = ?5, \
-                 modified = ?6 WHERE app_id = ?1 AND id = ?2",
-                params![
-                    key.app_id,
-                    key.id,
-                    key.name,
-                    serde_json::to_string(&key.capability).map_err(AblyError::internal)?,
-                    key.revocable_tokens,
-                    key.modified
-                ],
-            )?;
-            Ok(Out::json(StatusCode::OK, key.to_json()))
-        }
+        Ctl::CreateKey(app_id) => create_key(tx, &token, &app_id, &body, now),
+        Ctl::UpdateKey(app_id, key_id) => update_key(tx, &token, &app_id, &key_id, &body, now),
         Ctl::RevokeKey(app_id, key_id) => {
             let app = owned_app(tx, &token, &app_id)?;
             let key = get_key(tx, &app.id, &key_id)?
