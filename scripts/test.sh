@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Keydeck's whole test suite: `scripts/test.sh` (extra arguments go to `cargo test`).
+# Runs Keydeck's whole test suite: `scripts/test.sh` (extra arguments go to `cargo test`, and
+# then only the cargo tests run).
 #
 # The keychain tests talk to a real OS keychain. On Linux, when `dbus-run-session` and
 # `gnome-keyring-daemon` are installed (Debian: dbus gnome-keyring), this script starts a private
@@ -30,4 +31,21 @@ if [ -n "${KEYDECK_KEYRING_SESSION:-}" ]; then
   echo "scripts/test.sh: keychain tests run against gnome-keyring on a private session bus"
 fi
 
-exec cargo test --locked "$@"
+cargo test --locked "$@"
+
+# With no arguments this is the whole suite: the vendors' own tooling against the sandbox too
+# (tests/sdk: ably-js 2.x with node, schemathesis in a venv), when node, npm and python3's venv
+# are installed (.ci/run installs them).
+if [ $# -eq 0 ]; then
+  if command -v node >/dev/null && command -v npm >/dev/null \
+    && python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    exe="$(cargo build --locked --bin keydeck --message-format=json 2>/dev/null \
+      | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)"
+    bash tests/sdk/run.sh "$exe"
+  elif [ -n "${CI:-}" ]; then
+    echo "scripts/test.sh: CI needs node, npm and python3-venv for tests/sdk" >&2
+    exit 1
+  else
+    echo "scripts/test.sh: skipped tests/sdk (needs node, npm and python3-venv)"
+  fi
+fi

@@ -21,11 +21,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the local emulator of the CometChat APIs until stopped (Ctrl-C).
+    /// Serve the local emulator of the CometChat, Ably and Cometly APIs until stopped (Ctrl-C).
     Sandbox {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Port on 127.0.0.1 for Ably's REST API at the root, as ably-js expects it (0 picks a
+        /// free one; the start-up line says which, under ably.restRootUrl).
+        #[arg(long, default_value_t = 0)]
+        ably_rest_port: u16,
         /// SQLite data file; without it the data lives in memory and is lost on exit.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -62,11 +66,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Sandbox {
             port,
+            ably_rest_port,
             data,
             print_secrets,
         }) => {
             keydeck::logging::init_stderr();
-            run_sandbox(port, data, print_secrets)
+            run_sandbox(keydeck::sandbox::CliOptions {
+                port,
+                ably_rest_port,
+                data,
+                print_secrets,
+            })
         }
         Some(Command::Audit {
             command: AuditCommand::Verify { file, no_keychain },
@@ -90,8 +100,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run_sandbox(port: u16, data: Option<PathBuf>, print_secrets: bool) -> anyhow::Result<()> {
-    runtime()?.block_on(keydeck::sandbox::run_cli(port, data, print_secrets))
+fn run_sandbox(opts: keydeck::sandbox::CliOptions) -> anyhow::Result<()> {
+    runtime()?.block_on(keydeck::sandbox::run_cli(opts))
 }
 
 /// How long `audit verify` waits for the OS keychain before it checks without it.

@@ -20,7 +20,7 @@ use keydeck::providers::cometchat::{
 };
 use keydeck::providers::http::{RetryEvent, RetryPolicy};
 use keydeck::providers::{ApiError, ErrorKind};
-use keydeck::sandbox::{Fault, FaultRule, Sandbox};
+use keydeck::sandbox::{Fault, FaultRule, Sandbox, SandboxOptions, ServeOptions};
 use keydeck::secret::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,10 +427,32 @@ async fn a_stalled_answer_times_out_and_a_create_is_found() {
 
 #[tokio::test]
 async fn faults_are_managed_over_http_too() {
-    let sb = common::sandbox().await;
+    // Served over HTTP only when asked for (the headless sandbox), and only with the run's token.
+    let sb = Sandbox::start_with(
+        SandboxOptions {
+            port: 0,
+            data: None,
+            seed_demo_users: false,
+        },
+        ServeOptions {
+            faults_over_http: true,
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .expect("sandbox starts");
+    let token = sb.faults_token().expect("a per-run token");
     let http = {
         keydeck::providers::http::install_tls_provider();
-        reqwest::Client::new()
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client")
     };
     let url = format!("{}/_sandbox/faults", sb.base_url());
     let rules = serde_json::json!([

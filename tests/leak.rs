@@ -415,6 +415,13 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
     secrets.dedup();
     assert!(secrets.len() >= 10, "keys and tokens were collected");
 
+    // Everything the app writes in the background (audit records, keychain, config) lands first.
+    step_until(
+        &mut f.harness,
+        "the background writes land",
+        |h| h.state().is_settled(),
+        Duration::from_secs(10),
+    );
     let audit = std::fs::read_to_string(f.dirs.path().join("data/audit.jsonl")).expect("audit");
     for action in [
         "connection.added",

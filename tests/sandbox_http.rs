@@ -662,7 +662,7 @@ async fn users_delete_deactivate_reactivate() {
         )
         .await;
     let d = r.ok();
-    assert_eq!(d["reactivatedUids"], json!(["d1", "d2"]));
+    assert_eq!(d["nonDeactivatedUids"], json!(["d1", "d2"]));
     assert_eq!(d["notFound"], json!(["nope"]));
     fx.chat(Method::GET, "/users/d1", None).await.ok();
 

@@ -126,6 +126,13 @@ fn reveal_and_copy_are_audited_with_masked_targets_and_an_intact_chain() {
     click(&mut f.harness, &format!("Reveal key {}", row(&key)));
     click(&mut f.harness, &format!("Copy key {}", row(&key)));
     step_until(&mut f.harness, "copied", |_| mem.contents().is_some(), WAIT);
+    // Audit records are appended off the UI thread.
+    step_until(
+        &mut f.harness,
+        "the audit records land",
+        |h| h.state().is_settled(),
+        WAIT,
+    );
 
     let path = f
         .harness
@@ -148,7 +155,13 @@ fn reveal_and_copy_are_audited_with_masked_targets_and_an_intact_chain() {
 
     // The Activity window lists them newest first, filters, and exports.
     click(&mut f.harness, "Activity…");
-    assert!(f.harness.query_by_label_contains("Chain intact").is_some());
+    // The trail is read and checked off the UI thread.
+    step_until(
+        &mut f.harness,
+        "the Activity window says the chain is intact",
+        |h| h.query_by_label_contains("Chain intact").is_some(),
+        WAIT,
+    );
     let app = f.harness.state_mut();
     assert_eq!(app.activity.visible()[0].action, "secret.copied");
     app.activity.filter = "revealed".to_owned();

@@ -303,7 +303,8 @@ pub struct BulkDeactivation {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkReactivation {
-    #[serde(default)]
+    /// `nonDeactivatedUids` in CometChat's schema and example.
+    #[serde(default, rename = "nonDeactivatedUids")]
     pub reactivated_uids: Vec<String>,
     #[serde(default)]
     pub not_found: Vec<String>,

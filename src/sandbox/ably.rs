@@ -1,6 +1,6 @@
 //! Ably: the Control API (`/ably/control/v1/…`, Bearer access tokens with capabilities, apps
-//! and keys) and the realtime REST API's token revocation (`/ably/rest/keys/{keyName}/
-//! revokeTokens`, Basic auth with the issuing key).
+//! and keys), the account's seed, and the error and reply types that the realtime REST surface
+//! (`ably_rest.rs`) shares.
 //!
 //! Contract: `shared/reference/ably-cometly-api.md` §1–§3 and §5. Control API errors are the
 //! flat `{message, code, statusCode, href}`; realtime REST errors are wrapped in `{error: …}`
@@ -10,7 +10,6 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::Response;
-use base64::Engine as _;
 use rusqlite::{OptionalExtension as _, Transaction, params};
 use serde_json::{Map, Value, json};
 
@@ -23,12 +22,6 @@ use crate::model::capability::{self, Capability};
 pub const TOKEN_CAPABILITIES: [&str; 4] = ["read:app", "write:app", "read:key", "write:key"];
 /// At most this many keys per app (error 40127).
 const MAX_KEYS_PER_APP: i64 = 100;
-/// `issuedBefore` may be at most this far in the past.
-const ISSUED_BEFORE_WINDOW_MS: i64 = 3_600_000;
-/// Clock slack tolerated for an `issuedBefore` a little ahead of the server's clock.
-const ISSUED_BEFORE_SLACK_MS: i64 = 1_000;
-/// `allowReauthMargin` delays enforcement by this much.
-const REAUTH_MARGIN_MS: i64 = 30_000;
 /// `last_used_at` is refreshed at most this often.
 const LAST_USED_GRANULARITY_SECS: i64 = 600;
 
@@ -41,13 +34,13 @@ static X_ABLY_ERRORMESSAGE: HeaderName = HeaderName::from_static("x-ably-errorme
 /// An Ably error: HTTP status, Ably's 5-digit code, message.
 #[derive(Debug)]
 pub(crate) struct AblyError {
-    status: StatusCode,
-    code: u32,
-    message: String,
+    pub(super) status: StatusCode,
+    pub(super) code: u32,
+    pub(super) message: String,
 }
 
 impl AblyError {
-    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
         AblyError {
             status,
             code,
@@ -55,23 +48,23 @@ impl AblyError {
         }
     }
 
-    fn access_denied() -> Self {
+    pub(super) fn access_denied() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, 40100, "Access denied")
     }
 
-    fn not_found(message: impl Into<String>) -> Self {
+    pub(super) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, 40400, message)
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, 40000, message)
     }
 
-    fn invalid_credentials(message: impl Into<String>) -> Self {
+    pub(super) fn invalid_credentials(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, 40101, message)
     }
 
-    fn internal(err: impl std::fmt::Display) -> Self {
+    pub(super) fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!("sandbox ably internal error: {err}");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50000, "Internal error")
     }
@@ -89,12 +82,12 @@ impl AblyError {
     }
 
     /// The Control API's flat error object.
-    fn flat(self) -> Out {
+    pub(super) fn flat(self) -> Out {
         Out::json(self.status, Value::Object(self.fields()))
     }
 
     /// The realtime REST API's `{error: …}` with the `X-Ably-Error*` headers.
-    fn wrapped(self) -> Out {
+    pub(super) fn wrapped(self) -> Out {
         let headers = vec![
             (X_ABLY_ERRORCODE.clone(), self.code.to_string()),
             (X_ABLY_ERRORMESSAGE.clone(), header_safe(&self.message)),
@@ -135,13 +128,13 @@ fn header_safe(s: &str) -> String {
 
 /// A finished reply: status, optional JSON body, extra headers.
 pub(crate) struct Out {
-    status: StatusCode,
-    body: Option<Value>,
-    headers: Vec<(HeaderName, String)>,
+    pub(super) status: StatusCode,
+    pub(super) body: Option<Value>,
+    pub(super) headers: Vec<(HeaderName, String)>,
 }
 
 impl Out {
-    fn json(status: StatusCode, body: Value) -> Self {
+    pub(super) fn json(status: StatusCode, body: Value) -> Self {
         Out {
             status,
             body: Some(body),
@@ -157,7 +150,7 @@ impl Out {
         }
     }
 
-    fn into_response(self) -> Response {
+    pub(super) fn into_response(self) -> Response {
         respond(self.status, self.body.as_ref(), self.headers)
     }
 }
@@ -198,20 +191,20 @@ impl AppRow {
     }
 }
 
-struct KeyRow {
-    app_id: String,
-    id: String,
-    name: String,
-    secret: String,
-    capability: Capability,
-    revocable_tokens: bool,
-    status: i64,
+pub(super) struct KeyRow {
+    pub(super) app_id: String,
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) secret: String,
+    pub(super) capability: Capability,
+    pub(super) revocable_tokens: bool,
+    pub(super) status: i64,
     created: i64,
     modified: i64,
 }
 
 impl KeyRow {
-    fn key_name(&self) -> String {
+    pub(super) fn key_name(&self) -> String {
         format!("{}.{}", self.app_id, self.id)
     }
 
@@ -290,7 +283,11 @@ fn get_app(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<Option<AppRow>> {
     .optional()
 }
 
-fn get_key(tx: &Transaction<'_>, app_id: &str, key_id: &str) -> rusqlite::Result<Option<KeyRow>> {
+pub(super) fn get_key(
+    tx: &Transaction<'_>,
+    app_id: &str,
+    key_id: &str,
+) -> rusqlite::Result<Option<KeyRow>> {
     tx.query_row(
         &format!("SELECT {KEY_COLS} FROM ably_keys WHERE app_id = ?1 AND id = ?2"),
         [app_id, key_id],
@@ -457,6 +454,31 @@ pub fn credentials(tx: &Transaction<'_>) -> anyhow::Result<Credentials> {
     })
 }
 
+/// An Ably API key as the start-up line shows it (`appId.keyId:secret`).
+pub struct KeyInfo {
+    pub name: String,
+    pub key: String,
+    pub revocable_tokens: bool,
+}
+
+/// The enabled keys of every app, oldest first.
+pub fn keys(tx: &Transaction<'_>) -> anyhow::Result<Vec<KeyInfo>> {
+    let mut st = tx.prepare(&format!(
+        "SELECT {KEY_COLS} FROM ably_keys WHERE status = 0 ORDER BY seq"
+    ))?;
+    let rows = st
+        .query_map([], key_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|k| KeyInfo {
+            key: format!("{}:{}", k.key_name(), k.secret),
+            name: k.name,
+            revocable_tokens: k.revocable_tokens,
+        })
+        .collect())
+}
+
 /// One recorded token revocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revocation {
@@ -517,7 +539,7 @@ async fn object_body(
 }
 
 /// Runs `f` in a store transaction, committing only when `f` says so.
-async fn in_store(
+pub(super) async fn in_store(
     state: &SharedState,
     f: impl FnOnce(&Transaction<'_>) -> (Out, bool) + Send + 'static,
     wrap: fn(AblyError) -> Out,
@@ -572,6 +594,29 @@ fn control_route(method: &Method, rest: &[&str]) -> Option<Ctl> {
     })
 }
 
+/// 405 with `Allow` for a known path asked with another method (what an HTTP API behind a
+/// router answers; nothing documents otherwise for the Control API), else 404.
+fn not_routed(rest: &[&str]) -> Out {
+    let allowed: Vec<&str> = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ]
+    .iter()
+    .filter(|m| control_route(m, rest).is_some())
+    .map(Method::as_str)
+    .collect();
+    if allowed.is_empty() {
+        return AblyError::not_found("Not found").flat();
+    }
+    let mut out =
+        AblyError::new(StatusCode::METHOD_NOT_ALLOWED, 40500, "Method not allowed").flat();
+    out.headers.push((header::ALLOW, allowed.join(", ")));
+    out
+}
+
 /// The bearer token of an `Authorization` header, if it is one.
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = header_str(headers, header::AUTHORIZATION.as_str())?;
@@ -585,12 +630,13 @@ pub async fn control(State(state): State<SharedState>, req: Request) -> Response
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let segs = segments(&path);
-    let op = match segs.as_slice() {
-        ["ably", "control", "v1", rest @ ..] => control_route(&parts.method, rest),
-        _ => None,
+    let rest = match segs.as_slice() {
+        ["ably", "control", "v1", rest @ ..] => rest,
+        _ => &[][..],
     };
+    let op = control_route(&parts.method, rest);
     let out = match op {
-        None => AblyError::not_found("Not found").flat(),
+        None => not_routed(rest),
         Some(op) => match object_body(&parts.headers, body).await {
             Err(e) => e.flat(),
             Ok(body) => {
@@ -620,13 +666,13 @@ pub async fn control(State(state): State<SharedState>, req: Request) -> Response
     out.into_response()
 }
 
-#[allow(clippy::too_many_lines)] // split on the sandbox branch
-fn serve_control(
+/// The access token a Control API call carries, checked for the capability `op` needs, with
+/// its `last_used_at` refreshed (at most every ten minutes).
+fn authenticate(
     tx: &Transaction<'_>,
     token: Option<&str>,
-    op: Ctl,
-    body: Option<Map<String, Value>>,
-) -> Result<Out, AblyError> {
+    op: &Ctl,
+) -> Result<(TokenRow, i64), AblyError> {
     let token = match token {
         Some(t) => token_by_value(tx, t)?.ok_or_else(AblyError::access_denied)?,
         None => return Err(AblyError::access_denied()),
@@ -651,6 +697,98 @@ fn serve_control(
             now_s
         }
     };
+    Ok((token, last_used))
+}
+
+/// `POST /apps/{app_id}/keys`.
+fn create_key(
+    tx: &Transaction<'_>,
+    token: &TokenRow,
+    app_id: &str,
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<Out, AblyError> {
+    let app = owned_app(tx, token, app_id)?;
+    let fields = key_fields(body)?;
+    let name = fields
+        .name
+        .ok_or_else(|| AblyError::bad_request("name is required"))?;
+    let cap = fields
+        .capability
+        .ok_or_else(|| AblyError::bad_request("capability is required"))?;
+    let live: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM ably_keys WHERE app_id = ?1 AND status = 0",
+        [&app.id],
+        |r| r.get(0),
+    )?;
+    if live >= MAX_KEYS_PER_APP {
+        return Err(AblyError::new(
+            StatusCode::UNAUTHORIZED,
+            40127,
+            "Maximum number of keys per application exceeded",
+        ));
+    }
+    let key = insert_key(
+        tx,
+        &app.id,
+        &name,
+        &cap,
+        fields.revocable_tokens.unwrap_or(false),
+        now,
+    )?;
+    Ok(Out::json(StatusCode::CREATED, key.to_json()))
+}
+
+/// `PATCH /apps/{app_id}/keys/{key_id}`.
+fn update_key(
+    tx: &Transaction<'_>,
+    token: &TokenRow,
+    app_id: &str,
+    key_id: &str,
+    body: &Map<String, Value>,
+    now: i64,
+) -> Result<Out, AblyError> {
+    let app = owned_app(tx, token, app_id)?;
+    let mut key = get_key(tx, &app.id, key_id)?
+        .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
+    if key.status != 0 {
+        return Err(AblyError::not_found(format!(
+            "Key {key_id} has been revoked"
+        )));
+    }
+    let fields = key_fields(body)?;
+    if let Some(n) = fields.name {
+        key.name = n;
+    }
+    if let Some(c) = fields.capability {
+        key.capability = c;
+    }
+    if let Some(r) = fields.revocable_tokens {
+        key.revocable_tokens = r;
+    }
+    key.modified = now.max(key.modified + 1);
+    tx.execute(
+        "UPDATE ably_keys SET name = ?3, capability = ?4, revocable_tokens = ?5, \
+         modified = ?6 WHERE app_id = ?1 AND id = ?2",
+        params![
+            key.app_id,
+            key.id,
+            key.name,
+            serde_json::to_string(&key.capability).map_err(AblyError::internal)?,
+            key.revocable_tokens,
+            key.modified
+        ],
+    )?;
+    Ok(Out::json(StatusCode::OK, key.to_json()))
+}
+
+fn serve_control(
+    tx: &Transaction<'_>,
+    token: Option<&str>,
+    op: Ctl,
+    body: Option<Map<String, Value>>,
+) -> Result<Out, AblyError> {
+    let (token, last_used) = authenticate(tx, token, &op)?;
     let body = body.unwrap_or_default();
     let now = store::now_ms();
     match op {
@@ -713,71 +851,8 @@ fn serve_control(
             let list: Vec<Value> = keys.iter().map(KeyRow::to_json).collect();
             Ok(Out::json(StatusCode::OK, Value::Array(list)))
         }
-        Ctl::CreateKey(app_id) => {
-            let app = owned_app(tx, &token, &app_id)?;
-            let fields = key_fields(&body)?;
-            let name = fields
-                .name
-                .ok_or_else(|| AblyError::bad_request("name is required"))?;
-            let cap = fields
-                .capability
-                .ok_or_else(|| AblyError::bad_request("capability is required"))?;
-            let live: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM ably_keys WHERE app_id = ?1 AND status = 0",
-                [&app.id],
-                |r| r.get(0),
-            )?;
-            if live >= MAX_KEYS_PER_APP {
-                return Err(AblyError::new(
-                    StatusCode::UNAUTHORIZED,
-                    40127,
-                    "Maximum number of keys per application exceeded",
-                ));
-            }
-            let key = insert_key(
-                tx,
-                &app.id,
-                &name,
-                &cap,
-                fields.revocable_tokens.unwrap_or(false),
-                now,
-            )?;
-            Ok(Out::json(StatusCode::CREATED, key.to_json()))
-        }
-        Ctl::UpdateKey(app_id, key_id) => {
-            let app = owned_app(tx, &token, &app_id)?;
-            let mut key = get_key(tx, &app.id, &key_id)?
-                .ok_or_else(|| AblyError::not_found(format!("Key {key_id} not found")))?;
-            if key.status != 0 {
-                return Err(AblyError::not_found(format!(
-                    "Key {key_id} has been revoked"
-                )));
-            }
-            let fields = key_fields(&body)?;
-            if let Some(n) = fields.name {
-                key.name = n;
-            }
-            if let Some(c) = fields.capability {
-                key.capability = c;
-            }
-            if let Some(r) = fields.revocable_tokens {
-                key.revocable_tokens = r;
-            }
-            key.modified = now.max(key.modified + 1);
-            tx.execute(
-                "UPDATE ably_keys SET name = ?3, capability = ?4, revocable_tokens = ?5, \
-                 modified = ?6 WHERE app_id = ?1 AND id = ?2",
-                params![
-                    key.app_id,
-                    key.id,
-                    key.name,
-                    serde_json::to_string(&key.capability).map_err(AblyError::internal)?,
-                    key.revocable_tokens,
-                    key.modified
-                ],
-            )?;
-            Ok(Out::json(StatusCode::OK, key.to_json()))
-        }
+        Ctl::CreateKey(app_id) => create_key(tx, &token, &app_id, &body, now),
+        Ctl::UpdateKey(app_id, key_id) => update_key(tx, &token, &app_id, &key_id, &body, now),
         Ctl::RevokeKey(app_id, key_id) => {
             let app = owned_app(tx, &token, &app_id)?;
             let key = get_key(tx, &app.id, &key_id)?
@@ -927,229 +1002,4 @@ fn key_fields(body: &Map<String, Value>) -> Result<KeyFields, AblyError> {
         }
     }
     Ok(f)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Realtime REST: token revocation
-
-/// The axum handler for `/ably/rest/{*rest}`.
-pub async fn rest(State(state): State<SharedState>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
-    let segs = segments(&path);
-    let key_name = match (segs.as_slice(), &parts.method) {
-        (["ably", "rest", "keys", k, "revokeTokens"], &Method::POST) => Some(percent_decode(k)),
-        _ => None,
-    };
-    let out = match key_name {
-        None => AblyError::not_found("Not found").wrapped(),
-        Some(key_name) => {
-            let auth = header_str(&parts.headers, header::AUTHORIZATION.as_str());
-            let version = header_str(&parts.headers, "x-ably-version")
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            match object_body(&parts.headers, body).await {
-                Err(e) => e.wrapped(),
-                Ok(body) => {
-                    in_store(
-                        &state,
-                        move |tx| match revoke_tokens(tx, auth.as_deref(), &key_name, body, version)
-                        {
-                            Ok((out, recorded)) => (out, recorded),
-                            Err(e) => (e.wrapped(), false),
-                        },
-                        AblyError::wrapped,
-                    )
-                    .await
-                }
-            }
-        }
-    };
-    tracing::debug!(
-        method = %parts.method,
-        path = %path,
-        status = out.status.as_u16(),
-        "sandbox ably rest request"
-    );
-    out.into_response()
-}
-
-/// Finds the key a Basic `Authorization` header authenticates as.
-fn basic_key(tx: &Transaction<'_>, auth: Option<&str>) -> Result<KeyRow, AblyError> {
-    let Some(auth) = auth else {
-        return Err(AblyError::invalid_credentials(
-            "No authentication: use Basic auth with the API key",
-        ));
-    };
-    let (scheme, cred) = auth.split_once(' ').unwrap_or((auth, ""));
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AblyError::new(
-            StatusCode::UNAUTHORIZED,
-            40162,
-            "Token revocation requires basic authentication with the API key that issued the tokens",
-        ));
-    }
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(AblyError::invalid_credentials(
-            "Unsupported authentication scheme",
-        ));
-    }
-    let bad = || AblyError::invalid_credentials("Invalid credentials");
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(cred.trim())
-        .map_err(|_| bad())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (name, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    let (app_id, key_id) = name.split_once('.').ok_or_else(bad)?;
-    let key = get_key(tx, app_id, key_id)?.ok_or_else(bad)?;
-    if !same_secret(&key.secret, secret) {
-        return Err(bad());
-    }
-    if key.status != 0 {
-        return Err(AblyError::invalid_credentials("The key has been revoked"));
-    }
-    Ok(key)
-}
-
-/// Compares two secrets without an early exit on the first differing byte.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Why a target specifier is refused, if it is.
-fn target_problem(target: &str) -> Option<String> {
-    let Some((kind, value)) = target.split_once(':') else {
-        return Some(format!(
-            "Invalid target specifier {target:?}: expected type:value"
-        ));
-    };
-    if !matches!(kind, "clientId" | "revocationKey" | "channel") {
-        return Some(format!(
-            "Invalid target specifier {target:?}: unknown type {kind:?}"
-        ));
-    }
-    if value.is_empty() {
-        return Some(format!("Invalid target specifier {target:?}: empty value"));
-    }
-    None
-}
-
-/// Returns the reply and whether anything was recorded (so the transaction commits).
-fn revoke_tokens(
-    tx: &Transaction<'_>,
-    auth: Option<&str>,
-    path_key: &str,
-    body: Option<Map<String, Value>>,
-    version: f64,
-) -> Result<(Out, bool), AblyError> {
-    let key = basic_key(tx, auth)?;
-    if key.key_name() != path_key {
-        return Err(AblyError::new(
-            StatusCode::FORBIDDEN,
-            40300,
-            "A key can only revoke the tokens it issued",
-        ));
-    }
-    if !key.revocable_tokens {
-        return Err(AblyError::new(
-            StatusCode::UNAUTHORIZED,
-            40163,
-            "Revocable tokens are not enabled for this key",
-        ));
-    }
-    let body = body.unwrap_or_default();
-    let targets: Vec<String> = match body.get("targets") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|t| t.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| AblyError::bad_request("targets must be strings"))?,
-        _ => {
-            return Err(AblyError::bad_request(
-                "targets is required: a list of 1 to 100 target specifiers",
-            ));
-        }
-    };
-    if targets.is_empty() || targets.len() > 100 {
-        return Err(AblyError::bad_request(format!(
-            "targets must hold 1 to 100 target specifiers (got {})",
-            targets.len()
-        )));
-    }
-    let now = store::now_ms();
-    let issued_before = match body.get("issuedBefore") {
-        None | Some(Value::Null) => now,
-        Some(v) => {
-            let t = v
-                .as_i64()
-                .ok_or_else(|| AblyError::bad_request("issuedBefore must be epoch milliseconds"))?;
-            if t > now + ISSUED_BEFORE_SLACK_MS {
-                return Err(AblyError::bad_request("issuedBefore is in the future"));
-            }
-            if t < now - ISSUED_BEFORE_WINDOW_MS {
-                return Err(AblyError::bad_request(
-                    "issuedBefore is more than an hour in the past",
-                ));
-            }
-            t
-        }
-    };
-    let margin = match body.get("allowReauthMargin") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(AblyError::bad_request(
-                "allowReauthMargin must be true or false",
-            ));
-        }
-    };
-    let applies_at = if margin { now + REAUTH_MARGIN_MS } else { now };
-    let key_name = key.key_name();
-    let mut results = Vec::with_capacity(targets.len());
-    let (mut ok, mut failed) = (0u32, 0u32);
-    for target in targets {
-        match target_problem(&target) {
-            Some(problem) => {
-                failed += 1;
-                results.push(json!({
-                    "target": target,
-                    "error": { "code": 40000, "statusCode": 400, "message": problem },
-                }));
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO ably_revocations (key_name, target, issued_before, applies_at, \
-                     allow_reauth_margin, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![key_name, target, issued_before, applies_at, margin, now],
-                )?;
-                ok += 1;
-                results.push(json!({
-                    "target": target,
-                    "issuedBefore": issued_before,
-                    "appliesAt": applies_at,
-                }));
-            }
-        }
-    }
-    let out = if version >= 3.0 {
-        Out::json(
-            StatusCode::OK,
-            json!({ "successCount": ok, "failureCount": failed, "results": results }),
-        )
-    } else if failed == 0 {
-        Out::json(StatusCode::CREATED, Value::Array(results))
-    } else {
-        let e = AblyError::new(
-            StatusCode::BAD_REQUEST,
-            40020,
-            "Batched response includes errors",
-        );
-        let mut out = e.wrapped();
-        if let Some(Value::Object(m)) = out.body.as_mut() {
-            m.insert("batchResponse".into(), Value::Array(results));
-        }
-        out
-    };
-    Ok((out, ok > 0))
 }

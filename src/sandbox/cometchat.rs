@@ -8,6 +8,7 @@ use rusqlite::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::SharedState;
+use super::front::HostRegion;
 use super::http::{
     ApiError, Details, Query, RateLimiter, Reply, ack, add, data, header_str, pagination,
     parse_object, percent_decode, read_body, segments,
@@ -111,6 +112,8 @@ struct Ctx {
     apikey: Option<String>,
     on_behalf_of: Option<String>,
     query: Query,
+    /// The region of a per-app host (`{appId}.api-{region}.localhost`), which must be the app's.
+    host_region: Option<String>,
     body: Vec<u8>,
 }
 
@@ -120,15 +123,26 @@ pub async fn handle(State(state): State<SharedState>, req: Request) -> Response 
     let path = parts.uri.path().to_owned();
     let segs = segments(&path);
     let log_path = safe_path(&segs);
-    let reply = handle_inner(
+    let host_region = parts.extensions.get::<HostRegion>().map(|r| r.0.clone());
+    let mut reply = handle_inner(
         &state,
         &parts.method,
         &parts.headers,
         &segs,
         parts.uri.query(),
+        host_region,
         body,
     )
     .await;
+    // Every CometChat answer carries the rate-limit headers, errors included.
+    if !reply
+        .headers
+        .iter()
+        .any(|(n, _)| n.as_str() == "x-rate-limit")
+    {
+        let app = segs.get(1).map(|a| percent_decode(a)).unwrap_or_default();
+        reply.headers.extend(state.limiter.peek(&app));
+    }
     tracing::debug!(
         method = %parts.method,
         path = %log_path,
@@ -144,6 +158,7 @@ async fn handle_inner(
     headers: &HeaderMap,
     segs: &[&str],
     query: Option<&str>,
+    host_region: Option<String>,
     body: Body,
 ) -> Reply {
     // segs = ["cometchat", appId, "v3" | "v3.0", …]
@@ -164,6 +179,7 @@ async fn handle_inner(
         apikey: header_str(headers, "apikey"),
         on_behalf_of: header_str(headers, "onbehalfof"),
         query: Query::parse(query),
+        host_region,
         body,
     };
     let limiter = state.limiter.clone();
@@ -211,6 +227,7 @@ fn authorize_and_run(
             "The apikey header is missing. Please provide an API key in the apikey header.",
         ));
     };
+    let app = app.filter(|a| ctx.host_region.as_ref().is_none_or(|r| *r == a.region));
     let Some(app) = app else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -379,10 +396,12 @@ fn valid_url(s: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// An optional string field; `null` counts as absent.
+/// An optional string field. Present, it must be a string: the vendor's schema types these
+/// fields plain `string` (not nullable), and a strict validator refuses `null` ("must be a
+/// string"); to clear a field, `unset` names it.
 fn opt_string(b: &Map<String, Value>, field: &str, details: &mut Details) -> Option<String> {
     match b.get(field) {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             add(details, field, format!("The {field} must be a string."));
@@ -391,9 +410,39 @@ fn opt_string(b: &Map<String, Value>, field: &str, details: &mut Details) -> Opt
     }
 }
 
+/// What is wrong with `metadata.@private`, if anything: the schema makes it an object whose
+/// `email` and `contactNumber` are strings (the user's private contact fields).
+fn private_problem(metadata: &Value) -> Option<(&'static str, &'static str)> {
+    let private = metadata.get("@private")?;
+    let Some(fields) = private.as_object() else {
+        return Some((
+            "metadata.@private",
+            "The metadata.@private must be an object.",
+        ));
+    };
+    for (field, msg) in [
+        (
+            "metadata.@private.email",
+            "The metadata.@private.email must be a string.",
+        ),
+        (
+            "metadata.@private.contactNumber",
+            "The metadata.@private.contactNumber must be a string.",
+        ),
+    ] {
+        let key = field.rsplit('.').next().unwrap_or(field);
+        if fields.get(key).is_some_and(|v| !v.is_string()) {
+            return Some((field, msg));
+        }
+    }
+    None
+}
+
+/// An optional boolean: absent → `None`; present, it must be `true` or `false` (`null` too is
+/// refused, as the vendor's schema types these fields plain `boolean`).
 fn opt_bool(b: &Map<String, Value>, field: &str, details: &mut Details) -> Option<bool> {
     match b.get(field) {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::Bool(v)) => Some(*v),
         Some(_) => {
             add(
@@ -456,7 +505,7 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
     });
     let status_message = opt_string(b, "statusMessage", details);
     let metadata = match b.get("metadata") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(m @ Value::Object(_)) => {
             if m.to_string().len() > METADATA_MAX_BYTES {
                 add(
@@ -464,6 +513,9 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
                     "metadata",
                     "The metadata may not be greater than 5 KB.",
                 );
+                None
+            } else if let Some((field, msg)) = private_problem(m) {
+                add(details, field, msg);
                 None
             } else {
                 Some(m.clone())
@@ -475,7 +527,7 @@ fn validate_profile(b: &Map<String, Value>, details: &mut Details) -> Profile {
         }
     };
     let tags = match b.get("tags") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(Value::Array(items)) => {
             if items.len() > 25 {
                 add(details, "tags", "The tags may not have more than 25 items.");
@@ -607,7 +659,7 @@ impl Call<'_> {
     fn list_keys(&self) -> Result<Value, ApiError> {
         let mut details = Details::new();
         let scope = match self.query.get("scope").map(str::trim) {
-            None | Some("") => None,
+            None => None,
             Some(s @ ("fullAccess" | "authOnly")) => Some(s.to_owned()),
             Some(_) => {
                 add(&mut details, "scope", "The selected scope is invalid.");
@@ -750,8 +802,11 @@ impl Call<'_> {
         let with_tags = q.flag("withTags", &mut details);
         let with_deactivated = q.flag("withDeactivated", &mut details);
         let only_deactivated = q.flag("onlyDeactivated", &mut details);
+        // `count` changes nothing here (the total is always in `meta`), but like every boolean
+        // it must be one.
+        q.flag("count", &mut details);
         let status = match q.get("status").map(str::trim) {
-            None | Some("") => None,
+            None => None,
             Some(s @ ("available" | "offline")) => Some(s.to_owned()),
             Some(_) => {
                 add(&mut details, "status", "The selected status is invalid.");
@@ -802,28 +857,7 @@ impl Call<'_> {
             params.extend(tags.into_iter().map(Sql::Text));
         }
         if let Some(s) = search {
-            let hi = format!("{s}\u{10FFFF}");
-            let in_uid = search_in.is_empty() || search_in.iter().any(|x| x == "uid");
-            let in_name = search_in.is_empty() || search_in.iter().any(|x| x == "name");
-            let mut ors: Vec<&str> = Vec::new();
-            if in_uid {
-                ors.push("(u.uid >= ? AND u.uid < ?)");
-                params.push(Sql::Text(s.clone()));
-                params.push(Sql::Text(hi.clone()));
-            }
-            if in_name {
-                ors.push("(u.name_lower >= ? AND u.name_lower < ?)");
-                params.push(Sql::Text(s.clone()));
-                params.push(Sql::Text(hi.clone()));
-                ors.push(
-                    "u.uid IN (SELECT w.uid FROM user_words w WHERE w.app_id = ? \
-                     AND w.word >= ? AND w.word < ?)",
-                );
-                params.push(Sql::Text(self.app_id.to_owned()));
-                params.push(Sql::Text(s.clone()));
-                params.push(Sql::Text(hi));
-            }
-            clauses.push(format!("({})", ors.join(" OR ")));
+            clauses.push(search_clause(self.app_id, &s, &search_in, &mut params));
         }
         let where_sql = clauses.join(" AND ");
         let total: i64 = self.tx.query_row(
@@ -968,7 +1002,7 @@ impl Call<'_> {
         let profile = validate_profile(&b, &mut details);
         let mut unset: Vec<String> = Vec::new();
         match b.get("unset") {
-            None | Some(Value::Null) => {}
+            None => {}
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     match item.as_str() {
@@ -1081,7 +1115,9 @@ impl Call<'_> {
             }
         }
         let mut o = Map::new();
-        o.insert("reactivatedUids".into(), json!(done));
+        // The vendor's schema and example name it `nonDeactivatedUids`; no source shows the live
+        // API sending another name.
+        o.insert("nonDeactivatedUids".into(), json!(done));
         if !missing.is_empty() {
             o.insert("notFound".into(), json!(missing));
         }
@@ -1248,6 +1284,39 @@ impl Call<'_> {
             user.uid
         )))
     }
+}
+
+/// The `searchKey` condition: a prefix of the uid, of the name, or of a word of the name, as
+/// `searchIn` allows; its parameters are pushed onto `params`.
+fn search_clause(
+    app_id: &str,
+    s: &str,
+    search_in: &[String],
+    params: &mut Vec<rusqlite::types::Value>,
+) -> String {
+    use rusqlite::types::Value as Sql;
+    let hi = format!("{s}\u{10FFFF}");
+    let in_uid = search_in.is_empty() || search_in.iter().any(|x| x == "uid");
+    let in_name = search_in.is_empty() || search_in.iter().any(|x| x == "name");
+    let mut ors: Vec<&str> = Vec::new();
+    if in_uid {
+        ors.push("(u.uid >= ? AND u.uid < ?)");
+        params.push(Sql::Text(s.to_owned()));
+        params.push(Sql::Text(hi.clone()));
+    }
+    if in_name {
+        ors.push("(u.name_lower >= ? AND u.name_lower < ?)");
+        params.push(Sql::Text(s.to_owned()));
+        params.push(Sql::Text(hi.clone()));
+        ors.push(
+            "u.uid IN (SELECT w.uid FROM user_words w WHERE w.app_id = ? \
+             AND w.word >= ? AND w.word < ?)",
+        );
+        params.push(Sql::Text(app_id.to_owned()));
+        params.push(Sql::Text(s.to_owned()));
+        params.push(Sql::Text(hi));
+    }
+    format!("({})", ors.join(" OR "))
 }
 
 #[cfg(test)]

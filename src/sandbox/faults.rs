@@ -1,6 +1,11 @@
 //! Fault injection: rules set at run time (through [`super::Sandbox::set_fault`] or
 //! `PUT /_sandbox/faults`) make matching requests slow, fail, or come back broken.
 //!
+//! The HTTP endpoint exists only when the sandbox was started with it (the headless
+//! `keydeck sandbox`; never the app's embedded sandbox), and every call to it must carry that
+//! run's token, `Authorization: Bearer <token>`: any local process could otherwise make the
+//! sandbox fail. Embedding code and tests use the Rust handle instead.
+//!
 //! Faults that refuse a request (`status`, `tooManyRequests`, `reset`) act BEFORE the request is
 //! processed, so nothing changes. Faults that break the answer (`truncated`, `malformed`,
 //! `stall`) act AFTER it is processed: the write happened but the caller cannot tell, which is
@@ -16,7 +21,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use futures::StreamExt as _;
@@ -302,13 +307,42 @@ async fn processed(
 // ---------------------------------------------------------------------------------------------
 // `/_sandbox/faults`
 
+/// `None` when `headers` carry this run's fault token, else the 401 to answer.
+fn refused(state: &SharedState, headers: &HeaderMap) -> Option<Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let ok = match (state.faults_token.as_deref(), given) {
+        (Some(want), Some(given)) => {
+            let (a, b) = (want.as_bytes(), given.as_bytes());
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        }
+        _ => false,
+    };
+    (!ok).then(|| {
+        fault_body(
+            StatusCode::UNAUTHORIZED,
+            "AUTH_ERR_FAULTS_TOKEN",
+            "The fault endpoint needs this run's token: Authorization: Bearer <faults.token from the start-up line>",
+        )
+    })
+}
+
 /// `GET /_sandbox/faults`: the active rules.
-pub async fn list(State(state): State<SharedState>) -> Response {
+pub async fn list(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    if let Some(r) = refused(&state, &headers) {
+        return r;
+    }
     Json(state.faults.list()).into_response()
 }
 
 /// `PUT /_sandbox/faults`: replaces the rules with the JSON list in the body.
-pub async fn put(State(state): State<SharedState>, body: Bytes) -> Response {
+pub async fn put(State(state): State<SharedState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(r) = refused(&state, &headers) {
+        return r;
+    }
     let rules: Vec<FaultRule> = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -335,7 +369,10 @@ pub async fn put(State(state): State<SharedState>, body: Bytes) -> Response {
 }
 
 /// `DELETE /_sandbox/faults`: removes every rule.
-pub async fn clear(State(state): State<SharedState>) -> Response {
+pub async fn clear(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    if let Some(r) = refused(&state, &headers) {
+        return r;
+    }
     state.faults.clear();
     StatusCode::NO_CONTENT.into_response()
 }

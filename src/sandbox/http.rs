@@ -320,11 +320,12 @@ impl Query {
             .collect()
     }
 
-    /// A boolean flag (`true`/`1` → true; `false`/`0`/absent → false); other values → details.
+    /// A boolean flag (`true`/`1` → true; `false`/`0`/absent → false); other values, the empty
+    /// one included, → details (the provider's 400).
     pub fn flag(&self, key: &str, details: &mut Details) -> bool {
         match self.get(key).map(|v| v.trim().to_ascii_lowercase()) {
             None => false,
-            Some(v) if v.is_empty() || v == "false" || v == "0" => false,
+            Some(v) if v == "false" || v == "0" => false,
             Some(v) if v == "true" || v == "1" => true,
             Some(_) => {
                 add(
@@ -348,7 +349,14 @@ impl Query {
         let Some(raw) = self.get(key) else {
             return default;
         };
-        match raw.trim().parse::<u64>() {
+        let raw = raw.trim();
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && raw.parse::<i64>().is_err()
+        {
+            // Beyond a 64-bit signed integer, as a PHP/Laravel `integer` rule sees it.
+            add(details, key, format!("The {key} must be an integer."));
+            return default;
+        }
+        match raw.parse::<u64>() {
             Ok(n) if n >= 1 => match max {
                 Some(m) if n > m => {
                     add(
@@ -421,6 +429,31 @@ impl RateLimiter {
             .ok()
             .and_then(|o| o.get(app_id).copied())
             .unwrap_or(Some(DEFAULT_RATE_LIMIT))
+    }
+
+    /// The current limit and what is left of it, without starting a window (so that requests
+    /// naming apps that do not exist leave nothing behind).
+    pub fn peek(&self, app_id: &str) -> Vec<(HeaderName, String)> {
+        let Some(limit) = self.limit(app_id) else {
+            return Vec::new();
+        };
+        let used = self
+            .windows
+            .lock()
+            .ok()
+            .and_then(|w| {
+                w.get(app_id)
+                    .filter(|w| w.start.elapsed() < WINDOW)
+                    .map(|w| w.count)
+            })
+            .unwrap_or(0);
+        vec![
+            (X_RATE_LIMIT.clone(), limit.to_string()),
+            (
+                X_RATE_LIMIT_REMAINING.clone(),
+                limit.saturating_sub(used).to_string(),
+            ),
+        ]
     }
 
     /// Counts one request when `consume`, else only reports the current state.

@@ -205,14 +205,15 @@ fn create_app(tx: &Transaction<'_>, body: &[u8]) -> Result<Value, ApiError> {
             None
         }
     };
+    // A string, and only "3" (the schema's type; the reference's "only v3").
     match b.get("version") {
-        None | Some(Value::Null) => {}
+        None => {}
         Some(Value::String(s)) if s == "3" => {}
-        Some(Value::Number(n)) if n.as_u64() == Some(3) => {}
         Some(_) => add(&mut details, "version", "The selected version is invalid."),
     }
+    // Typed plain boolean: present, it must be one (null included), as in the chat API.
     match b.get("skipSampleData") {
-        None | Some(Value::Null | Value::Bool(_)) => {}
+        None | Some(Value::Bool(_)) => {}
         Some(_) => add(
             &mut details,
             "skipSampleData",

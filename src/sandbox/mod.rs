@@ -1,22 +1,30 @@
 //! The local emulator of the provider APIs.
 //!
-//! One axum server on `127.0.0.1`, one SQLite store. Surfaces:
-//! * `/cometchat/{appId}/v3/…` (and `/v3.0/…`): the CometChat chat REST API (API keys, users, auth tokens);
+//! One server on `127.0.0.1`, one SQLite store. Surfaces:
+//! * `/cometchat/{appId}/v3/…` (and `/v3.0/…`): the CometChat chat REST API (API keys, users,
+//!   auth tokens); also at the real API's root paths `/v3/…` for a request whose `Host` is the
+//!   app's own, `{appId}.api-{region}.localhost:{port}` (`front.rs`);
 //! * `/cometchat-mgmt/…`: the CometChat Management API (apps);
 //! * `/ably/control/v1/…`: the Ably Control API (apps and keys, Bearer access tokens);
-//! * `/ably/rest/keys/{keyName}/revokeTokens`: Ably token revocation (Basic auth with the key);
+//! * `/ably/rest/…`: Ably's REST API (`ably_rest.rs`: time, tokens, revocation), which
+//!   `keydeck sandbox` also serves at the root of a second listener for ably-js;
 //! * `/cometly/public-api/v1/…`: Cometly's public API (`/companies`, `/events`) for key tests;
 //! * `/_sandbox/faults`: fault injection rules (`GET`, `PUT` a JSON list, `DELETE`), applied by a
-//!   middleware over every other route (see `faults.rs`).
+//!   middleware over every other route (see `faults.rs`); over HTTP only when started with
+//!   [`ServeOptions::faults_over_http`], and then only with the run's token.
 //!
-//! Anything else answers 404 `ERR_API_NOT_FOUND` in the CometChat error envelope.
+//! Anything else answers 404 in the error envelope of the provider the path belongs to. A
+//! request that repeats a credential header is refused with 400.
 
 mod ably;
+mod ably_rest;
 mod cometchat;
 mod cometly;
 mod faults;
+mod front;
 mod http;
 mod management;
+mod serve;
 mod store;
 
 use std::fmt;
@@ -24,20 +32,20 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::response::{IntoResponse as _, Response};
 use axum::routing::{any, get};
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::secret::mask;
 pub use ably::Revocation as AblyRevocation;
 use cometly::CometlyLimiter;
 pub use faults::{Fault, FaultRule};
-use http::{ApiError, RateLimiter};
+use http::RateLimiter;
 use store::Store;
 
 /// How to start the sandbox.
@@ -61,6 +69,34 @@ impl Default for SandboxOptions {
     }
 }
 
+/// How long a connection may take to send its request headers before it is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the sandbox serves beyond the surfaces every caller gets. The default (what
+/// [`Sandbox::start`] uses, and so the app's embedded sandbox) adds nothing: no second listener,
+/// no fault endpoint over HTTP.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Also serve Ably's REST API at the root of a listener on this port of 127.0.0.1 (0 picks
+    /// a free one), as ably-js expects it (`restHost`, `port`, `tls: false`).
+    pub ably_rest_port: Option<u16>,
+    /// Serve `/_sandbox/faults` over HTTP, guarded by a token made for this run
+    /// ([`Sandbox::faults_token`]). Without it faults are set through the Rust handle only.
+    pub faults_over_http: bool,
+    /// Connections that have not sent complete request headers after this long are closed.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            ably_rest_port: None,
+            faults_over_http: false,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
 /// State shared by every handler.
 #[derive(Clone)]
 pub(crate) struct SharedState {
@@ -68,19 +104,25 @@ pub(crate) struct SharedState {
     limiter: Arc<RateLimiter>,
     cometly_limiter: Arc<CometlyLimiter>,
     faults: Arc<faults::FaultSet>,
+    /// The token `/_sandbox/faults` requires; `None` when it is not served.
+    faults_token: Option<Arc<str>>,
 }
 
 /// A running sandbox server.
 pub struct Sandbox {
     addr: SocketAddr,
+    ably_rest_addr: Option<SocketAddr>,
     state: SharedState,
-    shutdown: oneshot::Sender<()>,
-    server: JoinHandle<()>,
+    shutdown: watch::Sender<bool>,
+    servers: Vec<JoinHandle<()>>,
 }
 
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).finish()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("ably_rest_addr", &self.ably_rest_addr)
+            .finish()
     }
 }
 
@@ -91,6 +133,27 @@ pub struct StartupInfo {
     pub cometchat: CometChatInfo,
     pub ably: AblyInfo,
     pub cometly: CometlyInfo,
+    /// The fault endpoint and its token, when served over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultsInfo>,
+}
+
+/// `PUT/GET/DELETE {url}` with `Authorization: Bearer {token}`.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultsInfo {
+    pub url: String,
+    pub token: String,
+}
+
+/// An Ably API key of the seeded account: `appId.keyId:secret`, what `new Ably.Rest({ key })`
+/// takes.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AblyKeyInfo {
+    pub name: String,
+    pub key: String,
+    pub revocable_tokens: bool,
 }
 
 /// The Cometly surface and its keys (one per Space).
@@ -120,6 +183,12 @@ pub struct AblyInfo {
     pub control_url: String,
     /// `{base}/ably/rest` (so `POST {rest_url}/keys/{keyName}/revokeTokens`).
     pub rest_url: String,
+    /// `http://127.0.0.1:{port}`: Ably's REST API at the root, for ably-js (`restHost`, `port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_root_url: Option<String>,
+    /// The seeded account's API keys.
+    #[serde(default)]
+    pub keys: Vec<AblyKeyInfo>,
     /// An access token with `read:app`, `write:app`, `read:key` and `write:key`.
     pub access_token: String,
     pub account_id: String,
@@ -147,7 +216,12 @@ pub struct ManagementInfo {
 pub struct AppInfo {
     pub app_id: String,
     pub region: String,
+    /// The path-prefix form, `http://127.0.0.1:{port}/cometchat/{appId}/v3`.
     pub base_url: String,
+    /// The per-app host form, `http://{appId}.api-{region}.localhost:{port}/v3`, like the real
+    /// `https://{appId}.api-{region}.cometchat.io/v3` (`*.localhost` is loopback).
+    #[serde(default)]
+    pub host_base_url: String,
     pub rest_api_key: String,
     pub auth_key: String,
 }
@@ -171,6 +245,7 @@ impl StartupInfo {
                         app_id: a.app_id.clone(),
                         region: a.region.clone(),
                         base_url: a.base_url.clone(),
+                        host_base_url: a.host_base_url.clone(),
                         rest_api_key: mask(&a.rest_api_key),
                         auth_key: mask(&a.auth_key),
                     })
@@ -179,6 +254,17 @@ impl StartupInfo {
             ably: AblyInfo {
                 control_url: self.ably.control_url.clone(),
                 rest_url: self.ably.rest_url.clone(),
+                rest_root_url: self.ably.rest_root_url.clone(),
+                keys: self
+                    .ably
+                    .keys
+                    .iter()
+                    .map(|k| AblyKeyInfo {
+                        name: k.name.clone(),
+                        key: mask(&k.key),
+                        revocable_tokens: k.revocable_tokens,
+                    })
+                    .collect(),
                 access_token: mask(&self.ably.access_token),
                 account_id: self.ably.account_id.clone(),
                 read_only_token: mask(&self.ably.read_only_token),
@@ -196,6 +282,10 @@ impl StartupInfo {
                     })
                     .collect(),
             },
+            faults: self.faults.as_ref().map(|f| FaultsInfo {
+                url: f.url.clone(),
+                token: mask(&f.token),
+            }),
         }
     }
 }
@@ -206,6 +296,26 @@ impl fmt::Debug for StartupInfo {
             .field("cometchat", &self.cometchat)
             .field("ably", &self.ably)
             .field("cometly", &self.cometly)
+            .field("faults", &self.faults)
+            .finish()
+    }
+}
+
+impl fmt::Debug for FaultsInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultsInfo")
+            .field("url", &self.url)
+            .field("token", &mask(&self.token))
+            .finish()
+    }
+}
+
+impl fmt::Debug for AblyKeyInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AblyKeyInfo")
+            .field("name", &self.name)
+            .field("key", &mask(&self.key))
+            .field("revocable_tokens", &self.revocable_tokens)
             .finish()
     }
 }
@@ -234,6 +344,8 @@ impl fmt::Debug for AblyInfo {
         f.debug_struct("AblyInfo")
             .field("control_url", &self.control_url)
             .field("rest_url", &self.rest_url)
+            .field("rest_root_url", &self.rest_root_url)
+            .field("keys", &self.keys)
             .field("access_token", &mask(&self.access_token))
             .field("account_id", &self.account_id)
             .field("read_only_token", &mask(&self.read_only_token))
@@ -266,81 +378,135 @@ impl fmt::Debug for AppInfo {
             .field("app_id", &self.app_id)
             .field("region", &self.region)
             .field("base_url", &self.base_url)
+            .field("host_base_url", &self.host_base_url)
             .field("rest_api_key", &mask(&self.rest_api_key))
             .field("auth_key", &mask(&self.auth_key))
             .finish()
     }
 }
 
-/// 404 `ERR_API_NOT_FOUND` for every path no surface claims.
-async fn not_found() -> Response {
-    ApiError::not_found_api()
-        .into_reply("chat-api")
-        .into_response()
-}
-
-/// The whole sandbox router; new surfaces are nested here.
+/// The main listener's router; new surfaces are nested here.
 fn router(state: SharedState) -> Router {
-    Router::new()
+    let mut r = Router::new()
         .route("/cometchat/{app_id}/{*rest}", any(cometchat::handle))
         .route("/cometchat-mgmt/{*rest}", any(management::handle))
         .route("/ably/control/v1/{*rest}", any(ably::control))
-        .route("/ably/rest/{*rest}", any(ably::rest))
-        .route("/cometly/public-api/v1/{*rest}", any(cometly::handle))
-        .route(
+        .route("/ably/rest/{*rest}", any(ably_rest::handle))
+        .route("/cometly/public-api/v1/{*rest}", any(cometly::handle));
+    if state.faults_token.is_some() {
+        r = r.route(
             "/_sandbox/faults",
             get(faults::list).put(faults::put).delete(faults::clear),
-        )
-        .fallback(not_found)
+        );
+    }
+    r.fallback(front::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::layer,
         ))
+        .layer(axum::middleware::from_fn(front::single_credentials))
         .with_state(state)
 }
 
+/// The Ably REST listener's router: Ably's paths at the root.
+fn ably_rest_router(state: SharedState) -> Router {
+    Router::new()
+        .route("/{*rest}", any(ably_rest::handle))
+        .fallback(front::ably_not_found)
+        .layer(axum::middleware::from_fn(front::single_credentials_ably))
+        .with_state(state)
+}
+
+/// Binds `127.0.0.1:port`.
+async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))
+}
+
+/// Opens the store and lets each surface seed itself once (so a store made before a surface
+/// existed gains it). The seeding is called from here, not from the store, so that the store
+/// does not depend on the routes' modules.
+fn open_store(data: Option<&std::path::Path>, seed_demo_users: bool) -> anyhow::Result<Store> {
+    let store = Store::open(data)?;
+    store.with_tx(|tx| store::seed(tx, seed_demo_users))?;
+    store.with_tx(ably::seed)?;
+    store.with_tx(cometly::seed)?;
+    Ok(store)
+}
+
 impl Sandbox {
-    /// Binds 127.0.0.1:port, opens/creates + seeds the store, spawns the axum server on the
-    /// current tokio runtime.
+    /// Binds 127.0.0.1:port, opens/creates + seeds the store, spawns the server on the current
+    /// tokio runtime. The surfaces every caller gets; see [`Sandbox::start_with`] for more.
     pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+        Sandbox::start_with(opts, ServeOptions::default()).await
+    }
+
+    /// [`Sandbox::start`], plus what `serve` asks for: Ably REST at the root of a second
+    /// listener, the fault endpoint over HTTP (with a per-run token).
+    pub async fn start_with(opts: SandboxOptions, serve: ServeOptions) -> anyhow::Result<Sandbox> {
         let data = opts.data.clone();
         let seed = opts.seed_demo_users;
-        let store = tokio::task::spawn_blocking(move || Store::open(data.as_deref(), seed))
+        let store = tokio::task::spawn_blocking(move || open_store(data.as_deref(), seed))
             .await
             .context("opening the sandbox store")??;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
-            .await
-            .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
+        let listener = bind(opts.port).await?;
         let addr = listener.local_addr()?;
+        let ably_listener = match serve.ably_rest_port {
+            Some(port) => Some(bind(port).await?),
+            None => None,
+        };
+        let ably_rest_addr = ably_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let state = SharedState {
             store,
             limiter: Arc::new(RateLimiter::default()),
             cometly_limiter: Arc::new(CometlyLimiter::default()),
             faults: Arc::new(faults::FaultSet::default()),
+            faults_token: serve
+                .faults_over_http
+                .then(|| Arc::from(store::random_hex(24))),
         };
-        let app = router(state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let result = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = result {
-                tracing::error!("sandbox server stopped with an error: {e}");
-            }
-        });
-        tracing::info!(%addr, "sandbox listening");
+        let (tx, rx) = watch::channel(false);
+        let timeout = serve.header_read_timeout;
+        let mut servers = vec![tokio::spawn(serve::serve(
+            listener,
+            router(state.clone()),
+            front::route_per_app_host,
+            timeout,
+            rx.clone(),
+        ))];
+        if let Some(l) = ably_listener {
+            let app = ably_rest_router(state.clone());
+            servers.push(tokio::spawn(serve::serve(
+                l,
+                app,
+                front::unchanged,
+                timeout,
+                rx,
+            )));
+        }
+        tracing::info!(%addr, ?ably_rest_addr, "sandbox listening");
         Ok(Sandbox {
             addr,
+            ably_rest_addr,
             state,
             shutdown: tx,
-            server,
+            servers,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The Ably REST listener's address, when one was asked for.
+    pub fn ably_rest_addr(&self) -> Option<SocketAddr> {
+        self.ably_rest_addr
+    }
+
+    /// The token `/_sandbox/faults` requires, when it is served over HTTP.
+    pub fn faults_token(&self) -> Option<String> {
+        self.state.faults_token.as_deref().map(str::to_owned)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -351,6 +517,11 @@ impl Sandbox {
     /// The current (non-deleted) apps, re-read from the store, with their secrets.
     pub fn info(&self) -> StartupInfo {
         let base = self.base_url();
+        let rest_root_url = self.ably_rest_addr.map(|a| format!("http://{a}"));
+        let faults = self.faults_token().map(|token| FaultsInfo {
+            url: format!("{base}/_sandbox/faults"),
+            token,
+        });
         let read = self.state.store.with_tx(|tx| {
             let (key, secret) = store::management_credentials(tx)?;
             let mut apps = Vec::new();
@@ -364,6 +535,12 @@ impl Sandbox {
                 };
                 apps.push(AppInfo {
                     base_url: format!("{base}/cometchat/{}/v3", app.id),
+                    host_base_url: format!(
+                        "http://{}.api-{}.localhost:{}/v3",
+                        app.id,
+                        app.region,
+                        self.addr.port()
+                    ),
                     rest_api_key: first("fullAccess"),
                     auth_key: first("authOnly"),
                     app_id: app.id,
@@ -371,6 +548,14 @@ impl Sandbox {
                 });
             }
             let ably = ably::credentials(tx)?;
+            let ably_keys = ably::keys(tx)?
+                .into_iter()
+                .map(|k| AblyKeyInfo {
+                    name: k.name,
+                    key: k.key,
+                    revocable_tokens: k.revocable_tokens,
+                })
+                .collect();
             let cometly_keys = cometly::keys(tx)?
                 .into_iter()
                 .map(|k| CometlyKeyInfo {
@@ -391,6 +576,8 @@ impl Sandbox {
                 ably: AblyInfo {
                     control_url: format!("{base}/ably/control/v1"),
                     rest_url: format!("{base}/ably/rest"),
+                    rest_root_url: rest_root_url.clone(),
+                    keys: ably_keys,
                     access_token: ably.access_token,
                     account_id: ably.account_id,
                     read_only_token: ably.read_only_token,
@@ -399,6 +586,7 @@ impl Sandbox {
                     base_url: format!("{base}/cometly/public-api/v1"),
                     keys: cometly_keys,
                 },
+                faults: faults.clone(),
             })
         });
         read.unwrap_or_else(|e| {
@@ -415,6 +603,8 @@ impl Sandbox {
                 ably: AblyInfo {
                     control_url: format!("{base}/ably/control/v1"),
                     rest_url: format!("{base}/ably/rest"),
+                    rest_root_url,
+                    keys: Vec::new(),
                     access_token: String::new(),
                     account_id: String::new(),
                     read_only_token: String::new(),
@@ -423,6 +613,7 @@ impl Sandbox {
                     base_url: format!("{base}/cometly/public-api/v1"),
                     keys: Vec::new(),
                 },
+                faults,
             }
         })
     }
@@ -468,24 +659,48 @@ impl Sandbox {
         self.state.limiter.set_limit(app_id, per_minute);
     }
 
-    /// Stops accepting connections, finishes in-flight requests, and waits for the server task.
+    /// Stops accepting connections, finishes in-flight requests (for a few seconds at most), and
+    /// waits for the server tasks.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(());
-        if let Err(e) = self.server.await {
-            tracing::error!("sandbox server task failed: {e}");
+        let _ = self.shutdown.send(true);
+        for server in self.servers {
+            if let Err(e) = server.await {
+                tracing::error!("sandbox server task failed: {e}");
+            }
         }
     }
 }
 
-/// The CLI entry: `keydeck sandbox [--port N] [--data FILE] [--print-secrets]`. Prints the
-/// StartupInfo JSON as the FIRST line of stdout (masked unless `print_secrets`), flushes, then
-/// serves until Ctrl-C/SIGTERM.
-pub async fn run_cli(port: u16, data: Option<PathBuf>, print_secrets: bool) -> anyhow::Result<()> {
-    let sandbox = Sandbox::start(SandboxOptions {
-        port,
-        data,
-        seed_demo_users: true,
-    })
+/// What `keydeck sandbox` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct CliOptions {
+    /// The main listener's port (0 picks a free one).
+    pub port: u16,
+    /// The Ably REST listener's port (0 picks a free one).
+    pub ably_rest_port: u16,
+    pub data: Option<PathBuf>,
+    pub print_secrets: bool,
+}
+
+/// The CLI entry: `keydeck sandbox [--port N] [--ably-rest-port N] [--data FILE]
+/// [--print-secrets]`. Prints the StartupInfo JSON as the FIRST line of stdout (masked unless
+/// `print_secrets`), flushes, then serves until Ctrl-C/SIGTERM. The headless sandbox serves
+/// Ably REST at the root of its own listener and the fault endpoint (with the run's token,
+/// printed under `faults`).
+pub async fn run_cli(cli: CliOptions) -> anyhow::Result<()> {
+    let print_secrets = cli.print_secrets;
+    let sandbox = Sandbox::start_with(
+        SandboxOptions {
+            port: cli.port,
+            data: cli.data,
+            seed_demo_users: true,
+        },
+        ServeOptions {
+            ably_rest_port: Some(cli.ably_rest_port),
+            faults_over_http: true,
+            ..ServeOptions::default()
+        },
+    )
     .await?;
     let info = sandbox.info();
     let shown = if print_secrets { info } else { info.masked() };
@@ -539,6 +754,7 @@ mod tests {
                     app_id: "fedcba9876543210".into(),
                     region: "us".into(),
                     base_url: "http://127.0.0.1:1/cometchat/fedcba9876543210/v3".into(),
+                    host_base_url: "http://fedcba9876543210.api-us.localhost:1/v3".into(),
                     rest_api_key: "1111222233334444555566667777888899990000".into(),
                     auth_key: "9999888877776666555544443333222211110000".into(),
                 }],
@@ -546,6 +762,12 @@ mod tests {
             ably: AblyInfo {
                 control_url: "http://127.0.0.1:1/ably/control/v1".into(),
                 rest_url: "http://127.0.0.1:1/ably/rest".into(),
+                rest_root_url: Some("http://127.0.0.1:2".into()),
+                keys: vec![AblyKeyInfo {
+                    name: "Root".into(),
+                    key: "AbCdEf.GhIjKl:AblyKeySecretValue0123456789abcdefghijklmn".into(),
+                    revocable_tokens: false,
+                }],
                 access_token: "AblyAccessTokenValue0123456789abcdefghijk".into(),
                 account_id: "Ab3_-z".into(),
                 read_only_token: "AblyReadOnlyTokenValue0123456789abcdefghi".into(),
@@ -558,10 +780,16 @@ mod tests {
                     active: true,
                 }],
             },
+            faults: Some(FaultsInfo {
+                url: "http://127.0.0.1:1/_sandbox/faults".into(),
+                token: "faultstoken0123456789abcdef0123456789abcdef".into(),
+            }),
         }
     }
 
-    const SECRETS: [&str; 7] = [
+    const SECRETS: [&str; 9] = [
+        "AbCdEf.GhIjKl:AblyKeySecretValue0123456789abcdefghijklmn",
+        "faultstoken0123456789abcdef0123456789abcdef",
         "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00beef",
         "AblyAccessTokenValue0123456789abcdefghijk",
         "AblyReadOnlyTokenValue0123456789abcdefghi",
@@ -603,7 +831,7 @@ mod tests {
             .as_object()
             .map(|o| o.keys().collect())
             .unwrap_or_default();
-        assert_eq!(top, ["ably", "cometchat", "cometly"]);
+        assert_eq!(top, ["ably", "cometchat", "cometly", "faults"]);
         let mut ck: Vec<&String> = v["cometly"]["keys"][0]
             .as_object()
             .map(|o| o.keys().collect())
@@ -622,7 +850,9 @@ mod tests {
                 "accessToken",
                 "accountId",
                 "controlUrl",
+                "keys",
                 "readOnlyToken",
+                "restRootUrl",
                 "restUrl"
             ]
         );
@@ -644,7 +874,17 @@ mod tests {
             .map(|o| o.keys().collect())
             .unwrap_or_default();
         ak.sort();
-        assert_eq!(ak, ["appId", "authKey", "baseUrl", "region", "restApiKey"]);
+        assert_eq!(
+            ak,
+            [
+                "appId",
+                "authKey",
+                "baseUrl",
+                "hostBaseUrl",
+                "region",
+                "restApiKey"
+            ]
+        );
         let back: StartupInfo = serde_json::from_value(v).unwrap_or_else(|_| sample().masked());
         assert_eq!(back, sample());
     }

@@ -208,6 +208,14 @@ CREATE TABLE IF NOT EXISTS ably_revocations (
     created             INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ably_revocations_key ON ably_revocations(key_name, seq);
+CREATE TABLE IF NOT EXISTS ably_tokens (
+    token      TEXT PRIMARY KEY,
+    key_name   TEXT NOT NULL,
+    client_id  TEXT,
+    capability TEXT NOT NULL,
+    issued     INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cometly_spaces (
     id     INTEGER PRIMARY KEY,
     name   TEXT NOT NULL,
@@ -246,8 +254,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store and seeds it once.
-    pub fn open(data: Option<&Path>, seed_demo_users: bool) -> anyhow::Result<Store> {
+    /// Opens (or creates) the store with its schema. Seeding is the caller's (`sandbox/mod.rs`):
+    /// the store knows no surface, so it never calls back into the routes' modules.
+    pub fn open(data: Option<&Path>) -> anyhow::Result<Store> {
         let conn = match data {
             Some(path) => {
                 // 0600 in a 0700 folder before SQLite opens it: its -wal/-shm take its mode.
@@ -268,14 +277,9 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        let store = Store {
+        Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
-        };
-        store.with_tx(|tx| seed(tx, seed_demo_users))?;
-        // Each surface seeds itself once, so a store made before it existed gains it.
-        store.with_tx(super::ably::seed)?;
-        store.with_tx(super::cometly::seed)?;
-        Ok(store)
+        })
     }
 
     /// Runs `f` in one transaction on the calling thread; commits on `Ok`.
@@ -885,8 +889,9 @@ fn title(s: &str) -> String {
     }
 }
 
-/// Seeds a fresh store exactly once (the `seeded` meta row marks it).
-fn seed(tx: &Transaction<'_>, seed_demo_users: bool) -> anyhow::Result<()> {
+/// Seeds CometChat's demo app and management credential exactly once (the `seeded` meta row
+/// marks it).
+pub fn seed(tx: &Transaction<'_>, seed_demo_users: bool) -> anyhow::Result<()> {
     if get_meta(tx, "seeded")?.is_some() {
         return Ok(());
     }

@@ -290,6 +290,13 @@ impl ActivityView {
         let mut export = None;
         let dark = ui.visuals().dark_mode;
         match (&self.chain, audit_path) {
+            _ if self.loading.is_some() => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    widgets::muted(ui, "Reading and checking the trail…");
+                })
+                .response
+            }
             (_, None) => widgets::muted(ui, "The audit trail could not be opened"),
             (Ok((proven, text)), Some(_)) => ui.colored_label(
                 theme::tone(

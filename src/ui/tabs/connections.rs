@@ -460,7 +460,7 @@ impl ConnectionsTab {
             ui.heading(&title);
             ui.add_space(theme::SPACE_S);
             let f_before = e.form.clone();
-            form_ui(ui, e, &problems, &stored, &kept);
+            form_ui(ui, e, &problems, &stored, kept);
             if e.form != f_before {
                 // The last test said something about the old values.
                 e.report = None;
