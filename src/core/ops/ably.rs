@@ -7,11 +7,18 @@ use crate::providers::ably::{
 };
 use crate::secret::Secret;
 
-use super::Recorder;
+use crate::config::Environment;
+
+use super::{Guard, Recorder};
 
 /// A key as the audit trail names it.
 pub fn target(key: &AblyKey) -> String {
     format!("Ably key {} ({})", key.name, key.id)
+}
+
+/// What revoking a key asks first: a confirmation that names it; its name typed on prod.
+pub fn revoke_key_guard(environment: Environment, name: &str) -> Guard {
+    Guard::destructive(environment, name)
 }
 
 /// The apps of the connection's account (the account of the token when none is chosen).

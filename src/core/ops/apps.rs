@@ -4,7 +4,14 @@ use crate::providers::ApiError;
 use crate::providers::management::{App, AppDeletion, AppQuery, ManagementClient, NewApp};
 use crate::providers::pager::Page;
 
-use super::Recorder;
+use crate::config::Environment;
+
+use super::{Guard, Recorder};
+
+/// What deleting an app asks first: a confirmation that names it; its name typed on prod.
+pub fn delete_guard(environment: Environment, app: &App) -> Guard {
+    Guard::destructive(environment, &app.name)
+}
 
 pub async fn list(client: &ManagementClient, query: &AppQuery) -> Result<Page<App>, ApiError> {
     client.list_apps(query).await

@@ -4,11 +4,23 @@ use crate::providers::ApiError;
 use crate::providers::cometchat::{ApiKey, ApiKeyQuery, ApiKeyUpdate, CometChatClient, NewApiKey};
 use crate::secret::Secret;
 
-use super::Recorder;
+use crate::config::Environment;
+use crate::providers::cometchat::Scope;
+
+use super::{Guard, Recorder};
 
 /// A key as the audit trail names it: its name and masked value.
 pub fn target(key: &ApiKey) -> String {
     format!("{} ({})", key.name, key.api_key.masked())
+}
+
+/// What deleting `key` asks first: a confirmation that names it; on a prod connection, typing
+/// the name of a fullAccess key (the one that can do everything).
+pub fn delete_guard(environment: Environment, key: &ApiKey) -> Guard {
+    match Guard::destructive(environment, &key.name) {
+        Guard::TypeName(n) if key.scope == Scope::FullAccess => Guard::TypeName(n),
+        _ => Guard::Confirm,
+    }
 }
 
 pub async fn list(client: &CometChatClient) -> Result<Vec<ApiKey>, ApiError> {

@@ -14,7 +14,7 @@ pub mod keys;
 pub mod tokens;
 pub mod users;
 
-use crate::config::{Connection, Environment};
+use crate::config::Environment;
 
 pub use super::recorder::Recorder;
 
@@ -31,10 +31,18 @@ pub enum Guard {
 
 impl Guard {
     /// A confirmation everywhere; on a prod connection, typing `name` as well.
-    pub fn destructive(connection: Option<&Connection>, name: &str) -> Self {
-        match connection {
-            Some(c) if c.environment == Environment::Prod => Guard::TypeName(name.to_owned()),
+    pub fn destructive(environment: Environment, name: &str) -> Self {
+        match environment {
+            Environment::Prod => Guard::TypeName(name.to_owned()),
             _ => Guard::Confirm,
+        }
+    }
+
+    /// The name to type first, when there is one.
+    pub fn typed_name(&self) -> Option<&str> {
+        match self {
+            Guard::TypeName(n) => Some(n),
+            _ => None,
         }
     }
 }
@@ -42,29 +50,39 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ConnectionKind;
+    use crate::providers::cometchat::{ApiKey, Scope};
 
-    fn conn(environment: Environment) -> Connection {
-        Connection {
-            id: "c1".into(),
-            label: "Shop".into(),
-            kind: ConnectionKind::Management,
-            environment,
-            base_url: None,
-            embedded_sandbox: false,
-        }
+    fn key(scope: Scope) -> ApiKey {
+        serde_json::from_value(serde_json::json!({
+            "apiKey": "0123456789abcdef0123456789abcdef01234567",
+            "name": "ci-bot",
+            "scope": scope.as_str(),
+            "createdAt": 0,
+        }))
+        .unwrap()
     }
 
     #[test]
     fn a_destructive_operation_on_prod_asks_for_the_name() {
         assert_eq!(
-            Guard::destructive(Some(&conn(Environment::Prod)), "ci-bot"),
+            Guard::destructive(Environment::Prod, "ci-bot"),
             Guard::TypeName("ci-bot".into())
         );
         assert_eq!(
-            Guard::destructive(Some(&conn(Environment::Staging)), "ci-bot"),
+            Guard::destructive(Environment::Staging, "ci-bot"),
             Guard::Confirm
         );
-        assert_eq!(Guard::destructive(None, "ci-bot"), Guard::Confirm);
+    }
+
+    #[test]
+    fn deleting_a_key_on_prod_asks_for_the_name_of_a_full_access_key_only() {
+        let full = key(Scope::FullAccess);
+        let auth = key(Scope::AuthOnly);
+        assert_eq!(
+            keys::delete_guard(Environment::Prod, &full).typed_name(),
+            Some("ci-bot")
+        );
+        assert_eq!(keys::delete_guard(Environment::Prod, &auth), Guard::Confirm);
+        assert_eq!(keys::delete_guard(Environment::Dev, &full), Guard::Confirm);
     }
 }

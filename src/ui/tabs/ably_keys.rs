@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::config::ConnectionKind;
+use crate::config::{ConnectionKind, Environment};
 use crate::core::client::AblyAccess;
 use crate::core::ops::ably;
 use crate::model::capability::{self, Capability, CapabilityError, OPERATIONS};
@@ -555,8 +555,7 @@ impl AblyKeysTab {
             }
             Some(keys) => {
                 let keys = keys.clone();
-                let prod = conn.environment == crate::config::Environment::Prod;
-                self.table_ui(ui, &keys, prod, &mut out);
+                self.table_ui(ui, &keys, conn.environment, &mut out);
             }
         }
 
@@ -627,8 +626,14 @@ impl AblyKeysTab {
         }
     }
 
-    /// `prod`: revoking asks for the key's name to be typed, as deletes do on prod elsewhere.
-    fn table_ui(&mut self, ui: &mut Ui, keys: &[AblyKey], prod: bool, out: &mut Vec<Command>) {
+    /// `environment`: what revoking asks first (`ably::revoke_key_guard`).
+    fn table_ui(
+        &mut self,
+        ui: &mut Ui,
+        keys: &[AblyKey],
+        environment: Environment,
+        out: &mut Vec<Command>,
+    ) {
         let dark = ui.visuals().dark_mode;
         egui::ScrollArea::vertical()
             .auto_shrink([false, true])
@@ -713,11 +718,9 @@ impl AblyKeysTab {
                                                 ),
                                                 format!("Revoke key {name}"),
                                             );
-                                        let confirm = if prod {
-                                            confirm.with_typed_name(name.clone())
-                                        } else {
-                                            confirm
-                                        };
+                                        let confirm = confirm.guarded(
+                                            &ably::revoke_key_guard(environment, &name),
+                                        );
                                         self.revoke = Some(RevokeKeyDialog {
                                             key_id: k.id.clone(),
                                             confirm,

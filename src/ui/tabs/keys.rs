@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder, TableRow};
 
-use crate::config::{Environment, RetiringKey, key_sha256};
+use crate::config::{RetiringKey, key_sha256};
 use crate::core::client::ActiveClient;
 use crate::core::errors::{self, Explained, NextStep};
 use crate::core::ops::keys;
@@ -880,8 +880,7 @@ impl KeysTab {
                 "This connection signs its requests with this key, and a key cannot delete itself. Rotate it and switch the connection to the new key first.",
             );
         } else if delete.clicked() {
-            let typed = conn.environment == Environment::Prod && k.scope == Scope::FullAccess;
-            let mut confirm = ConfirmDialog::new(
+            let confirm = ConfirmDialog::new(
                 format!("Delete key {}?", k.name),
                 format!(
                     "Everything that uses {} ({}, {}) stops working at once. This cannot be undone.",
@@ -890,10 +889,8 @@ impl KeysTab {
                     k.scope
                 ),
                 format!("Delete key {}", k.name),
-            );
-            if typed {
-                confirm = confirm.with_typed_name(k.name.clone());
-            }
+            )
+            .guarded(&keys::delete_guard(conn.environment, k));
             self.delete = Some(DeleteDialog {
                 key: k.clone(),
                 connection_id: conn.id.clone(),

@@ -49,6 +49,15 @@ impl ConfirmDialog {
         self
     }
 
+    /// Asks what the operation's guard says it must (`core::ops`): the name typed first when
+    /// it says so.
+    pub fn guarded(self, guard: &crate::core::ops::Guard) -> Self {
+        match guard.typed_name() {
+            Some(name) => self.with_typed_name(name),
+            None => self,
+        }
+    }
+
     fn ready(&self) -> bool {
         !self.busy
             && self

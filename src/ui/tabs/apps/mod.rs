@@ -10,7 +10,7 @@ pub use crate::core::open_app::{app_connection, chat_base_url, existing_connecti
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use crate::config::{Connection, ConnectionKind, Environment, FIELD_API_KEY};
+use crate::config::{Connection, ConnectionKind, FIELD_API_KEY};
 use crate::core::client::ActiveClient;
 use crate::core::errors::{self, Explained, NextStep};
 use crate::core::ops::apps;
@@ -635,17 +635,15 @@ impl AppsTab {
 
     /// Opens the confirmation that names the app (typed on a prod connection).
     fn ask_delete(&mut self, app: App, conn: &Connection) {
-        let mut confirm = ConfirmDialog::new(
+        let confirm = ConfirmDialog::new(
             format!("Delete app {}?", app.name),
             format!(
                 "CometChat schedules the deletion rather than deleting at once; Keydeck shows when, once the request is accepted. {} ({}) leaves this list now. Its users, groups, messages and keys are removed for good at that time, and connections that use it stop working.",
                 app.name, app.id
             ),
             format!("Delete app {}", app.name),
-        );
-        if conn.environment == Environment::Prod {
-            confirm = confirm.with_typed_name(app.name.clone());
-        }
+        )
+        .guarded(&apps::delete_guard(conn.environment, &app));
         self.delete = Some(DeleteDialog {
             app,
             confirm,
