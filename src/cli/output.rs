@@ -166,6 +166,6 @@ mod tests {
         };
         assert_eq!(shown.secret(&s), "0123456789abcdef");
         assert_eq!(time(0), "—");
-        assert_eq!(time(1_795_000_000), "2026-11-18 09:46");
+        assert_eq!(time(1_795_000_000), "2026-11-18 11:06");
     }
 }
