@@ -194,7 +194,7 @@ fn keys(
                     k.name.clone(),
                     k.status.label().to_owned(),
                     out.secret(&k.key),
-                    capability::to_json(&k.capability),
+                    serde_json::to_string(&k.capability).unwrap_or_default(),
                 ]);
             }
             let rows: Vec<Value> = all.iter().map(|k| key_json(out, k, false)).collect();
