@@ -61,6 +61,9 @@ pub struct Event {
     pub target: String,
     /// `ok`, or the error in a few words.
     pub outcome: String,
+    /// Which face acted: `None` for the window (written without the field, as before),
+    /// `Some("cli")` for the command line.
+    pub via: Option<String>,
 }
 
 impl Event {
@@ -70,7 +73,14 @@ impl Event {
             action: action.to_owned(),
             target: target.to_owned(),
             outcome: "ok".to_owned(),
+            via: None,
         }
+    }
+
+    /// The same event, taken through `via` (`"cli"`).
+    pub fn via(mut self, via: Option<&str>) -> Self {
+        self.via = via.map(str::to_owned);
+        self
     }
 
     pub fn failed(connection: &str, action: &str, target: &str, error: &str) -> Self {
@@ -100,6 +110,10 @@ pub struct Record {
     /// written without the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<String>,
+    /// Which face acted: absent for the window (and in every line older versions wrote),
+    /// `"cli"` for the command line. Read it with [`Record::via`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl Record {
@@ -107,9 +121,18 @@ impl Record {
         self.chain.as_deref() == Some(KEYED)
     }
 
-    /// Every field but `hash` and `chain`, each length-prefixed, in a fixed order.
+    /// Which face acted: `"app"` (the window; also every line written before the field
+    /// existed) or `"cli"`.
+    pub fn via(&self) -> &str {
+        self.via.as_deref().unwrap_or("app")
+    }
+
+    /// Every field but `hash` and `chain`, each length-prefixed, in a fixed order; `via`
+    /// last and only when present, so a line without it hashes exactly as older versions
+    /// wrote it, and a line with it cannot lose or change it without breaking its hash.
     fn canonical(&self) -> Vec<u8> {
         let mut out = Vec::new();
+        let via = self.via.as_deref().map(|v| format!("via={v}"));
         for part in [
             self.seq.to_string().as_str(),
             self.time_ms.to_string().as_str(),
@@ -120,7 +143,10 @@ impl Record {
             &self.target,
             &self.outcome,
             &self.prev,
-        ] {
+        ]
+        .into_iter()
+        .chain(via.as_deref())
+        {
             out.extend_from_slice(&(part.len() as u64).to_le_bytes());
             out.extend_from_slice(part.as_bytes());
         }
@@ -338,6 +364,7 @@ impl AuditLog {
             prev: self.last_hash.clone(),
             hash: String::new(),
             chain: self.key.as_ref().map(|_| KEYED.to_owned()),
+            via: event.via.clone(),
         };
         record.hash = match &self.key {
             Some(key) => record.keyed_hash(key),
@@ -807,6 +834,32 @@ mod tests {
         let (line, reason) = broken_line(verify(&path, &vault));
         assert_eq!(line, 3);
         assert!(reason.contains("keyed hash"), "{reason}");
+    }
+
+    #[test]
+    fn the_face_that_acted_is_kept_in_the_chain_and_defaults_to_the_app() {
+        let (_dir, path, vault) = log_with(1);
+        let mut log = AuditLog::open(&path, &vault).unwrap();
+        log.append(&Event::ok("Demo app", "key.rotated", "ci-bot (a1b2…)").via(Some("cli")))
+            .unwrap();
+        let r = records(&path);
+        assert_eq!((r[0].via(), r[1].via()), ("app", "cli"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.matches("\"via\"").count(),
+            1,
+            "the app's lines are as before"
+        );
+        assert!(verify(&path, &vault).unwrap().is_proven());
+        // Passing a command-line action off as the window's breaks the line's hash.
+        std::fs::write(&path, text.replacen(",\"via\":\"cli\"", "", 1)).unwrap();
+        assert_eq!(broken_line(verify(&path, &vault)).0, 2);
+        std::fs::write(
+            &path,
+            text.replacen("\"via\":\"cli\"", "\"via\":\"app\"", 1),
+        )
+        .unwrap();
+        assert_eq!(broken_line(verify(&path, &vault)).0, 2);
     }
 
     #[test]

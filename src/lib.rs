@@ -6,6 +6,7 @@
 //! (`sandbox`) stands beside them.
 
 pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod core;
 pub mod logging;

@@ -1,15 +1,17 @@
-//! `keydeck` opens the desktop app; `keydeck sandbox` serves the local emulator headless.
+//! `keydeck` opens the desktop app; `keydeck sandbox` serves the local emulator headless;
+//! `keydeck keys|users|tokens|apps|ably|connections …` is the command line (`keydeck::cli`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
     name = "keydeck",
     version,
-    about = "A desktop console for API keys and auth tokens"
+    about = "A desktop console for API keys and auth tokens",
+    after_help = keydeck::cli::OVERVIEW
 )]
 struct Cli {
     #[command(subcommand)]
@@ -17,6 +19,8 @@ struct Cli {
     /// Open the window on this tab instead of the one it was left on.
     #[arg(long, value_enum)]
     tab: Option<keydeck::ui::Tab>,
+    #[command(flatten)]
+    global: keydeck::cli::GlobalArgs,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    #[command(flatten)]
+    Cli(keydeck::cli::CliCommand),
 }
 
 #[derive(Subcommand)]
@@ -62,7 +68,18 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Usage errors exit 1 (the command line's convention), help and version 0.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = match cli.command {
         Some(Command::Sandbox {
             port,
@@ -81,6 +98,9 @@ fn main() -> ExitCode {
         Some(Command::Audit {
             command: AuditCommand::Verify { file, no_keychain },
         }) => return verify_audit(file, no_keychain),
+        Some(Command::Cli(command)) => {
+            return keydeck::cli::run(command, &cli.global, Cli::command);
+        }
         None => run_app(cli.tab),
     };
     match result {

@@ -24,6 +24,9 @@ use super::worker::Worker;
 pub struct Recorder {
     shared: Arc<Shared>,
     connection: String,
+    /// Which face acts: `None` for the window, `Some("cli")` for the command line. Kept by
+    /// [`for_connection`](Self::for_connection), so every record of a run says it.
+    via: Option<&'static str>,
 }
 
 // One per app, behind a mutex: its size does not matter.
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Recorder")
             .field("connection", &self.connection)
+            .field("via", &self.via)
             .finish_non_exhaustive()
     }
 }
@@ -67,7 +71,14 @@ impl Recorder {
                 problem_taken: AtomicBool::new(false),
             }),
             connection: String::new(),
+            via: None,
         }
+    }
+
+    /// The same log, recording every action as taken through `via` (`"cli"`).
+    pub fn via(mut self, via: &'static str) -> Self {
+        self.via = Some(via);
+        self
     }
 
     /// A recorder over an opened log, or over the reason it could not be opened (every record
@@ -121,6 +132,7 @@ impl Recorder {
         Self {
             shared: Arc::clone(&self.shared),
             connection: label.to_owned(),
+            via: self.via,
         }
     }
 
@@ -158,7 +170,8 @@ impl Recorder {
         let event = match &outcome {
             Ok(()) => Event::ok(&self.connection, action, target),
             Err(e) => Event::failed(&self.connection, action, target, e),
-        };
+        }
+        .via(self.via);
         if let Ok(mut state) = self.shared.state.lock()
             && let LogState::Waiting(events) = &mut *state
         {
@@ -236,6 +249,7 @@ mod tests {
         let records = crate::audit::read_all(&path).unwrap();
         assert_eq!(records.len(), 2);
         assert!(records.iter().all(|r| r.connection == "Shop (prod)"));
+        assert!(records.iter().all(|r| r.via() == "app"));
         assert_eq!(records[1].outcome, "failed: not found");
         assert!(rec.take_problem().is_none());
     }
@@ -262,6 +276,19 @@ mod tests {
             .collect();
         assert_eq!(targets, ["first", "second", "third"]);
         assert_eq!(rec.revision(), 3);
+    }
+
+    #[test]
+    fn a_recorder_made_for_the_command_line_says_so_on_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let rec = Recorder::new(AuditLog::open(&path, &Vault::memory()).map_err(|e| e.to_string()))
+            .via("cli");
+        rec.for_connection("Shop")
+            .record("key.deleted", "x", Ok(()));
+        wait_idle(&rec);
+        let records = crate::audit::read_all(&path).unwrap();
+        assert_eq!(records[0].via(), "cli");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! API keys of a CometChat app: list, create, change, delete, rotate.
 
+use crate::config::{RetiringKey, key_sha256};
 use crate::providers::ApiError;
 use crate::providers::cometchat::{ApiKey, ApiKeyQuery, ApiKeyUpdate, CometChatClient, NewApiKey};
 use crate::secret::Secret;
@@ -83,4 +84,17 @@ pub async fn rotate(
     };
     rec.outcome("key.rotated", &what, &result);
     result
+}
+
+/// What a rotation leaves behind in the config: the old key, remembered as retiring until
+/// `deadline_unix` (by hash and masked prefix, never its value). The window lists the key as
+/// retiring from this record, whichever face rotated it.
+pub fn retiring_record(connection_id: &str, old: &ApiKey, deadline_unix: i64) -> RetiringKey {
+    RetiringKey {
+        connection_id: connection_id.to_owned(),
+        key_sha256: key_sha256(&old.api_key),
+        masked: old.api_key.masked(),
+        name: old.name.clone(),
+        deadline_unix,
+    }
 }

@@ -1,0 +1,689 @@
+//! The command line as a process against `keydeck sandbox` over real HTTP, with the real OS
+//! keychain: connections added through the CLI itself (`--secret-stdin`), keys created,
+//! rotated (the window's config shows the old key retiring) and deleted, users and tokens,
+//! apps, bad input and exit codes, the audit trail's `via: "cli"`, the README's example, and
+//! that no secret is ever in an argument list, on stderr or in the log.
+//!
+//! Needs a reachable Secret Service: with `KEYDECK_REQUIRE_KEYCHAIN=1` (set by
+//! `scripts/test.sh`, which starts gnome-keyring on a private session bus) an unreachable one
+//! fails these tests; without it they say they were skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
+
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use keydeck::config::Config;
+use keydeck::sandbox::StartupInfo;
+use keydeck::secret::Secret;
+use serde_json::Value;
+
+mod support;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keydeck");
+
+/// One run of the CLI, kept for the leak checks.
+#[derive(Debug, Clone)]
+struct Run {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "{self:?}");
+        self
+    }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    sandbox: Child,
+    info: StartupInfo,
+    runs: RefCell<Vec<Run>>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = self.sandbox.kill();
+        let _ = self.sandbox.wait();
+    }
+}
+
+/// Opens the window on the CLI's config and keychain: the key rotated from the command line is
+/// listed there as retiring, with the time left.
+fn the_window_shows_a_retiring_key(env: &Env) {
+    use egui_kittest::kittest::Queryable;
+    use keydeck::ui::{AppEnv, Keychain, KeydeckApp};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = KeydeckApp::new(AppEnv {
+        rt: rt.handle().clone(),
+        config_dir: env.config_dir(),
+        data_dir: env.data_dir(),
+        keychain: Keychain::Given(keydeck::vault::Vault::os().unwrap()),
+        start_embedded_sandbox: false,
+    });
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app);
+    support::step_until(
+        &mut h,
+        "the window lists the old ci-bot key as retiring",
+        |h| h.query_by_label_contains("retiring ·").is_some(),
+        std::time::Duration::from_secs(20),
+    );
+    assert!(
+        h.query_by_label_contains("left").is_some(),
+        "with the time left"
+    );
+}
+
+/// A sandbox process and empty config/data folders, or `None` (skipped) without a keychain.
+fn env() -> Option<Env> {
+    let required = std::env::var("KEYDECK_REQUIRE_KEYCHAIN").is_ok_and(|v| v == "1");
+    if let Err(e) = keydeck::vault::Vault::os() {
+        assert!(
+            !required,
+            "KEYDECK_REQUIRE_KEYCHAIN=1 but the OS keychain is not reachable: {e}"
+        );
+        eprintln!("skipped: no OS keychain reachable ({e}); scripts/test.sh starts one");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sandbox.sqlite");
+    let mut sandbox = Command::new(BIN)
+        .args(["sandbox", "--port", "0", "--print-secrets", "--data"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("keydeck sandbox starts");
+    let mut line = String::new();
+    BufReader::new(sandbox.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("a start-up line");
+    let info: StartupInfo = serde_json::from_str(&line).expect("the first line is JSON");
+    Some(Env {
+        dir,
+        sandbox,
+        info,
+        runs: RefCell::new(Vec::new()),
+    })
+}
+
+impl Env {
+    fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("KEYDECK_CONFIG_DIR", self.config_dir())
+            .env("KEYDECK_DATA_DIR", self.data_dir())
+            .env_remove("DISPLAY")
+            .env_remove("RUST_LOG");
+        c
+    }
+
+    /// Runs `keydeck ARGS` with `stdin` (none: an empty, non-terminal stdin).
+    fn run_with(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let run = Run {
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.runs.borrow_mut().push(run.clone());
+        run
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, "")
+    }
+
+    /// Adds the sandbox's demo app as `name`, its REST API key on stdin.
+    fn add_app(&self, name: &str) {
+        let app = &self.info.cometchat.apps[0];
+        self.run_with(
+            &[
+                "connections",
+                "add",
+                "--name",
+                name,
+                "--kind",
+                "cometchat-app",
+                "--app-id",
+                &app.app_id,
+                "--region",
+                &app.region,
+                "--base-url",
+                &app.base_url,
+                "--secret-stdin",
+            ],
+            &format!("{}\n", app.rest_api_key),
+        )
+        .ok();
+    }
+
+    fn config(&self) -> Config {
+        Config::load(&self.config_dir()).unwrap()
+    }
+
+    fn audit(&self) -> Vec<keydeck::audit::Record> {
+        keydeck::audit::read_all(&self.data_dir().join("audit.jsonl")).unwrap()
+    }
+
+    /// Every file under the config and data folders, as text.
+    fn files_text(&self) -> String {
+        fn walk(dir: &Path, out: &mut String) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_none_or(|e| e != "sqlite") {
+                    out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        let mut out = String::new();
+        walk(&self.config_dir(), &mut out);
+        walk(&self.data_dir(), &mut out);
+        out
+    }
+
+    /// No secret in any argument list, on any stderr, or in any file the CLI wrote (config,
+    /// audit trail, log).
+    fn assert_no_leak(&self, secrets: &[&str]) {
+        let files = self.files_text();
+        assert!(
+            files.contains("\"action\""),
+            "the scan sees the audit trail"
+        );
+        for s in secrets.iter().filter(|s| s.len() > 8) {
+            for run in self.runs.borrow().iter() {
+                assert!(
+                    !run.args.iter().any(|a| a.contains(s)),
+                    "a secret in the arguments of {:?}",
+                    run.args
+                );
+                assert!(
+                    !run.stderr.contains(s),
+                    "a secret on the stderr of {:?}: {}",
+                    run.args,
+                    run.stderr
+                );
+            }
+            assert!(!files.contains(s), "a secret in a file the CLI wrote");
+        }
+    }
+}
+
+fn forget_connection_secrets(env: &Env) {
+    // The keychain is shared by the tests: leave no entry behind.
+    for c in env.config().connections {
+        env.run(&["connections", "remove", &c.id, "--yes"]).ok();
+    }
+}
+
+#[test]
+fn keys_are_created_rotated_and_deleted_and_the_window_sees_the_rotation() {
+    let Some(env) = env() else { return };
+    env.add_app("Shop");
+    let list = env.run(&["keys", "list", "--output", "json"]).ok().json();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["key"].as_str().unwrap().ends_with('…')),
+        "listed keys are masked: {list}"
+    );
+
+    let created = env
+        .run(&[
+            "keys", "create", "--name", "ci-bot", "--scope", "authOnly", "--output", "json",
+        ])
+        .ok()
+        .json();
+    let old = created["key"].as_str().unwrap().to_owned();
+    assert_eq!(created["scope"], "authOnly");
+    assert_eq!(old.len(), 40, "a produced key is in the JSON whole");
+    let table = env.run(&["keys", "list"]).ok();
+    assert!(table.stdout.contains("ci-bot") && !table.stdout.contains(&old));
+
+    let rotated = env
+        .run(&[
+            "keys",
+            "rotate",
+            "ci-bot",
+            "--overlap",
+            "1h",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let new = rotated["key"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(
+        rotated["retiring"]["key"],
+        Secret::new(old.clone()).masked()
+    );
+    // What the window reads: the old key retiring for about an hour on this connection.
+    let config = env.config();
+    let conn = &config.connections[0];
+    let record = config
+        .retiring_keys
+        .iter()
+        .find(|r| r.matches(&conn.id, &Secret::new(old.clone())))
+        .expect("the old key is recorded as retiring");
+    let left = record.deadline_unix - keydeck::cli::keys::now_unix();
+    assert!((3500..=3600).contains(&left), "{left}");
+    assert_eq!(record.name, "ci-bot");
+    let table = env.run(&["keys", "list"]).ok();
+    assert!(table.stdout.contains("retiring until"), "{}", table.stdout);
+    the_window_shows_a_retiring_key(&env);
+
+    // Two keys are named ci-bot now: the name is ambiguous, the prefix is not.
+    let ambiguous = env.run(&["keys", "delete", "ci-bot", "--yes"]);
+    assert_eq!(ambiguous.code, 5, "{ambiguous:?}");
+    let refused = env.run(&["keys", "delete", &old[..8]]);
+    assert_eq!(refused.code, 1, "no terminal and no --yes: {refused:?}");
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    env.run(&["keys", "delete", &old[..8], "--yes"]).ok();
+    assert!(
+        env.config().retiring_keys.is_empty(),
+        "a deleted key is no longer retiring"
+    );
+    // A whole key value is accepted on stdin only.
+    let gone = env.run_with(&["keys", "delete", "-", "--yes"], &format!("{old}\n"));
+    assert_eq!(gone.code, 2, "{gone:?}");
+    env.run_with(
+        &["keys", "update", "-", "--scope", "fullAccess"],
+        &format!("{new}\n"),
+    )
+    .ok();
+
+    let actions: Vec<(String, String, String)> = env
+        .audit()
+        .into_iter()
+        .map(|r| (r.action.clone(), r.via().to_owned(), r.outcome.clone()))
+        .collect();
+    for action in [
+        "connection.added",
+        "key.created",
+        "key.rotated",
+        "key.deleted",
+        "key.changed",
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|(a, via, o)| a == action && via == "cli" && o == "ok"),
+            "{action} via cli in {actions:?}"
+        );
+    }
+    let verify = env.run(&["audit", "verify"]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+
+    let app_key = env.info.cometchat.apps[0].rest_api_key.clone();
+    env.assert_no_leak(&[&old, &new, &app_key]);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn users_and_tokens_are_created_issued_and_revoked_in_bulk_too() {
+    let Some(env) = env() else { return };
+    env.add_app("Support");
+    env.run(&[
+        "users",
+        "create",
+        "cli-alice",
+        "--name",
+        "Alice",
+        "--tags",
+        "beta",
+    ])
+    .ok();
+    let user = env
+        .run(&["users", "get", "cli-alice", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (user["uid"].as_str(), user["name"].as_str()),
+        (Some("cli-alice"), Some("Alice"))
+    );
+    assert_eq!(env.run(&["users", "get", "nobody-here"]).code, 2);
+
+    let issued = env
+        .run(&[
+            "tokens",
+            "issue",
+            "cli-alice",
+            "--force",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let masked = env.run(&["tokens", "list", "cli-alice"]).ok();
+    assert!(!masked.stdout.contains(&token) && masked.stdout.contains(&token[..4]));
+    env.run(&["tokens", "revoke", "cli-alice", &token[..12], "--yes"])
+        .ok();
+    let left = env
+        .run(&["tokens", "list", "cli-alice", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(left, serde_json::json!([]), "the revoked token is gone");
+
+    let csv = env.dir.path().join("uids.csv");
+    env.run(&["users", "create", "cli-bob", "--name", "Bob"])
+        .ok();
+    std::fs::write(
+        &csv,
+        "uid\ncli-alice\n\n# a comment\ncli-bob\nbad uid!\ncli-alice\n",
+    )
+    .unwrap();
+    let bulk = env.run(&["tokens", "bulk", csv.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(bulk.code, 1, "one malformed row: {bulk:?}");
+    let rows = bulk.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "one row per distinct uid: {rows:?}");
+    assert!(rows[0]["ok"].as_bool().unwrap() && rows[1]["ok"].as_bool().unwrap());
+    assert!(rows[2]["error"].as_str().unwrap().starts_with("skipped"));
+    let bulk_tokens: Vec<String> = rows[..2]
+        .iter()
+        .map(|r| r["token"].as_str().unwrap().to_owned())
+        .collect();
+    let table = env.run(&["tokens", "bulk", csv.to_str().unwrap()]);
+    assert!(table.stdout.contains("issued") && table.stdout.contains("skipped"));
+
+    env.run(&["tokens", "revoke-all", "cli-bob", "--yes"]).ok();
+    env.run(&["users", "deactivate", "cli-bob"]).ok();
+    env.run(&["users", "reactivate", "cli-bob"]).ok();
+    env.run(&["users", "delete", "cli-bob", "--yes"]).ok();
+    let records = env.audit();
+    for action in [
+        "user.created",
+        "token.issued",
+        "token.revoked",
+        "token.flushed",
+        "user.deleted",
+    ] {
+        assert!(
+            records
+                .iter()
+                .any(|r| r.action == action && r.via() == "cli"),
+            "{action}"
+        );
+    }
+    let app_key = env.info.cometchat.apps[0].rest_api_key.clone();
+    let mut secrets = vec![token.as_str(), app_key.as_str()];
+    secrets.extend(bulk_tokens.iter().map(String::as_str));
+    env.assert_no_leak(&secrets);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn bad_input_gets_plain_words_and_the_documented_exit_codes() {
+    let Some(env) = env() else { return };
+    // No connection at all.
+    let none = env.run(&["keys", "list"]);
+    assert_eq!(none.code, 2, "{none:?}");
+    assert!(
+        none.stderr.contains("keydeck connections add"),
+        "{}",
+        none.stderr
+    );
+    env.add_app("Shop");
+    let unknown = env.run(&["--connection", "Nope", "keys", "list"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("No connection named \"Nope\". The connections are: Shop"),
+        "{}",
+        unknown.stderr
+    );
+    let scope = env.run(&["keys", "create", "--name", "x", "--scope", "admin"]);
+    assert_eq!(scope.code, 1);
+    assert!(
+        scope.stderr.contains("authOnly or fullAccess"),
+        "{}",
+        scope.stderr
+    );
+    assert_eq!(env.run(&["keys", "frobnicate"]).code, 1);
+    let csv = env.dir.path().join("bad.csv");
+    std::fs::write(&csv, "uid\n\"no good\",x\nbad!uid\n").unwrap();
+    let malformed = env.run(&["tokens", "bulk", csv.to_str().unwrap()]);
+    assert_eq!(malformed.code, 1, "{malformed:?}");
+    assert!(
+        malformed.stderr.contains("holds no valid uid"),
+        "{}",
+        malformed.stderr
+    );
+    std::fs::write(&csv, [0xff, 0xfe, 0x00, 0x9f]).unwrap();
+    assert_eq!(env.run(&["tokens", "bulk", csv.to_str().unwrap()]).code, 1);
+    assert_eq!(env.run(&["keys", "delete", "no-such-key", "--yes"]).code, 2);
+    let twice = env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "shop",
+            "--kind",
+            "cometly",
+            "--secret-stdin",
+        ],
+        "k-0123456789\n",
+    );
+    assert_eq!(twice.code, 5, "{twice:?}");
+    let no_secret = env.run(&["connections", "add", "--name", "Other", "--kind", "cometly"]);
+    assert_eq!(
+        no_secret.code, 1,
+        "no terminal and no --secret-stdin: {no_secret:?}"
+    );
+    assert!(no_secret.stderr.contains("--secret-stdin"));
+    let bad_app = env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Bad",
+            "--kind",
+            "cometchat-app",
+            "--app-id",
+            "x y",
+            "--secret-stdin",
+        ],
+        "0123456789abcdef0123456789abcdef01234567\n",
+    );
+    assert_eq!(bad_app.code, 1, "{bad_app:?}");
+
+    // A key the app does not know: 3, in the window's words.
+    let app = &env.info.cometchat.apps[0];
+    let wrong = "ffffffffffffffffffffffffffffffffffffffff";
+    env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Wrong",
+            "--kind",
+            "cometchat-app",
+            "--app-id",
+            &app.app_id,
+            "--base-url",
+            &app.base_url,
+            "--secret-stdin",
+        ],
+        &format!("{wrong}\n"),
+    )
+    .ok();
+    let denied = env.run(&["--connection", "Wrong", "keys", "list"]);
+    assert_eq!(denied.code, 3, "{denied:?}");
+    assert!(
+        denied.stderr.contains("The key was not accepted"),
+        "{}",
+        denied.stderr
+    );
+    let test = env.run(&["connections", "test", "Wrong"]);
+    assert_eq!(test.code, 3, "{test:?}");
+    // Nobody listening: 4.
+    env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Down",
+            "--kind",
+            "cometchat-app",
+            "--app-id",
+            &app.app_id,
+            "--base-url",
+            "http://127.0.0.1:9/v3",
+            "--secret-stdin",
+        ],
+        &format!("{wrong}\n"),
+    )
+    .ok();
+    let down = env.run(&["--connection", "Down", "users", "list"]);
+    assert_eq!(down.code, 4, "{down:?}");
+    assert!(
+        down.stderr.contains("Could not reach the server"),
+        "{}",
+        down.stderr
+    );
+    // A command for another kind of connection.
+    assert_eq!(env.run(&["apps", "list"]).code, 1);
+    env.assert_no_leak(&[wrong, &app.rest_api_key]);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn apps_are_listed_created_and_deleted_on_a_management_connection() {
+    let Some(env) = env() else { return };
+    let m = &env.info.cometchat.management;
+    env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Mgmt",
+            "--kind",
+            "management",
+            "--base-url",
+            &m.base_url,
+            "--secret-stdin",
+        ],
+        &format!("{}\n{}\n", m.key, m.secret),
+    )
+    .ok();
+    let apps = env.run(&["apps", "list", "--output", "json"]).ok().json();
+    assert!(!apps.as_array().unwrap().is_empty(), "{apps}");
+    assert!(apps.to_string().contains('…'), "listed keys are masked");
+    let created = env
+        .run(&[
+            "apps", "create", "--name", "CLI app", "--region", "eu", "--output", "json",
+        ])
+        .ok()
+        .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    env.run(&["apps", "delete", "CLI app", "--yes"]).ok();
+    assert!(
+        env.audit()
+            .iter()
+            .any(|r| r.action == "app.deleted" && r.target.contains(&id))
+    );
+    let completions = Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(completions.status.success());
+    assert!(String::from_utf8_lossy(&completions.stdout).contains("keydeck"));
+    env.assert_no_leak(&[&m.secret]);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn the_readme_example_rotates_stores_and_verifies_the_connections_key() {
+    let Some(env) = env() else { return };
+    env.add_app("Shop");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("<!-- cli-example -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /cli-example -->").next())
+        .expect("the README's example block");
+    let script = block
+        .lines()
+        .filter(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let run = Command::new("bash")
+        .arg("-euc")
+        .arg(format!(
+            "keydeck() {{ \"$KEYDECK_BIN\" \"$@\"; }}\n{script}"
+        ))
+        .current_dir(env.dir.path())
+        .env("KEYDECK_BIN", BIN)
+        .env("KEYDECK_CONFIG_DIR", env.config_dir())
+        .env("KEYDECK_DATA_DIR", env.data_dir())
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Works: a fullAccess key"), "{stdout}");
+    assert!(stdout.contains("retiring until"), "{stdout}");
+    let rotated: Value =
+        serde_json::from_slice(&std::fs::read(env.dir.path().join("rotated.json")).unwrap())
+            .unwrap();
+    let new = Secret::new(rotated["key"].as_str().unwrap());
+    // The connection's credential in the keychain is the new key.
+    let conn = env.config().connections[0].clone();
+    let vault = keydeck::vault::Vault::os().unwrap();
+    assert_eq!(
+        vault
+            .get(&keydeck::vault::Vault::account(&conn.id, "api_key"))
+            .unwrap(),
+        Some(new.clone())
+    );
+    let old = Secret::new(env.info.cometchat.apps[0].rest_api_key.clone());
+    assert!(
+        env.config()
+            .retiring_keys
+            .iter()
+            .any(|r| r.matches(&conn.id, &old))
+    );
+    assert!(!stderr.contains(new.expose()) && !stdout.contains(new.expose()));
+    forget_connection_secrets(&env);
+}
