@@ -386,3 +386,32 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
         records.len()
     );
 }
+
+#[test]
+fn ctrl_f_selects_the_last_search_so_typing_replaces_it() {
+    let env = Env::new();
+    env.create_users(vec![
+        ("ann".to_owned(), "Ann Lee".to_owned()),
+        ("bob".to_owned(), "Bob Stone".to_owned()),
+    ]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 2);
+
+    h.get_by_label("Search users").click();
+    h.step();
+    h.get_by_label("Search users").type_text("bob");
+    step_until_label_contains(&mut h, "1 of 2 loaded users match");
+
+    // A second search: Ctrl+F, then type. The old text is selected, so it is replaced.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search users").type_text("ann");
+    h.run_steps(2);
+    assert_eq!(
+        h.get_by_label("Search users").value().as_deref(),
+        Some("ann"),
+        "the second search replaced the first"
+    );
+    step_until_label(&mut h, "Ann Lee");
+    assert!(h.query_by_label("Bob Stone").is_none());
+}

@@ -559,7 +559,7 @@ impl KeysTab {
                     .desired_width(260.0),
             );
             if std::mem::take(&mut self.focus_search) {
-                search.request_focus();
+                widgets::focus_and_select_all(ui, &search, &self.search);
             }
             let scope_text = self.scope_filter.map_or("All scopes", Scope::as_str);
             let filter = egui::ComboBox::from_id_salt("keys-scope-filter")

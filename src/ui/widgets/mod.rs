@@ -354,6 +354,19 @@ pub fn discard_prompt_ui(ui: &mut Ui, title: &str, body: &str, asking: &mut bool
     discard
 }
 
+/// Focuses a text field and selects what is in it, so typing replaces the last search
+/// (Ctrl+F) instead of appending to it.
+pub fn focus_and_select_all(ui: &Ui, response: &egui::Response, text: &str) {
+    response.request_focus();
+    let mut state = egui::text_edit::TextEditState::load(ui.ctx(), response.id).unwrap_or_default();
+    state
+        .cursor
+        .set_char_range(Some(egui::text_selection::CCursorRange::select_all_str(
+            text,
+        )));
+    state.store(ui.ctx(), response.id);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

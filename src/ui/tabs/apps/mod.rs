@@ -469,7 +469,7 @@ impl AppsTab {
                 self.set_search(text, ui.input(|i| i.time), out);
             }
             if std::mem::take(&mut self.focus_search) {
-                search.request_focus();
+                widgets::focus_and_select_all(ui, &search, &self.search);
             }
             if !self.search.is_empty()
                 && widgets::icon_button(ui, "Clear", "Clear search").clicked()

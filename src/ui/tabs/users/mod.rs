@@ -719,7 +719,7 @@ impl UsersTab {
             ui.ctx()
                 .accesskit_node_builder(r.id, |n| n.set_label(label));
             if std::mem::take(&mut self.focus_search) {
-                r.request_focus();
+                widgets::focus_and_select_all(ui, &r, &self.search);
             }
             if r.changed() {
                 self.search_edited_at = Some(ui.input(|i| i.time));
