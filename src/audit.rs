@@ -446,13 +446,13 @@ impl Report {
             "No entries yet".to_owned()
         } else if self.is_proven() {
             format!(
-                "Chain intact: {} entries, keyed and anchored in the keychain",
-                self.entries
+                "Chain intact: {}, keyed and anchored in the keychain",
+                crate::words::count(self.entries, "entry", "entries")
             )
         } else {
             format!(
-                "Structure intact: {} entries, not all of it can be proven",
-                self.entries
+                "Structure intact: {}, not all of it can be proven",
+                crate::words::count(self.entries, "entry", "entries")
             )
         }
     }

@@ -17,3 +17,4 @@ pub mod sandbox;
 pub mod secret;
 pub mod ui;
 pub mod vault;
+pub mod words;

@@ -314,8 +314,8 @@ fn report(ctx: &Ctx, rows: &[Row], duplicates: usize) -> CliResult {
     if out.format == Format::Table {
         eprintln!(
             "{} of {} issued{}",
-            crate::core::words::count(issued, "token", "tokens"),
-            crate::core::words::thousands(rows.len() as u64),
+            crate::words::count(issued, "token", "tokens"),
+            crate::words::thousands(rows.len() as u64),
             if duplicates > 0 {
                 format!("; {duplicates} repeated uid(s) skipped")
             } else {

@@ -207,8 +207,8 @@ fn list(ctx: &Ctx, client: &CometChatClient, query: &UserQuery) -> CliResult {
     if out.format == super::output::Format::Table {
         eprintln!(
             "{} of {}",
-            crate::core::words::count(found.items.len(), "user", "users"),
-            crate::core::words::thousands(found.pagination.total)
+            crate::words::count(found.items.len(), "user", "users"),
+            crate::words::thousands(found.pagination.total)
         );
     }
     Ok(())

@@ -13,5 +13,4 @@ pub mod open_app;
 pub mod ops;
 pub mod recorder;
 pub mod session;
-pub mod words;
 pub mod worker;

@@ -100,7 +100,7 @@ pub async fn issue_many(
         "token.issued",
         &format!(
             "bulk run: {}",
-            crate::core::words::count(issued, "token", "tokens")
+            crate::words::count(issued, "token", "tokens")
         ),
         if cancelled {
             Err("cancelled".to_owned())

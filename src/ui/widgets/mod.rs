@@ -290,6 +290,16 @@ pub fn age(now_unix: i64, then_unix: i64) -> String {
     }
 }
 
+/// How long ago, in words: "3 days ago", and "just now" (never "just now ago").
+pub fn ago(now_unix: i64, then_unix: i64) -> String {
+    let age = age(now_unix, then_unix);
+    if age == "just now" {
+        age
+    } else {
+        format!("{age} ago")
+    }
+}
+
 /// A duration left, in words: "23 h 5 min left", "overlap ended".
 pub fn time_left(secs: i64) -> String {
     if secs <= 0 {
@@ -376,6 +386,8 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(1_700_000_000), "2023-11-14");
         assert_eq!(age(1000, 990), "just now");
+        assert_eq!(ago(1000, 990), "just now", "never 'just now ago'");
+        assert_eq!(ago(100_000, 100_000 - 7200), "2 hours ago");
         assert_eq!(age(100_000, 100_000 - 7200), "2 hours");
         assert_eq!(age(10_000_000, 10_000_000 - 86_400), "1 day");
         assert_eq!(time_left(0), "overlap ended");

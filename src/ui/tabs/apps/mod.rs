@@ -619,7 +619,7 @@ impl AppsTab {
                         r.col(|ui| {
                             ui.label(widgets::date(app.created_at))
                                 .on_hover_text(date_time(app.created_at));
-                            widgets::muted(ui, ago(now, app.created_at));
+                            widgets::muted(ui, widgets::ago(now, app.created_at));
                         });
                         r.col(|ui| app_actions_ui(ui, app, &mut open, &mut delete));
                     });
@@ -938,16 +938,6 @@ fn region_name(id: &str) -> &str {
         .map_or(id, |(_, name, _)| name)
 }
 
-/// "3 days ago", "just now".
-fn ago(now_unix: i64, then_unix: i64) -> String {
-    let age = widgets::age(now_unix, then_unix);
-    if age == "just now" {
-        age
-    } else {
-        format!("{age} ago")
-    }
-}
-
 /// A Unix timestamp as a UTC date and time: `2026-12-23 14:05 UTC`.
 fn date_time(unix: i64) -> String {
     let secs = unix.rem_euclid(86_400);
@@ -1003,8 +993,8 @@ mod tests {
     fn times_read_as_utc_dates_with_minutes() {
         assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(date_time(1_700_000_000), "2023-11-14 22:13 UTC");
-        assert_eq!(ago(1000, 990), "just now");
-        assert_eq!(ago(100_000, 100_000 - 7200), "2 hours ago");
+        assert_eq!(widgets::ago(1000, 990), "just now");
+        assert_eq!(widgets::ago(100_000, 100_000 - 7200), "2 hours ago");
     }
 
     #[test]

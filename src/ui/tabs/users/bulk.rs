@@ -639,7 +639,7 @@ impl BulkTokens {
         if self.duplicates > 0 {
             widgets::badge(
                 ui,
-                &format!("{} repeats dropped", self.duplicates),
+                &crate::words::count(self.duplicates, "repeat dropped", "repeats dropped"),
                 theme::neutral(dark),
             );
         }

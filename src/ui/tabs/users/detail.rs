@@ -635,13 +635,13 @@ impl OpenUser {
                     ui,
                     "Created",
                     format!(
-                        "{} ({} ago)",
+                        "{} ({})",
                         widgets::date(user.created_at),
-                        widgets::age(now, user.created_at)
+                        widgets::ago(now, user.created_at)
                     ),
                 );
                 if let Some(t) = user.last_active_at {
-                    row(ui, "Last active", format!("{} ago", widgets::age(now, t)));
+                    row(ui, "Last active", widgets::ago(now, t));
                 }
                 if let Some(t) = user.deactivated_at {
                     row(ui, "Deactivated", widgets::date(t));

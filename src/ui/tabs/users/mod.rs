@@ -1093,7 +1093,7 @@ fn status_ui(ui: &mut Ui, deactivated: bool, status: &str, dark: bool) {
     ui.label(if online { "online" } else { "offline" });
 }
 
-pub use crate::core::words::thousands;
+pub use crate::words::thousands;
 
 #[cfg(test)]
 mod tests {
