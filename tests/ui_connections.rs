@@ -186,6 +186,20 @@ fn testing_a_connection_says_what_its_key_can_do_and_saving_keeps_the_key_in_the
         |_| vault.get(&account).ok().flatten() == Some(Secret::new(demo.auth_key.clone())),
         WAIT,
     );
+
+    // The test is in the audit trail, under the connection's label, with no key in it.
+    let path = f.harness.state().audit_path().expect("audit trail open");
+    let records = keydeck::audit::read_all(&path).expect("readable");
+    let tested = records
+        .iter()
+        .find(|r| r.action == "connection.tested")
+        .expect("the connection test is audited");
+    assert_eq!(
+        (tested.connection.as_str(), tested.outcome.as_str()),
+        ("Login key", "ok")
+    );
+    let text = std::fs::read_to_string(&path).expect("readable");
+    assert!(!text.contains(&demo.auth_key), "no key in the trail");
 }
 
 #[test]

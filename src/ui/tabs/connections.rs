@@ -250,12 +250,24 @@ impl TabView for ConnectionsTab {
         self.editor.is_some() || self.remove.is_some()
     }
 
-    fn settle(&mut self, _cx: &mut TabContext<'_>) -> Vec<Command> {
+    fn settle(&mut self, cx: &mut TabContext<'_>) -> Vec<Command> {
         if let Some(e) = &mut self.editor
             && let Some(p) = e.test.take()
         {
             match p.try_take() {
-                Ok(report) => e.report = Some(report),
+                Ok(report) => {
+                    // A test sends the credential to the provider: that is worth a line.
+                    let label = e.form.label.trim();
+                    let outcome = if report.ok {
+                        Ok(())
+                    } else {
+                        Err(report.title.clone())
+                    };
+                    cx.recorder
+                        .for_connection(label)
+                        .record("connection.tested", label, outcome);
+                    e.report = Some(report);
+                }
                 Err(p) => e.test = Some(p),
             }
         }
