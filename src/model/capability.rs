@@ -154,6 +154,17 @@ pub fn to_capability(
     if ops.is_empty() {
         return Err(err("Tick at least one capability"));
     }
+    // Ably grants statistics on every channel only, as the checkbox says.
+    if ops.iter().any(|op| op == "stats")
+        && matches!(
+            restriction,
+            Restriction::OnlyQueues | Restriction::Selected(_)
+        )
+    {
+        return Err(err(
+            "Statistics is granted only on all channels: choose None or Only channels, or untick Statistics",
+        ));
+    }
     let resources: Vec<String> = match restriction {
         Restriction::None => vec!["[*]*".into()],
         Restriction::OnlyChannels => vec!["*".into()],
@@ -527,6 +538,20 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn statistics_is_refused_on_a_restricted_resource() {
+        let t = ticked(&["Statistics"]);
+        for restriction in [
+            Restriction::OnlyQueues,
+            Restriction::Selected(vec!["chat:*".into()]),
+        ] {
+            let e = to_capability(&t, &restriction).unwrap_err();
+            assert!(e.0.contains("only on all channels"), "{e}");
+        }
+        assert!(to_capability(&t, &Restriction::None).is_ok());
+        assert!(to_capability(&t, &Restriction::OnlyChannels).is_ok());
     }
 
     #[test]
