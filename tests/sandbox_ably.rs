@@ -632,3 +632,122 @@ async fn the_start_up_info_masks_ably_tokens() {
     assert!(!dbg.contains(&info.ably.read_only_token));
     sb.shutdown().await;
 }
+
+/// `null` is refused where Ably's document types a field as a plain string or object (`name`,
+/// `status`, `capability`) and taken as "unset" where it says `nullable` (`tlsOnly`,
+/// `revocableTokens`, the push settings); the push settings are typed as documented, and a
+/// blank name is taken as the document allows.
+#[tokio::test]
+async fn null_is_refused_where_the_control_document_does_not_allow_it() {
+    let sb = common::sandbox().await;
+    let info = sb.info().ably;
+    let c = control(&sb);
+    let (app_id, keys) = demo(&c, &info.account_id).await;
+    let http = {
+        keydeck::providers::http::install_tls_provider();
+        reqwest::Client::new()
+    };
+    let apps_url = format!("{}/accounts/{}/apps", info.control_url, info.account_id);
+    let app_url = format!("{}/apps/{app_id}", info.control_url);
+    let keys_url = format!("{}/apps/{app_id}/keys", info.control_url);
+    let key_url = format!("{keys_url}/{}", keys[0].id);
+    let send = |method: reqwest::Method, url: &str, body: serde_json::Value| {
+        http.request(method, url)
+            .bearer_auth(&info.access_token)
+            .json(&body)
+            .send()
+    };
+    use reqwest::Method;
+    use serde_json::json;
+
+    let refused = [
+        ("POST", "apps", json!({"name": "n", "status": null}), 400),
+        ("POST", "apps", json!({"name": null}), 400),
+        ("PATCH", "app", json!({"status": null}), 400),
+        ("PATCH", "app", json!({"name": null}), 400),
+        ("POST", "apps", json!({"name": "n", "fcmKey": 5}), 400),
+        (
+            "POST",
+            "apps",
+            json!({"name": "n", "apnsAuthType": "p12"}),
+            400,
+        ),
+        (
+            "PATCH",
+            "app",
+            json!({"apnsUseSandboxEndpoint": "yes"}),
+            400,
+        ),
+        ("POST", "apps", json!({"name": "n", "region": "eu"}), 400),
+        (
+            "POST",
+            "keys",
+            json!({"name": "k", "capability": null}),
+            422,
+        ),
+        (
+            "POST",
+            "keys",
+            json!({"name": null, "capability": {"*": ["publish"]}}),
+            400,
+        ),
+        ("PATCH", "key", json!({"capability": null}), 422),
+        ("PATCH", "key", json!({"name": null}), 400),
+    ];
+    for (method, target, body, status) in refused {
+        let url = match target {
+            "apps" => &apps_url,
+            "app" => &app_url,
+            "keys" => &keys_url,
+            _ => &key_url,
+        };
+        let resp = send(method.parse().unwrap(), url, body.clone())
+            .await
+            .expect("send");
+        assert_eq!(resp.status().as_u16(), status, "{method} {url} {body}");
+    }
+    // Nothing was stored or changed.
+    assert_eq!(c.list_apps(&info.account_id).await.expect("apps").len(), 1);
+    let after = c.list_keys(&app_id).await.expect("keys");
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].name, keys[0].name);
+    assert_eq!(after[0].capability, keys[0].capability);
+
+    // The nullable fields take null as "unset".
+    let resp = send(
+        Method::POST,
+        &apps_url,
+        json!({"name": "Push", "tlsOnly": null, "fcmKey": null, "apnsAuthType": "token",
+               "apnsUseSandboxEndpoint": null}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(resp.status(), 201);
+    let app: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(app["status"], "enabled");
+    assert_eq!(app["tlsOnly"], serde_json::Value::Null);
+    let resp = send(
+        Method::PATCH,
+        &key_url,
+        json!({"name": "Renamed", "revocableTokens": null}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(resp.status(), 200);
+    let key: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(key["name"], "Renamed");
+    assert_eq!(
+        key["revocableTokens"],
+        keys[0].revocable_tokens.unwrap_or(false)
+    );
+    // A blank name is a string like any other (no limit is documented).
+    let resp = send(
+        Method::POST,
+        &keys_url,
+        json!({"name": " ", "capability": {"*": ["publish"]}}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(resp.status(), 201);
+    sb.shutdown().await;
+}

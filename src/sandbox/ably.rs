@@ -913,36 +913,75 @@ struct AppFields {
     tls_only: Option<bool>,
 }
 
-/// Fields accepted by AppPost / AppPatch; the push settings are accepted and ignored.
-const APP_KEYS: [&str; 14] = [
-    "name",
-    "status",
-    "tlsOnly",
+/// AppPost / AppPatch (`additionalProperties: false`): the fields the sandbox keeps, then the
+/// push settings, accepted (typed as the document types them) and not stored.
+const APP_KEYS: [&str; 3] = ["name", "status", "tlsOnly"];
+/// The push settings that are `string | null`.
+const APP_PUSH_STRINGS: [&str; 9] = [
     "fcmKey",
     "fcmServiceAccount",
     "fcmProjectId",
     "apnsCertificate",
     "apnsPrivateKey",
-    "apnsUseSandboxEndpoint",
-    "apnsAuthType",
     "apnsSigningKey",
     "apnsSigningKeyId",
     "apnsIssuerKey",
     "apnsTopicHeader",
 ];
 
+/// Any string, trimmed (nothing documents a limit, nor a refusal of a blank name). `null` is
+/// refused as any other non-string: the document types `name` (AppPost, AppPatch, KeyPost,
+/// KeyPatch) and `status` as plain, non-nullable strings, unlike `tlsOnly` and
+/// `revocableTokens`.
+fn name_field(body: &Map<String, Value>) -> Result<Option<String>, AblyError> {
+    match body.get("name") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(_) => Err(AblyError::bad_request("name must be a string")),
+    }
+}
+
+/// The push settings, checked against their documented types and then ignored.
+fn check_push_settings(body: &Map<String, Value>) -> Result<(), AblyError> {
+    for k in APP_PUSH_STRINGS {
+        if !matches!(body.get(k), None | Some(Value::Null | Value::String(_))) {
+            return Err(AblyError::bad_request(format!("{k} must be a string")));
+        }
+    }
+    if !matches!(
+        body.get("apnsUseSandboxEndpoint"),
+        None | Some(Value::Null | Value::Bool(_))
+    ) {
+        return Err(AblyError::bad_request(
+            "apnsUseSandboxEndpoint must be true or false",
+        ));
+    }
+    match body.get("apnsAuthType") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(s)) if s == "certificate" || s == "token" => Ok(()),
+        Some(_) => Err(AblyError::bad_request(
+            "apnsAuthType must be \"certificate\" or \"token\"",
+        )),
+    }
+}
+
 fn app_fields(body: &Map<String, Value>) -> Result<AppFields, AblyError> {
-    if let Some(k) = body.keys().find(|k| !APP_KEYS.contains(&k.as_str())) {
+    let known = |k: &str| {
+        APP_KEYS.contains(&k)
+            || APP_PUSH_STRINGS.contains(&k)
+            || k == "apnsUseSandboxEndpoint"
+            || k == "apnsAuthType"
+    };
+    if let Some(k) = body.keys().find(|k| !known(k)) {
         return Err(AblyError::bad_request(format!("Unknown field {k}")));
     }
-    let mut f = AppFields::default();
-    match body.get("name") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if !s.trim().is_empty() => f.name = Some(s.trim().to_owned()),
-        Some(_) => return Err(AblyError::bad_request("name must be a non-empty string")),
-    }
+    check_push_settings(body)?;
+    let mut f = AppFields {
+        name: name_field(body)?,
+        ..AppFields::default()
+    };
     match body.get("status") {
-        None | Some(Value::Null) => {}
+        None => {}
         Some(Value::String(s)) if s == "enabled" || s == "disabled" => f.status = Some(s.clone()),
         Some(_) => {
             return Err(AblyError::bad_request(
@@ -972,16 +1011,15 @@ fn key_fields(body: &Map<String, Value>) -> Result<KeyFields, AblyError> {
     {
         return Err(AblyError::bad_request(format!("Unknown field {k}")));
     }
-    let mut f = KeyFields::default();
-    match body.get("name") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if !s.trim().is_empty() => f.name = Some(s.trim().to_owned()),
-        Some(_) => return Err(AblyError::bad_request("name must be a non-empty string")),
-    }
+    let mut f = KeyFields {
+        name: name_field(body)?,
+        ..KeyFields::default()
+    };
     match body.get("capability") {
-        None | Some(Value::Null) => {}
+        None => {}
         Some(v) => {
-            // The shared rules (§2.5): validated, ops sorted and de-duplicated.
+            // The shared rules (§2.5): validated, ops sorted and de-duplicated. `null` is not
+            // an object, so it is an invalid capability, not an absent one.
             let cap = capability::parse(&v.to_string()).map_err(|e| {
                 AblyError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

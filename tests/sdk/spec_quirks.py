@@ -160,11 +160,14 @@ def ably_subset_omits_app_writes(spec):
     """The subset was cut to the operations Keydeck calls, but the Control API (and the sandbox)
     also creates apps at `/accounts/{account_id}/apps`; without the operation, the `Allow`
     header (GET, POST) looks like it advertises an undocumented method. Ably's own `app_post`
-    (control-v1.yaml), reduced to the fields the sandbox reads."""
+    (control-v1.yaml, ably/docs c20d2c4), transcribed whole (`additionalProperties: false`,
+    every push setting); `status` takes the two values `app_response` documents ("Can be
+    `enabled` or `disabled`") and `apnsAuthType` may be `null` as its `nullable` says."""
     apps = spec["paths"]["/accounts/{account_id}/apps"]
     if "post" in apps:
         return 0
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}}
+    text = {"type": "string", "nullable": True}
     apps["post"] = {
         "summary": "Creates an app",
         "parameters": apps["get"]["parameters"],
@@ -175,11 +178,34 @@ def ably_subset_omits_app_writes(spec):
                 "application/json": {
                     "schema": {
                         "type": "object",
+                        "additionalProperties": False,
                         "required": ["name"],
                         "properties": {
-                            "name": {"type": "string", "pattern": r"\S"},
+                            "name": {"type": "string"},
                             "status": {"type": "string", "enum": ["enabled", "disabled"]},
                             "tlsOnly": {"type": "boolean", "nullable": True},
+                            **{
+                                field: dict(text)
+                                for field in (
+                                    "fcmKey",
+                                    "fcmServiceAccount",
+                                    "fcmProjectId",
+                                    "apnsCertificate",
+                                    "apnsPrivateKey",
+                                    "apnsSigningKey",
+                                    "apnsSigningKeyId",
+                                    "apnsIssuerKey",
+                                    "apnsTopicHeader",
+                                )
+                            },
+                            "apnsUseSandboxEndpoint": {"type": "boolean", "nullable": True},
+                            "apnsAuthType": {
+                                "type": "string",
+                                # `null` listed too: OpenAPI 3.0 checks `enum` after
+                                # `nullable`, and the document means "or null".
+                                "enum": ["certificate", "token", None],
+                                "nullable": True,
+                            },
                         },
                     }
                 }
@@ -198,6 +224,69 @@ def ably_subset_omits_app_writes(spec):
             },
         },
     }
+    return 1
+
+
+# The capability operations (Ably's "Capability operations" table, docs/api/token-request-spec
+# and docs/auth/capabilities), as src/model/capability.rs `OPERATIONS` lists them, and `*`.
+ABLY_OPERATIONS = [
+    "*",
+    "subscribe",
+    "publish",
+    "presence",
+    "object-subscribe",
+    "object-publish",
+    "annotation-subscribe",
+    "annotation-publish",
+    "message-update-own",
+    "message-update-any",
+    "message-delete-own",
+    "message-delete-any",
+    "history",
+    "stats",
+    "push-subscribe",
+    "push-admin",
+    "channel-metadata",
+    "privileged-headers",
+]
+
+# A resource: a channel name (not empty, not starting with `[` or `:`, no line break), a
+# `[queue]…` or `[meta]…` name, or `[*]*`.
+ABLY_RESOURCE = r"^(\[(queue|meta)\][^\r\n]+|\[\*\]\*|[^\[:\r\n][^\r\n]*)$"
+
+
+def ably_capability_unconstrained(spec):
+    """`key_post` and `key_patch` type `capability` as any object of string arrays, but Ably
+    documents what it holds: "a permitted operation string must be provided" unless it is
+    exactly `*` (docs/api/token-request-spec, "Capability operations", the list "available for
+    API keys and issued tokens"); resource names follow the channel rules ("can't start with
+    `[` or `:`", "can't be empty", "can't contain newline characters": docs/channels) or carry
+    a `[queue]`, `[meta]` or `[*]` qualifier (docs/auth/capabilities, "Resource names and
+    wildcards"); and a key needs at least one capability entry (terraform-provider-ably PR #49).
+    The sandbox refuses the rest with 422 42200 (reference §2.5)."""
+    changed = 0
+    for name in ("key_post", "key_patch"):
+        cap = spec["components"]["schemas"][name]["properties"]["capability"]
+        if "minProperties" in cap:
+            continue
+        ops = cap["additionalProperties"]
+        ops["minItems"] = 1
+        ops["items"] = {"type": "string", "enum": ABLY_OPERATIONS}
+        cap["minProperties"] = 1
+        cap["patternProperties"] = {ABLY_RESOURCE: ops}
+        cap["additionalProperties"] = False
+        changed += 1
+    return changed
+
+
+def ably_key_post_body_unmarked_required(spec):
+    """`POST /apps/{app_id}/keys` requires `name` and `capability` in its body (`key_post`) but
+    does not mark the body itself `required`, so an empty request looks valid; the API answers
+    400 (reference §1.5.2: "A key cannot be created without at least one capability entry")."""
+    body = spec["paths"]["/apps/{app_id}/keys"]["post"]["requestBody"]
+    if body.get("required"):
+        return 0
+    body["required"] = True
     return 1
 
 
@@ -226,8 +315,29 @@ def cometchat_conflict_is_400(_spec):
     ]
 
 
+def ably_revoke_deletes_by_post(spec):
+    """Revoking a key is `POST /apps/{app_id}/keys/{key_id}/revoke`, which "Revokes the API key
+    … This deletes the key." (control-v1.yaml; "permanently disables the key", ably-cli `auth
+    keys revoke`; "Revoked keys cannot be reinstated", terraform-provider-ably), so a later
+    `PATCH` of that key answers 404 as the document lists. schemathesis counts only `DELETE` as
+    removing a resource, so its stateful phase takes that 404 for a created key gone missing:
+    its resource-availability check is turned off for that `PATCH` alone."""
+    path = "/apps/{app_id}/keys/{key_id}"
+    if "patch" not in spec["paths"].get(path, {}) or "post" not in spec["paths"].get(
+        path + "/revoke", {}
+    ):
+        return []
+    return [
+        {
+            "include-name": f"PATCH {path}",
+            "checks": {"ensure_resource_availability": {"enabled": False}},
+        }
+    ]
+
+
 # name -> (the document or documents it applies to, function). A function returns how many places it corrected
-# in the document, or the schemathesis operation settings it needs.
+# in the document, or the schemathesis operation settings it needs; 0 or [] when it no longer
+# applies, which fails the run.
 QUIRKS = {
     "cometchat-documents-only-200": (
         ("cometchat-chat", "cometchat-mgmt"),
@@ -248,11 +358,14 @@ QUIRKS = {
     ),
     "cometchat-mgmt-version-unlisted": ("cometchat-mgmt", cometchat_mgmt_version_unlisted),
     "ably-subset-omits-app-writes": ("ably-control", ably_subset_omits_app_writes),
+    "ably-capability-unconstrained": ("ably-control", ably_capability_unconstrained),
+    "ably-key-post-body-unmarked-required": ("ably-control", ably_key_post_body_unmarked_required),
     "cometchat-wrong-method-is-404": (
         ("cometchat-chat", "cometchat-mgmt"),
         cometchat_wrong_method_is_404,
     ),
     "cometchat-conflict-is-400": ("cometchat-chat", cometchat_conflict_is_400),
+    "ably-revoke-deletes-by-post": ("ably-control", ably_revoke_deletes_by_post),
 }
 
 
@@ -288,9 +401,9 @@ def apply(name, spec):
         if name not in ((docs,) if isinstance(docs, str) else docs):
             continue
         result = fix(spec)
-        if isinstance(result, list):
+        if isinstance(result, list) and result:
             operations.extend(result)
-        elif result == 0:
+        elif not result:
             raise SystemExit(f"quirk {quirk} no longer applies to {name}: remove it")
         applied.append(quirk)
     return spec, operations, applied
