@@ -415,3 +415,43 @@ fn ctrl_f_selects_the_last_search_so_typing_replaces_it() {
     step_until_label(&mut h, "Ann Lee");
     assert!(h.query_by_label("Bob Stone").is_none());
 }
+
+#[test]
+fn a_token_whose_answer_was_garbled_is_found_and_shown_not_issued_twice() {
+    use keydeck::sandbox::{Fault, FaultRule};
+    let env = Env::new();
+    env.create_users(vec![("carol".to_owned(), "Carol Danvers".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+    h.get_by_label("Carol Danvers").click();
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    // The server issues the token, then its answer is not JSON.
+    env.sb.set_fault(FaultRule {
+        method: Some("POST".to_owned()),
+        path_contains: "/auth_tokens".to_owned(),
+        fault: Fault::Malformed,
+        times: Some(1),
+    });
+    h.get_by_label("Issue token").click();
+    step_until_label(&mut h, "Auth tokens (1)");
+
+    let on_server = env
+        .rt
+        .block_on(env.client.list_auth_tokens("carol", None, None))
+        .expect("tokens")
+        .items;
+    assert_eq!(on_server.len(), 1, "one token on the server, not two");
+    assert!(
+        h.query_by_label(&format!(
+            "Copy auth token {}",
+            on_server[0].auth_token.masked()
+        ))
+        .is_some(),
+        "the pane shows the token the server holds"
+    );
+    assert!(
+        h.query_by_label_contains("Could not issue a token")
+            .is_none()
+    );
+}

@@ -491,11 +491,23 @@ impl CometChatClient {
             Err(e) if is_ambiguous(&e) => {
                 match self.get_user(&new.uid.to_lowercase(), None).await {
                     Ok(mut user) if user.created_at >= started - CLOCK_SLACK_SECS => {
-                        // It was created; the token the response would have carried is lost.
+                        // It was created. The token its answer carried was made too: find it
+                        // rather than issue a second one that leaves the first unseen.
                         if new.with_auth_token {
-                            let token = self
-                                .create_auth_token(&user.uid, &NewAuthToken::default())
-                                .await?;
+                            let newest = self
+                                .list_auth_tokens(&user.uid, None, None)
+                                .await?
+                                .items
+                                .into_iter()
+                                .filter(|t| t.created_at >= started - CLOCK_SLACK_SECS)
+                                .max_by_key(|t| t.created_at);
+                            let token = match newest {
+                                Some(t) => t,
+                                None => {
+                                    self.create_auth_token(&user.uid, &NewAuthToken::default())
+                                        .await?
+                                }
+                            };
                             user.auth_token = Some(token.auth_token);
                         }
                         Ok(user)
@@ -673,10 +685,14 @@ fn now_secs() -> i64 {
 }
 
 /// A failure after which the server may or may not have done the work.
+/// The request may have been carried out: the connection broke or timed out, the server
+/// failed, or it answered with something that is not the documented envelope (a garbled 2xx
+/// is a done request whose answer was lost). A create looks on the server before anything
+/// else is said or tried.
 fn is_ambiguous(e: &ApiError) -> bool {
     matches!(
         e.kind,
-        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server
+        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::BadResponse
     )
 }
 
