@@ -342,8 +342,7 @@ fn window_rows(
     };
     // A first launch creates the config and connections; the measured ones are later starts.
     for home in homes {
-        let w = process::Window::start(&x, &keydeck, &[], home);
-        w.first_frame();
+        let (w, _) = process::Window::start_painted(&x, &keydeck, &[], home);
         w.wait_idle(Duration::from_secs(2), Duration::from_secs(30));
     }
 
@@ -353,8 +352,8 @@ fn window_rows(
         median(
             (0..RUNS)
                 .map(|_| {
-                    process::Window::start(&x, bin, &[], home)
-                        .first_frame()
+                    process::Window::start_painted(&x, bin, &[], home)
+                        .1
                         .as_secs_f64()
                         * 1e3
                 })
@@ -381,8 +380,7 @@ fn window_rows(
         median(
             (0..3)
                 .map(|_| {
-                    let w = process::Window::start(&x, bin, args, home);
-                    w.first_frame();
+                    let (w, _) = process::Window::start_painted(&x, bin, args, home);
                     w.wait_idle(Duration::from_secs(3), Duration::from_secs(60));
                     let before = w.cpu_secs();
                     std::thread::sleep(IDLE_WINDOW);
@@ -407,8 +405,8 @@ fn window_rows(
         median(
             (0..3)
                 .map(|_| {
-                    let w = process::Window::start(&x, &keydeck, &["--tab", "users"], home);
-                    w.first_frame();
+                    let (w, _) =
+                        process::Window::start_painted(&x, &keydeck, &["--tab", "users"], home);
                     w.wait_idle(Duration::from_secs(3), Duration::from_secs(120));
                     assert!(
                         log_says(home, &format!("all {users} users loaded")),

@@ -54,6 +54,7 @@ pub struct Window {
     child: Child,
     painted: mpsc::Receiver<Instant>,
     started: Instant,
+    home: std::path::PathBuf,
 }
 
 impl Window {
@@ -73,7 +74,12 @@ impl Window {
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Kept, so that a window that fails to start says why.
+            .stderr(
+                std::fs::File::create(home.join("window-stderr.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
         let (tx, painted) = mpsc::channel();
@@ -91,16 +97,44 @@ impl Window {
             child,
             painted,
             started,
+            home: home.to_owned(),
         }
     }
 
-    /// Process start to first painted frame.
-    pub fn first_frame(&self) -> Duration {
-        let at = self
-            .painted
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the window painted no frame in 60 s");
-        at - self.started
+    /// Starts the window and waits for its first frame, trying up to three times: a start
+    /// that fails (seen once on a fresh machine, right after the reference window was built)
+    /// is retried, and the last failure says what the window printed.
+    pub fn start_painted(x: &Xvfb, bin: &Path, args: &[&str], home: &Path) -> (Window, Duration) {
+        let mut last = String::new();
+        for attempt in 1..=3 {
+            let w = Window::start(x, bin, args, home);
+            match w.try_first_frame() {
+                Ok(d) => return (w, d),
+                Err(e) => {
+                    eprintln!("window start {attempt} of 3 failed: {e}");
+                    last = e;
+                }
+            }
+        }
+        panic!(
+            "{} did not paint a frame in three starts: {last}",
+            bin.display()
+        );
+    }
+
+    fn try_first_frame(&self) -> Result<Duration, String> {
+        match self.painted.recv_timeout(Duration::from_secs(60)) {
+            Ok(at) => Ok(at - self.started),
+            Err(e) => {
+                let log = std::fs::read_to_string(self.home.join("window-stderr.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(8).collect();
+                Err(format!(
+                    "the window painted no frame in 60 s ({e}); its last words: {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                ))
+            }
+        }
     }
 
     pub fn pid(&self) -> u32 {
