@@ -7,6 +7,7 @@
 
 mod chrome;
 mod commands;
+mod lifecycle;
 mod sandbox;
 mod state;
 mod window;
@@ -20,18 +21,17 @@ use egui::Ui;
 use tokio::runtime::Handle;
 
 use crate::core::client::{ActiveClient, ClientProblem};
-use crate::core::connect::{self, Resolver};
 use crate::core::recorder::Recorder;
-use crate::core::session::{KeychainState, Notice, Session};
+use crate::core::session::{KeychainState, Session};
 use crate::sandbox::Sandbox;
 use crate::ui::context::{Command, Tab, TabContext};
 use crate::ui::tabs::Tabs;
 use crate::ui::tabs::activity::ActivityView;
 use crate::ui::toasts::{Toast, Toasts};
-use crate::ui::{clipboard, probe, retry_status, shortcuts, theme, widgets};
+use crate::ui::{clipboard, probe, retry_status, shortcuts, widgets};
 use crate::vault::Vault;
 
-use sandbox::{EmbeddedSandbox, SandboxEvent};
+use sandbox::EmbeddedSandbox;
 
 /// The window icon, also used by packaging.
 pub const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
@@ -256,7 +256,7 @@ impl KeydeckApp {
         shortcuts: &[shortcuts::Shortcut],
         f: impl FnOnce(&mut Tabs, &mut TabContext<'_>) -> R,
     ) -> R {
-        let resolver = resolver(&self.session, &self.sandbox, &self.retry);
+        let resolver = lifecycle::resolver(&self.session, &self.sandbox, &self.retry);
         let mut cx = TabContext {
             rt: &self.rt,
             egui_ctx: ctx.clone(),
@@ -275,122 +275,6 @@ impl KeydeckApp {
             now_unix: widgets::now_unix(),
         };
         f(&mut self.tabs, &mut cx)
-    }
-
-    // ----- start-up and settling -----------------------------------------------------------
-
-    fn start(&mut self, ctx: &egui::Context) {
-        theme::install(ctx);
-        self.retry.set_context(ctx);
-        let waker = ctx.clone();
-        self.session
-            .set_waker(std::sync::Arc::new(move || waker.request_repaint()));
-        self.icon = eframe::icon_data::from_png_bytes(ICON_PNG)
-            .ok()
-            .map(|icon| {
-                let image = egui::ColorImage::from_rgba_unmultiplied(
-                    [icon.width as usize, icon.height as usize],
-                    &icon.rgba,
-                );
-                ctx.load_texture("keydeck-icon", image, egui::TextureOptions::LINEAR)
-            });
-        let config = self.session.config();
-        let first_run = config.connections.is_empty() && self.session.config_problem().is_none();
-        let has_embedded = config.connections.iter().any(|c| c.embedded_sandbox);
-        if self.start_embedded_sandbox && (first_run || has_embedded) {
-            self.sandbox.start(&self.rt, ctx, self.data_dir.clone());
-            self.sandbox.add_connections_when_ready = first_run;
-        }
-        self.session.load_secrets();
-    }
-
-    fn settle(&mut self, ctx: &egui::Context) {
-        for notice in self.session.poll() {
-            match notice {
-                Notice::SecretsLoaded { failures: 0 } => {}
-                Notice::SecretsLoaded { failures } => self.toasts.push(Toast::error(format!(
-                    "{failures} secret(s) could not be read from the keychain"
-                ))),
-                Notice::KeychainUnavailable(_) => {}
-                Notice::Failed(e) => self.toasts.push(Toast::error(e)),
-            }
-        }
-        match self.sandbox.settle() {
-            Some(SandboxEvent::Started) => self.session.bump_generation(),
-            Some(SandboxEvent::Failed(e)) => self.toasts.push(Toast::error(format!(
-                "The local sandbox did not start: {e}"
-            ))),
-            None => {}
-        }
-        if self.sandbox.add_connections_when_ready
-            && self.sandbox.info().is_some()
-            && !self.session.is_loading_secrets()
-        {
-            self.sandbox.add_connections_when_ready = false;
-            self.add_sandbox_connections();
-        }
-
-        if let Some(link) = &self.clipboard {
-            for e in link.errors.try_iter() {
-                self.toasts
-                    .push(Toast::error(format!("The clipboard failed: {e}")));
-            }
-        }
-        let recorder = self.session.recorder();
-        if let Some(e) = recorder.take_problem() {
-            self.toasts.push(Toast::error(format!(
-                "The audit trail cannot be written: {e}"
-            )));
-        }
-        if recorder.revision() != self.audit_seen {
-            self.audit_seen = recorder.revision();
-            self.activity.mark_stale();
-        }
-        if let Some(t) = self.activity.settle() {
-            self.toasts.push(t);
-        }
-        let out = self.with_tabs(ctx, &[], |tabs, cx| {
-            tabs.all_mut()
-                .into_iter()
-                .flat_map(|t| t.settle(cx))
-                .collect::<Vec<_>>()
-        });
-        self.commands.extend(out);
-    }
-
-    /// Resolves the active connection into a client.
-    fn resolve_client(&self) -> Result<ActiveClient, ClientProblem> {
-        let Some(conn) = self.session.active_connection() else {
-            // On first run the sandbox connections come once the keychain and sandbox are up.
-            return Err(if self.session.is_loading_secrets() {
-                ClientProblem::LoadingSecrets
-            } else if self.sandbox.is_starting() {
-                ClientProblem::StartingSandbox
-            } else {
-                ClientProblem::NoConnection
-            });
-        };
-        connect::resolve(
-            conn,
-            &[],
-            &resolver(&self.session, &self.sandbox, &self.retry),
-        )
-    }
-
-    /// Adds (or brings back) the embedded sandbox's connections and says what was added.
-    fn add_sandbox_connections(&mut self) {
-        let Some(info) = self.sandbox.info().cloned() else {
-            return;
-        };
-        let added = self.session.add_sandbox_connections(&info);
-        self.sandbox.banner_dismissed = false;
-        if added.is_empty() {
-            self.toasts
-                .push(Toast::info("The sandbox connections are already there"));
-        } else {
-            self.toasts
-                .push(Toast::success(format!("Added {}", added.join(" and "))));
-        }
     }
 }
 
@@ -411,20 +295,5 @@ impl eframe::App for KeydeckApp {
     fn persist_egui_memory(&self) -> bool {
         // egui's memory can hold text typed into fields; remember only what UiState names.
         false
-    }
-}
-
-/// How the shell resolves connections: the session's secrets, the embedded sandbox, the
-/// retry policy that reports to the status bar.
-fn resolver<'a>(
-    session: &'a Session,
-    sandbox: &'a EmbeddedSandbox,
-    retry: &retry_status::RetryStatus,
-) -> Resolver<'a> {
-    Resolver {
-        secrets: session.secrets(),
-        secrets_loading: session.is_loading_secrets(),
-        sandbox: sandbox.status(),
-        retry: retry.policy(),
     }
 }
