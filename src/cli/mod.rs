@@ -17,6 +17,7 @@ pub mod output;
 pub mod prompt;
 pub mod tokens;
 pub mod users;
+pub mod window;
 
 use std::process::ExitCode;
 
