@@ -413,7 +413,14 @@ fn create_key(vault: &Vault, path: &Path) -> Result<ChainKey, AuditError> {
     vault
         .store(KEY_ACCOUNT, &secret)
         .map_err(|e| keychain_error(e.to_string()))?;
-    Ok(key)
+    // Two processes starting at once (the window and a command) may both have found no key
+    // and both stored one: the keychain keeps the last. Use what it holds, before any line is
+    // keyed, so both chain with the same key.
+    match vault.get(KEY_ACCOUNT) {
+        Ok(Some(stored)) => Ok(ChainKey::parse(&stored).unwrap_or(key)),
+        Ok(None) => Ok(key),
+        Err(e) => Err(keychain_error(e.to_string())),
+    }
 }
 
 /// What a verification proved, and what it could not.

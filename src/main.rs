@@ -1,5 +1,8 @@
 //! `keydeck` opens the desktop app; `keydeck sandbox` serves the local emulator headless;
 //! `keydeck keys|users|tokens|apps|ably|connections …` is the command line (`keydeck::cli`).
+//! A console program on Windows, so that the command line prints to the terminal it was started
+//! from; the Start-menu shortcut starts `keydeckw` (`src/bin/keydeckw.rs`) instead, which opens
+//! the same window through the same `keydeck::ui::launch::open` without a console.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +19,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Open the window on this tab instead of the one it was left on.
-    #[arg(long, value_enum)]
-    tab: Option<keydeck::ui::Tab>,
+    #[command(flatten)]
+    window: keydeck::ui::launch::WindowArgs,
     #[command(flatten)]
     global: keydeck::cli::GlobalArgs,
 }
@@ -101,7 +103,7 @@ fn main() -> ExitCode {
         Some(Command::Cli(command)) => {
             return keydeck::cli::run(command, &cli.global, Cli::command);
         }
-        None => run_app(cli.tab),
+        None => keydeck::ui::launch::open(&cli.window),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,16 +114,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("keydeck-io")
-        .build()?)
-}
-
 fn run_sandbox(opts: keydeck::sandbox::CliOptions) -> anyhow::Result<()> {
-    runtime()?.block_on(keydeck::sandbox::run_cli(opts))
+    keydeck::ui::launch::runtime()?.block_on(keydeck::sandbox::run_cli(opts))
 }
 
 /// How long `audit verify` waits for the OS keychain before it checks without it.
@@ -172,19 +166,4 @@ fn os_vault_or_memory() -> keydeck::vault::Vault {
             "it did not answer within {KEYCHAIN_WAIT_SECS} s"
         )),
     }
-}
-
-fn run_app(open_tab: Option<keydeck::ui::Tab>) -> anyhow::Result<()> {
-    // One runtime for the process: HTTP, the keychain and the embedded sandbox run on it,
-    // the UI thread only polls their results.
-    let _log = match keydeck::paths::log_dir() {
-        Ok(dir) => Some(keydeck::logging::init_with_file(&dir)),
-        Err(_) => {
-            keydeck::logging::init_stderr();
-            None
-        }
-    };
-    let rt = runtime()?;
-    let _guard = rt.enter();
-    keydeck::ui::run(rt.handle().clone(), open_tab)
 }

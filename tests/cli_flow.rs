@@ -85,6 +85,19 @@ fn the_window_shows_a_retiring_key(env: &Env) {
     );
 }
 
+/// The audit chain's key is one keychain entry, made on first use (`audit::KEY_ACCOUNT`). Two
+/// CLI processes of tests running in parallel that both find none each make one, the second
+/// overwriting the first, whose lines then fail their keyed hash ("the audit record was not
+/// written"): make it once, before any test's CLI runs.
+fn ensure_audit_key() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = keydeck::vault::Vault::os().unwrap();
+        keydeck::audit::AuditLog::open(&dir.path().join("audit.jsonl"), &vault).unwrap();
+    });
+}
+
 /// A sandbox process and empty config/data folders, or `None` (skipped) without a keychain.
 fn env() -> Option<Env> {
     let required = std::env::var("KEYDECK_REQUIRE_KEYCHAIN").is_ok_and(|v| v == "1");
@@ -96,6 +109,7 @@ fn env() -> Option<Env> {
         eprintln!("skipped: no OS keychain reachable ({e}); scripts/test.sh starts one");
         return None;
     }
+    ensure_audit_key();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("sandbox.sqlite");
     let mut sandbox = Command::new(BIN)
@@ -128,7 +142,12 @@ impl Env {
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new(BIN);
+        self.command_of(BIN)
+    }
+
+    /// `program` with this run's config and data folders, no display and no RUST_LOG.
+    fn command_of(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
         c.env("KEYDECK_CONFIG_DIR", self.config_dir())
             .env("KEYDECK_DATA_DIR", self.data_dir())
             .env_remove("DISPLAY")
@@ -165,6 +184,47 @@ impl Env {
 
     fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, "")
+    }
+
+    /// Runs `keydeck ARGS` on a pseudo-terminal (util-linux `script`, as a person at a
+    /// terminal would), typing `typed` there: its stdin, stdout and stderr are the terminal,
+    /// so a destructive command asks. The transcript (prompt, echoed answer, output) is the
+    /// run's stdout.
+    fn run_on_terminal(&self, args: &[&str], typed: &str) -> Run {
+        let quoted: Vec<String> = std::iter::once(BIN)
+            .chain(args.iter().copied())
+            .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+            .collect();
+        let mut child = self
+            .command_of("script")
+            .args(["-qec", &quoted.join(" "), "/dev/null"])
+            .env("SHELL", "/bin/sh")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` (Debian: bsdutils) runs the CLI on a pseudo-terminal");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(typed.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        // The terminal carries stdout and stderr both: the leak check reads it as stderr too.
+        let transcript = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let run = Run {
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: transcript.clone(),
+            stderr: transcript,
+        };
+        self.runs.borrow_mut().push(run.clone());
+        run
     }
 
     /// Adds the sandbox's demo app as `name`, its REST API key on stdin.
@@ -615,11 +675,13 @@ fn apps_are_listed_created_and_deleted_on_a_management_connection() {
         .ok()
         .json();
     let id = created["id"].as_str().unwrap().to_owned();
-    env.run(&["apps", "delete", "CLI app", "--yes"]).ok();
+    let deleted = env.run(&["apps", "delete", "CLI app", "--yes"]).ok();
+    let records = env.audit();
     assert!(
-        env.audit()
+        records
             .iter()
-            .any(|r| r.action == "app.deleted" && r.target.contains(&id))
+            .any(|r| r.action == "app.deleted" && r.target.contains(&id)),
+        "{deleted:?}\n{records:?}"
     );
     let completions = Command::new(BIN)
         .args(["completions", "bash"])
@@ -685,5 +747,430 @@ fn the_readme_example_rotates_stores_and_verifies_the_connections_key() {
             .any(|r| r.matches(&conn.id, &old))
     );
     assert!(!stderr.contains(new.expose()) && !stdout.contains(new.expose()));
+    forget_connection_secrets(&env);
+}
+
+/// The key "appId.keyId:secret" split into its key name and secret, for Basic auth.
+fn key_parts(key: &str) -> (&str, &str) {
+    key.split_once(':').expect("appId.keyId:secret")
+}
+
+/// Asks the sandbox's Ably REST API for a token for `client_id` with `key` (Basic auth), then
+/// returns a check that reads a channel's history with that token: `Ok(())`, or the Ably error
+/// code that refused it.
+fn ably_token_for(env: &Env, key: &str, client_id: &str) -> impl Fn() -> Result<(), i64> {
+    keydeck::providers::http::install_tls_provider();
+    let rest = env.info.ably.rest_url.clone();
+    let (name, secret) = key_parts(key);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    let token: Value = rt
+        .block_on(async {
+            http.post(format!("{rest}/keys/{name}/requestToken"))
+                .basic_auth(name, Some(secret))
+                .json(&serde_json::json!({ "clientId": client_id }))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await
+        })
+        .expect("a token from the sandbox");
+    let token = token["token"].as_str().unwrap().to_owned();
+    move || {
+        rt.block_on(async {
+            let resp = http
+                .get(format!("{rest}/channels/chat:lobby/messages"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            if resp.status().is_success() {
+                return Ok(());
+            }
+            let body: Value = resp.json().await.unwrap();
+            Err(body["error"]["code"].as_i64().unwrap_or(-1))
+        })
+    }
+}
+
+#[test]
+fn ably_apps_keys_and_token_revocation_by_client_id() {
+    let Some(env) = env() else { return };
+    let ably = env.info.ably.clone();
+    env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Ably",
+            "--kind",
+            "ably",
+            "--base-url",
+            &ably.control_url,
+            "--secret-stdin",
+        ],
+        &format!("{}\n", ably.access_token),
+    )
+    .ok();
+    let app_id = key_parts(&ably.keys[0].key).0.split('.').next().unwrap();
+
+    let apps = env.run(&["ably", "apps", "--output", "json"]).ok().json();
+    assert!(
+        apps.as_array().unwrap().iter().any(|a| a["id"] == app_id),
+        "the seeded app is listed: {apps}"
+    );
+    let table = env.run(&["ably", "apps"]).ok();
+    assert!(table.stdout.contains(app_id), "{}", table.stdout);
+
+    let keys = env
+        .run(&["ably", "keys", "list", "--app", app_id, "--output", "json"])
+        .ok()
+        .json();
+    let names: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    for seeded in &ably.keys {
+        assert!(names.contains(&seeded.name.as_str()), "{names:?}");
+        assert!(
+            !keys.to_string().contains(key_parts(&seeded.key).1),
+            "listed keys are masked: {keys}"
+        );
+    }
+
+    let bad = env.run(&[
+        "ably",
+        "keys",
+        "create",
+        "--app",
+        app_id,
+        "--name",
+        "x",
+        "--capability",
+        "{\"chat:*\":[\"fly\"]}",
+    ]);
+    assert_eq!(bad.code, 1, "an unknown operation is refused: {bad:?}");
+    assert!(bad.stderr.contains("--capability"), "{}", bad.stderr);
+    let capability = serde_json::json!({ "chat:*": ["history", "publish", "subscribe"] });
+    let created = env
+        .run(&[
+            "ably",
+            "keys",
+            "create",
+            "--app",
+            app_id,
+            "--name",
+            "cli-web",
+            "--capability",
+            &capability.to_string(),
+            "--revocable-tokens",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with(&format!("{app_id}.")),
+        "a whole key: {created}"
+    );
+    assert_eq!(created["capability"], capability);
+    assert_eq!(created["revocableTokens"], true);
+
+    // A token for alice works until her tokens are revoked; asking first, like the window.
+    let alice_reads = ably_token_for(&env, &key, "alice");
+    let bob_reads = ably_token_for(&env, &key, "bob");
+    assert_eq!(alice_reads(), Ok(()));
+    let args = [
+        "ably",
+        "revoke-tokens",
+        "--app",
+        app_id,
+        "--client-id",
+        "alice",
+        "--key",
+        "cli-web",
+    ];
+    let refused = env.run(&args);
+    assert_eq!(refused.code, 1, "no terminal and no --yes: {refused:?}");
+    assert_eq!(alice_reads(), Ok(()), "a refused command revokes nothing");
+    let mut with_yes = args.to_vec();
+    with_yes.extend(["--yes", "--output", "json"]);
+    let result = env.run(&with_yes).ok().json();
+    assert_eq!(result["failed"], 0, "{result}");
+    assert_eq!(result["results"][0]["target"], "clientId:alice");
+    assert_eq!(result["results"][0]["result"], "revoked");
+    assert_eq!(alice_reads(), Err(40141), "alice's token is revoked");
+    assert_eq!(bob_reads(), Ok(()), "bob's is not");
+
+    let refused = env.run(&["ably", "keys", "revoke", "cli-web", "--app", app_id]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    env.run(&[
+        "ably", "keys", "revoke", "cli-web", "--app", app_id, "--yes",
+    ])
+    .ok();
+    let keys = env
+        .run(&["ably", "keys", "list", "--app", app_id, "--output", "json"])
+        .ok()
+        .json();
+    let revoked = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "cli-web")
+        .expect("a revoked key is still listed");
+    assert_eq!(revoked["status"], "revoked");
+    let gone = env.run(&[
+        "ably",
+        "keys",
+        "revoke",
+        "no-such-key",
+        "--app",
+        app_id,
+        "--yes",
+    ]);
+    assert_eq!(gone.code, 2, "{gone:?}");
+
+    let records = env.audit();
+    for action in [
+        "ably.key.created",
+        "ably.tokens.revoked",
+        "ably.key.revoked",
+    ] {
+        assert!(
+            records
+                .iter()
+                .any(|r| r.action == action && r.via() == "cli" && r.outcome == "ok"),
+            "{action} via cli: {records:?}\n{:?}",
+            env.runs.borrow()
+        );
+    }
+    let mut secrets: Vec<&str> = ably.keys.iter().map(|k| key_parts(&k.key).1).collect();
+    secrets.extend([ably.access_token.as_str(), key_parts(&key).1]);
+    env.assert_no_leak(&secrets);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn connections_are_tested_and_removed_with_their_keychain_entry() {
+    let Some(env) = env() else { return };
+    env.add_app("Shop");
+    let works = env.run(&["connections", "test", "Shop"]).ok();
+    assert!(
+        works.stdout.contains("Works: a fullAccess key"),
+        "{works:?}"
+    );
+    let json = env
+        .run(&["connections", "test", "Shop", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (json["ok"].as_bool(), json["connection"].as_str()),
+        (Some(true), Some("Shop"))
+    );
+    assert_eq!(env.run(&["connections", "test", "Elsewhere"]).code, 2);
+
+    let conn = env.config().connections[0].clone();
+    let account = keydeck::vault::Vault::account(&conn.id, "api_key");
+    let vault = keydeck::vault::Vault::os().unwrap();
+    assert!(vault.get(&account).unwrap().is_some(), "stored by add");
+    let refused = env.run(&["connections", "remove", "Shop"]);
+    assert_eq!(refused.code, 1, "no terminal and no --yes: {refused:?}");
+    assert_eq!(env.config().connections.len(), 1, "still there");
+    let removed = env.run(&["connections", "remove", "shop", "--yes"]).ok();
+    assert!(
+        removed.stdout.contains("Removed connection Shop"),
+        "{removed:?}"
+    );
+    assert!(env.config().connections.is_empty());
+    assert_eq!(
+        vault.get(&account).unwrap(),
+        None,
+        "its secret left the keychain"
+    );
+    let gone = env.run(&["connections", "test", "Shop"]);
+    assert_eq!(gone.code, 2, "{gone:?}");
+    assert!(
+        env.audit()
+            .iter()
+            .any(|r| r.action == "connection.removed" && r.via() == "cli"),
+        "{:?}",
+        env.audit()
+    );
+    env.assert_no_leak(&[&env.info.cometchat.apps[0].rest_api_key]);
+}
+
+#[test]
+fn users_are_updated_and_tokens_listed_masked_unless_revealed() {
+    let Some(env) = env() else { return };
+    env.add_app("Support");
+    env.run(&["users", "create", "cli-dora", "--name", "Dora"])
+        .ok();
+    let updated = env
+        .run(&[
+            "users", "update", "cli-dora", "--name", "Dora M.", "--role", "default", "--tags",
+            "beta,vip", "--output", "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(updated["name"], "Dora M.", "{updated}");
+    let user = env
+        .run(&["users", "get", "cli-dora", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (user["name"].as_str(), user["tags"].clone()),
+        (Some("Dora M."), serde_json::json!(["beta", "vip"])),
+        "the server has the change: {user}"
+    );
+    let nothing = env.run(&["users", "update", "cli-dora"]);
+    assert_eq!(nothing.code, 1, "nothing to change: {nothing:?}");
+    assert_eq!(
+        env.run(&["users", "update", "nobody-here", "--name", "X"])
+            .code,
+        2
+    );
+    assert_eq!(
+        env.run(&["users", "update", "cli-dora", "--name", " "])
+            .code,
+        1
+    );
+
+    let mut issued = Vec::new();
+    for _ in 0..2 {
+        let t = env
+            .run(&["tokens", "issue", "cli-dora", "--force", "--output", "json"])
+            .ok()
+            .json();
+        issued.push(t["token"].as_str().unwrap().to_owned());
+    }
+    let listed = env
+        .run(&["tokens", "list", "cli-dora", "--output", "json"])
+        .ok()
+        .json();
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    for t in &issued {
+        assert!(!listed.contains(&t.as_str()), "masked in JSON: {listed:?}");
+        assert!(listed.iter().any(|l| l.starts_with(&t[..4])), "{listed:?}");
+    }
+    let table = env.run(&["tokens", "list", "cli-dora"]).ok();
+    assert!(issued.iter().all(|t| !table.stdout.contains(t.as_str())));
+    let revealed = env.run(&["tokens", "list", "cli-dora", "--reveal"]).ok();
+    assert!(
+        issued.iter().all(|t| revealed.stdout.contains(t.as_str())),
+        "--reveal shows them: {}",
+        revealed.stdout
+    );
+    assert_eq!(
+        env.run(&["tokens", "list", "nobody-here"]).code,
+        2,
+        "an unknown user"
+    );
+    assert!(
+        env.audit()
+            .iter()
+            .any(|r| r.action == "user.changed" && r.via() == "cli" && r.outcome == "ok")
+    );
+    let app_key = env.info.cometchat.apps[0].rest_api_key.clone();
+    let mut secrets: Vec<&str> = issued.iter().map(String::as_str).collect();
+    secrets.push(&app_key);
+    env.assert_no_leak(&secrets);
+    forget_connection_secrets(&env);
+}
+
+#[test]
+fn on_a_terminal_destructive_commands_ask_and_prod_wants_the_name_typed() {
+    let Some(env) = env() else { return };
+    env.add_app("Shop");
+    let created = env
+        .run(&[
+            "keys", "create", "--name", "tty-bot", "--scope", "authOnly", "--output", "json",
+        ])
+        .ok()
+        .json();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let listed = |env: &Env| env.run(&["keys", "list"]).ok().stdout.contains("tty-bot");
+
+    let no = env.run_on_terminal(&["keys", "delete", "tty-bot"], "n\n");
+    assert_eq!(no.code, 1, "{no:?}");
+    assert!(no.stdout.contains("Delete"), "it asked: {}", no.stdout);
+    assert!(no.stdout.contains("[y/N]"), "{}", no.stdout);
+    assert!(
+        no.stdout.contains("Cancelled: nothing was changed"),
+        "{}",
+        no.stdout
+    );
+    assert!(listed(&env), "answering no keeps the key");
+    let enter = env.run_on_terminal(&["keys", "delete", "tty-bot"], "\n");
+    assert_eq!(enter.code, 1, "the default is no: {enter:?}");
+    assert!(listed(&env));
+    let yes = env.run_on_terminal(&["keys", "delete", "tty-bot"], "y\n");
+    assert_eq!(yes.code, 0, "{yes:?}");
+    assert!(!listed(&env), "answering yes deletes it");
+
+    // A prod connection to the same app: y is not enough, the name must be typed.
+    let app = &env.info.cometchat.apps[0];
+    env.run_with(
+        &[
+            "connections",
+            "add",
+            "--name",
+            "Live",
+            "--kind",
+            "cometchat-app",
+            "--app-id",
+            &app.app_id,
+            "--base-url",
+            &app.base_url,
+            "--env",
+            "prod",
+            "--secret-stdin",
+        ],
+        &format!("{}\n", app.rest_api_key),
+    )
+    .ok();
+    env.run(&["users", "create", "cli-carol", "--name", "Carol"])
+        .ok();
+    let delete = ["--connection", "Live", "users", "delete", "cli-carol"];
+    let y = env.run_on_terminal(&delete, "y\n");
+    assert_eq!(y.code, 1, "{y:?}");
+    assert!(
+        y.stdout
+            .contains("This is a prod connection. Type cli-carol to confirm"),
+        "{}",
+        y.stdout
+    );
+    assert_eq!(
+        env.run(&["users", "get", "cli-carol"]).code,
+        0,
+        "still there"
+    );
+    let typo = env.run_on_terminal(&delete, "cli-caro\n");
+    assert_eq!(typo.code, 1, "{typo:?}");
+    assert_eq!(
+        env.run(&["users", "get", "cli-carol"]).code,
+        0,
+        "still there"
+    );
+    env.run_on_terminal(&delete, "cli-carol\n").ok();
+    assert_eq!(env.run(&["users", "get", "cli-carol"]).code, 2, "deleted");
+
+    let remove = ["connections", "remove", "Live"];
+    let y = env.run_on_terminal(&remove, "y\n");
+    assert_eq!(y.code, 1, "{y:?}");
+    assert!(env.run(&["connections", "test", "Live"]).code == 0, "kept");
+    env.run_on_terminal(&remove, "Live\n").ok();
+    assert_eq!(env.run(&["connections", "test", "Live"]).code, 2, "removed");
+
+    env.assert_no_leak(&[&key, &app.rest_api_key]);
     forget_connection_secrets(&env);
 }

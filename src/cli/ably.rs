@@ -29,7 +29,8 @@ A KEY is the key's id, its name, or appId.keyId.";
 #[derive(Args, Debug, Clone, Default)]
 pub struct AppArg {
     /// The Ably app, by id or name.
-    #[arg(long)]
+    // Ably's ids may start with '-' ("-qsA3s"): a value, not an option.
+    #[arg(long, allow_hyphen_values = true)]
     pub app: Option<String>,
 }
 
@@ -54,7 +55,7 @@ pub enum Command {
         client_id: Vec<String>,
         /// The key whose tokens are revoked (default: the first enabled key with revocable
         /// tokens).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         key: Option<String>,
         #[command(flatten)]
         app: AppArg,
@@ -87,6 +88,7 @@ pub enum KeysCommand {
     /// Revokes a key, permanently (asks first).
     #[command(after_help = "Example:\n  keydeck ably keys revoke web --yes")]
     Revoke {
+        #[arg(allow_hyphen_values = true)]
         key: String,
         #[command(flatten)]
         app: AppArg,
