@@ -30,7 +30,9 @@ impl Xvfb {
         let mut x = Xvfb { child, display };
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
         let started = Instant::now();
-        while !socket.exists() {
+        // Ready when the server accepts a connection, not when its socket file appears (a
+        // window started in between failed with XOpenDisplayFailed).
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             if started.elapsed() > Duration::from_secs(10)
                 || x.child.try_wait().ok().flatten().is_some()
             {
