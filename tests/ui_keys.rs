@@ -417,3 +417,88 @@ fn a_retried_call_says_so_and_cancel_stops_it_with_the_error() {
     // The keys listed before are still on screen.
     assert!(f.harness.query_by_label("Rest API Key").is_some());
 }
+
+#[test]
+fn on_prod_rotating_and_widening_a_key_need_its_name_typed() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Prod);
+    let key = f.create_key("login-bot", Scope::AuthOnly);
+    f.wait_for_key("login-bot");
+
+    // Rotation: Create replacement waits for the name.
+    f.harness
+        .get_by_label(&format!("Rotate {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .get_by_label("Create replacement")
+            .accesskit_node()
+            .is_disabled(),
+        "disabled until the name is typed"
+    );
+    ui_common::type_into(&mut f.harness, "Type login-bot to confirm", "login-bot");
+    assert!(
+        !f.harness
+            .get_by_label("Create replacement")
+            .accesskit_node()
+            .is_disabled()
+    );
+    f.harness.get_by_label("Cancel").click();
+    ui_common::settle(&mut f.harness);
+    assert_eq!(
+        f.server_keys()
+            .iter()
+            .filter(|k| k.name == "login-bot")
+            .count(),
+        1,
+        "nothing rotated on Cancel"
+    );
+
+    // Widening authOnly → fullAccess asks, with the name typed; nothing is sent before.
+    f.harness
+        .get_by_label(&format!("Edit {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Scope of {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_all_by_label("fullAccess")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .expect("a fullAccess choice in the scope menu")
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Save {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .query_by_label("Give login-bot full access?")
+            .is_some()
+    );
+    assert!(
+        f.harness
+            .get_by_label("Make login-bot fullAccess")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert_eq!(
+        f.server_key("login-bot").map(|k| k.scope),
+        Some(Scope::AuthOnly)
+    );
+    ui_common::type_into(&mut f.harness, "Type login-bot to confirm", "login-bot");
+    f.harness.get_by_label("Make login-bot fullAccess").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the wider scope is saved",
+        |h| h.query_by_label(&format!("Edit {}", row(&key))).is_some(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("login-bot").map(|k| k.scope),
+        Some(Scope::FullAccess)
+    );
+}

@@ -197,6 +197,19 @@ fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
     let masked = format!("{}{}", token.masked().trim_end_matches('…'), "•".repeat(16));
     assert!(h.query_by_label(&masked).is_some(), "shown masked");
 
+    // Revoking asks first, naming the token and the user; Cancel keeps it.
+    h.get_by_label(&format!("Revoke auth token {}…", token.masked()))
+        .click();
+    step_until_label(
+        &mut h,
+        &format!("Revoke auth token {} of alice?", token.masked()),
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert_eq!(env.token_count("alice"), 1, "nothing revoked on Cancel");
+    h.get_by_label(&format!("Revoke auth token {}…", token.masked()))
+        .click();
+    step_until_label(&mut h, &format!("Revoke auth token {}", token.masked()));
     h.get_by_label(&format!("Revoke auth token {}", token.masked()))
         .click();
     step_until_label(&mut h, "Auth tokens (0)");
@@ -243,6 +256,51 @@ fn revoke_all_asks_with_the_count_and_empties_the_list_after_confirming() {
     step_until_label(&mut h, "Auth tokens (0)");
     assert!(h.query_by_label("Revoke all 3 tokens of bob?").is_none());
     assert_eq!(env.token_count("bob"), 0);
+}
+
+#[test]
+fn on_prod_revoking_all_tokens_and_deleting_a_user_need_the_uid_typed() {
+    let env = Env::new();
+    env.create_users(vec![("dana".to_owned(), "Dana Prod".to_owned())]);
+    env.rt
+        .block_on(
+            env.client
+                .create_auth_token("dana", &NewAuthToken::default()),
+        )
+        .expect("token");
+    let mut h = env.harness_in(keydeck::config::Environment::Prod);
+    wait_for_users(&mut h, 1);
+    h.get_by_label("Dana Prod").click();
+    step_until_label(&mut h, "Auth tokens (1)");
+
+    h.get_by_label("Revoke all…").click();
+    step_until_label(&mut h, "Type dana to confirm");
+    let revoke = h.get_by_label("Revoke 1 token of dana");
+    assert!(
+        revoke.accesskit_node().is_disabled(),
+        "disabled until the uid is typed"
+    );
+    type_into(&mut h, "Type dana to confirm", "dana");
+    h.get_by_label("Revoke 1 token of dana").click();
+    step_until_label(&mut h, "Auth tokens (0)");
+    assert_eq!(env.token_count("dana"), 0);
+
+    h.get_by_label("Delete user dana permanently…")
+        .scroll_to_me();
+    h.run_steps(5);
+    h.get_by_label("Delete user dana permanently…").click();
+    step_until_label(&mut h, "Type dana to confirm");
+    assert!(
+        h.get_by_label("Delete user dana")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(
+        env.rt.block_on(env.client.get_user("dana", None)).is_ok(),
+        "dana stays"
+    );
 }
 
 #[test]
@@ -331,11 +389,14 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
         |h| h.state().tabs.users.open_uid() == Some("ann"),
         Duration::from_secs(30),
     );
-    step_until_label(&mut h, "Deactivate user");
-    h.get_by_label("Deactivate user").click();
+    step_until_label(&mut h, "Deactivate user…");
+    h.get_by_label("Deactivate user…").click();
+    // It asks first, naming the user.
+    step_until_label(&mut h, "Deactivate ann?");
+    h.get_by_label("Deactivate user ann").click();
     step_until_label(&mut h, "Reactivate user");
     h.get_by_label("Reactivate user").click();
-    step_until_label(&mut h, "Deactivate user");
+    step_until_label(&mut h, "Deactivate user…");
     // The danger zone is at the foot of the pane: bring it into view first.
     h.get_by_label("Delete user ann permanently…")
         .scroll_to_me();

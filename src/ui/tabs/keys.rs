@@ -79,6 +79,11 @@ pub struct KeysTab {
 }
 
 struct RowEdit {
+    /// The key as it was when editing began: what the scope guard compares with.
+    before: ApiKey,
+    environment: crate::config::Environment,
+    /// Asking before a widening save (prod): the update waiting and the question.
+    confirm: Option<(ApiKeyUpdate, ConfirmDialog)>,
     key: Secret,
     key_hash: String,
     name: String,
@@ -134,6 +139,9 @@ struct DeleteDialog {
 
 struct RotateDialog {
     old: ApiKey,
+    /// On prod, the name to type before the replacement is created (`keys::rotate_guard`).
+    typed_name: Option<String>,
+    typed: String,
     connection_id: String,
     old_is_connection_key: bool,
     overlap_secs: i64,
@@ -800,7 +808,7 @@ impl KeysTab {
 
     fn row_edit_actions_ui(&mut self, ui: &mut Ui, id_text: &str, out: &mut Vec<Command>) {
         let Some(e) = &mut self.editing else { return };
-        let busy = e.op.is_some();
+        let busy = e.op.is_some() || e.confirm.is_some();
         let name_ok = !e.name.trim().is_empty() && e.name.trim().chars().count() <= MAX_NAME_CHARS;
         let changed = (e.name.trim().to_owned(), e.scope) != e.original;
         let save = named_button(
@@ -810,7 +818,7 @@ impl KeysTab {
             name_ok && changed && !busy,
         );
         let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (save.clicked() || (enter && name_ok && changed && !busy)) && name_ok {
+        if (save.clicked() || (enter && name_ok && changed && !busy)) && name_ok && !busy {
             let mut update = ApiKeyUpdate::default();
             if e.name.trim() != e.original.0 {
                 update.name = Some(e.name.trim().to_owned());
@@ -818,13 +826,31 @@ impl KeysTab {
             if e.scope != e.original.1 {
                 update.scope = Some(e.scope);
             }
-            out.push(own(KeysCommand::Update {
-                key: e.key.clone(),
-                update,
-            }));
+            let guard = keys::scope_change_guard(e.environment, &e.before, e.scope);
+            if guard == crate::core::ops::Guard::None {
+                out.push(own(KeysCommand::Update {
+                    key: e.key.clone(),
+                    update,
+                }));
+            } else {
+                let b = &e.before;
+                let confirm = ConfirmDialog::new(
+                    format!("Give {} full access?", b.name),
+                    format!(
+                        "{} ({}) becomes a {} key: whoever holds it can do every operation on this prod app, not only sign users in.",
+                        b.name,
+                        b.api_key.masked(),
+                        e.scope
+                    ),
+                    format!("Make {} {}", b.name, e.scope),
+                )
+                .guarded(&guard);
+                e.confirm = Some((update, confirm));
+            }
         }
+        let escape = e.confirm.is_none() && ui.input(|i| i.key_pressed(egui::Key::Escape));
         if named_button(ui, "Cancel", &format!("Cancel editing {id_text}"), !busy).clicked()
-            || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            || escape
         {
             self.editing = None;
         }
@@ -852,6 +878,9 @@ impl KeysTab {
         .clicked()
         {
             self.editing = Some(RowEdit {
+                before: k.clone(),
+                environment: conn.environment,
+                confirm: None,
                 key: k.api_key.clone(),
                 key_hash: hash.to_owned(),
                 name: k.name.clone(),
@@ -867,6 +896,10 @@ impl KeysTab {
         {
             self.rotate = Some(RotateDialog {
                 old: k.clone(),
+                typed_name: keys::rotate_guard(conn.environment, k)
+                    .typed_name()
+                    .map(str::to_owned),
+                typed: String::new(),
                 connection_id: conn.id.clone(),
                 old_is_connection_key: is_own,
                 overlap_secs: OVERLAPS[1].1,
@@ -934,6 +967,22 @@ impl KeysTab {
                 }
                 ConfirmOutcome::Cancelled if d.op.is_none() => self.delete = None,
                 _ => {}
+            }
+        }
+
+        if let Some(e) = &mut self.editing
+            && let Some((update, confirm)) = &mut e.confirm
+        {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(KeysCommand::Update {
+                        key: e.key.clone(),
+                        update: update.clone(),
+                    }));
+                    e.confirm = None;
+                }
+                ConfirmOutcome::Cancelled => e.confirm = None,
+                ConfirmOutcome::Open => {}
             }
         }
 
@@ -1215,6 +1264,15 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
             }
         });
         widgets::muted(ui, "How long both keys should work while your apps switch over.");
+        if let Some(name) = &d.typed_name {
+            ui.add_space(theme::SPACE_S);
+            let label = format!("Type {name} to confirm");
+            widgets::text_field(ui, &label, &mut d.typed, name, None);
+        }
+        let typed_ok = d
+            .typed_name
+            .as_ref()
+            .is_none_or(|n| d.typed.trim() == n.as_str());
         if let Some(x) = &d.error {
             ui.add_space(theme::SPACE_S);
             let actions: Vec<&str> = x.next.label().into_iter().collect();
@@ -1225,7 +1283,14 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
         ui.add_space(theme::SPACE_M);
         ui.horizontal(|ui| {
             let label = if busy { "Creating…" } else { "Create replacement" };
-            if ui.add_enabled(!busy, egui::Button::new(RichText::new(label).strong())).clicked() {
+            let create = ui.add_enabled(
+                !busy && typed_ok,
+                egui::Button::new(RichText::new(label).strong()),
+            );
+            if create
+                .on_disabled_hover_text("Type the key's name first: this is a prod connection")
+                .clicked()
+            {
                 outcome = DialogOutcome::Submit;
             }
             if ui.button("Cancel").clicked() {

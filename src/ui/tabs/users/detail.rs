@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use egui::{RichText, Ui};
 use poll_promise::Promise;
 
-use crate::config::key_sha256;
+use crate::config::{Environment, key_sha256};
 use crate::core::errors;
 use crate::core::ops::{tokens, users};
 use crate::core::recorder::Recorder;
@@ -45,8 +45,14 @@ pub struct OpenUser {
     fresh: Option<String>,
     issuing: Option<(Op<AuthToken>, bool)>,
     revoking: Option<(Secret, Op<()>)>,
+    /// Asking before one token is revoked: the token and the question.
+    revoke_one: Option<(Secret, ConfirmDialog)>,
     revoke_all: Option<Confirming>,
+    /// Asking before the user is deactivated.
+    deactivate: Option<ConfirmDialog>,
     delete: Option<Confirming>,
+    /// The active connection's environment, set by the list each frame: what the guards ask.
+    pub environment: Environment,
     status_op: Option<Op<bool>>,
     /// What `status_op` asked for: true to reactivate.
     status_activating: bool,
@@ -65,8 +71,11 @@ impl OpenUser {
             fresh: None,
             issuing: None,
             revoking: None,
+            revoke_one: None,
             revoke_all: None,
+            deactivate: None,
             delete: None,
+            environment: Environment::Dev,
             status_op: None,
             status_activating: false,
             view_as: String::new(),
@@ -76,7 +85,10 @@ impl OpenUser {
     }
 
     pub fn has_dialog(&self) -> bool {
-        self.revoke_all.is_some() || self.delete.is_some()
+        self.revoke_one.is_some()
+            || self.revoke_all.is_some()
+            || self.deactivate.is_some()
+            || self.delete.is_some()
     }
 
     /// Performs a command about this user (others are ignored: the user was closed).
@@ -426,9 +438,13 @@ impl OpenUser {
                 }
                 Some(list) => {
                     let mut reveal_changes: Vec<(String, bool)> = Vec::new();
+                    let mut asking = None;
                     for t in list {
-                        reveal_changes.extend(self.token_ui(ui, t, now, rec, out));
+                        reveal_changes.extend(self.token_ui(ui, t, now, rec, &mut asking, out));
                         ui.add_space(2.0);
+                    }
+                    if asking.is_some() {
+                        self.revoke_one = asking;
                     }
                     for (h, on) in reveal_changes {
                         if on {
@@ -466,7 +482,8 @@ impl OpenUser {
                                 self.uid
                             ),
                             format!("Revoke {} of {}", tokens_word(n), self.uid),
-                        ),
+                        )
+                        .guarded(&tokens::revoke_all_guard(self.environment, &self.uid)),
                         op: None,
                     });
                 }
@@ -508,6 +525,7 @@ impl OpenUser {
         t: &AuthToken,
         now: i64,
         rec: &Recorder,
+        asking: &mut Option<(Secret, ConfirmDialog)>,
         out: &mut Vec<Command>,
     ) -> Option<(String, bool)> {
         let dark = ui.visuals().dark_mode;
@@ -545,7 +563,7 @@ impl OpenUser {
             ui.horizontal(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if self.token_actions_ui(ui, &row, &mut revealed, rec, out) {
+                    if self.token_actions_ui(ui, &row, &mut revealed, rec, asking, out) {
                         change = Some((hash.clone(), revealed));
                     }
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -566,13 +584,15 @@ impl OpenUser {
         change
     }
 
-    /// Revoke, Copy and Show/Hide (right to left); returns whether Show/Hide flipped `revealed`.
+    /// Revoke…, Copy and Show/Hide (right to left); returns whether Show/Hide flipped
+    /// `revealed`. Revoke… puts its question in `asking`.
     fn token_actions_ui(
         &self,
         ui: &mut Ui,
         row: &TokenRow<'_>,
         revealed: &mut bool,
         rec: &Recorder,
+        asking: &mut Option<(Secret, ConfirmDialog)>,
         out: &mut Vec<Command>,
     ) -> bool {
         let (t, name) = (row.token, &row.name);
@@ -582,16 +602,24 @@ impl OpenUser {
             .is_some_and(|(s, _)| s == &t.auth_token);
         let r = ui.add_enabled(
             self.revoking.is_none(),
-            egui::Button::new(if revoking { "Revoking…" } else { "Revoke" }),
+            egui::Button::new(if revoking { "Revoking…" } else { "Revoke…" }),
         );
-        let label = format!("Revoke {name}");
+        let label = format!("Revoke {name}…");
         ui.ctx()
             .accesskit_node_builder(r.id, |n| n.set_label(label));
         if r.clicked() {
-            out.push(own(UsersCommand::RevokeToken {
-                uid: self.uid.clone(),
-                token: t.auth_token.clone(),
-            }));
+            *asking = Some((
+                t.auth_token.clone(),
+                ConfirmDialog::new(
+                    format!("Revoke {name} of {}?", self.uid),
+                    format!(
+                        "Any app or device signed in as {} with this token is signed out at once. Their other tokens keep working.",
+                        self.uid
+                    ),
+                    format!("Revoke {name}"),
+                )
+                .guarded(&tokens::revoke_guard()),
+            ));
         }
         ui.add_space(theme::SPACE_XS);
         if text_button(ui, "Copy", &format!("Copy {name}")).clicked() {
@@ -766,11 +794,21 @@ impl OpenUser {
                     out.push(own(UsersCommand::Reactivate(self.uid.clone())));
                 }
             } else if ui
-                .add_enabled(!busy, egui::Button::new("Deactivate user"))
+                .add_enabled(!busy, egui::Button::new("Deactivate user…"))
                 .on_hover_text("Signs the user out and hides them from lists; reversible")
                 .clicked()
             {
-                out.push(own(UsersCommand::Deactivate(self.uid.clone())));
+                self.deactivate = Some(
+                    ConfirmDialog::new(
+                        format!("Deactivate {}?", self.uid),
+                        format!(
+                            "{} ({}) is signed out at once: their auth tokens stop working and they leave the lists until you reactivate them.",
+                            user.name, self.uid
+                        ),
+                        format!("Deactivate user {}", self.uid),
+                    )
+                    .guarded(&users::deactivate_guard()),
+                );
             }
             if busy {
                 ui.spinner();
@@ -792,7 +830,8 @@ impl OpenUser {
                             tokens_word(n)
                         ),
                         format!("Delete user {}", self.uid),
-                    ),
+                    )
+                    .guarded(&users::delete_guard(self.environment, &self.uid)),
                     op: None,
                 });
             }
@@ -800,6 +839,29 @@ impl OpenUser {
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        if let Some((token, confirm)) = &mut self.revoke_one {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(UsersCommand::RevokeToken {
+                        uid: self.uid.clone(),
+                        token: token.clone(),
+                    }));
+                    self.revoke_one = None;
+                }
+                ConfirmOutcome::Cancelled => self.revoke_one = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
+        if let Some(confirm) = &mut self.deactivate {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(UsersCommand::Deactivate(self.uid.clone())));
+                    self.deactivate = None;
+                }
+                ConfirmOutcome::Cancelled => self.deactivate = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
         if let Some(c) = &mut self.revoke_all {
             match c.confirm.ui(ctx) {
                 ConfirmOutcome::Confirmed if c.op.is_none() => {
