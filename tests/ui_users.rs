@@ -304,6 +304,77 @@ fn on_prod_revoking_all_tokens_and_deleting_a_user_need_the_uid_typed() {
 }
 
 #[test]
+fn a_freshly_issued_token_is_masked_after_its_time_when_the_window_loses_focus_or_the_user_changes()
+{
+    let env = Env::new();
+    env.create_users(vec![
+        ("erin".to_owned(), "Erin Fresh".to_owned()),
+        ("finn".to_owned(), "Finn Other".to_owned()),
+    ]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 2);
+    let open = |h: &mut egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>, name: &str| {
+        h.get_by_label(name).click();
+        step_until_label_contains(h, "Auth tokens (");
+    };
+    let issue = |h: &mut egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>, n: usize| {
+        h.get_by_label("Issue token").click();
+        step_until_label(h, &format!("Auth tokens ({n})"));
+    };
+    let newest = |env: &Env| {
+        let mut items = env
+            .rt
+            .block_on(env.client.list_auth_tokens("erin", None, None))
+            .expect("tokens")
+            .items;
+        items.sort_by_key(|t| std::cmp::Reverse(t.created_at));
+        items.remove(0).auth_token
+    };
+    open(&mut h, "Erin Fresh");
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    // 1. Shown in clear when issued, masked once its time is up (egui time: 1/4 s a step).
+    issue(&mut h, 1);
+    let token = newest(&env);
+    assert!(
+        h.query_by_label(token.expose()).is_some(),
+        "shown when issued"
+    );
+    let steps = (keydeck::ui::tabs::users::FRESH_TOKEN_SHOWN_SECS * 4.0) as usize + 8;
+    h.run_steps(steps);
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked after {}",
+        keydeck::ui::tabs::users::FRESH_TOKEN_SHOWN_SECS
+    );
+
+    // 2. Leaving the window masks at once.
+    issue(&mut h, 2);
+    let token = newest(&env);
+    assert!(h.query_by_label(token.expose()).is_some());
+    h.input_mut().focused = false;
+    h.run_steps(2);
+    h.input_mut().focused = true;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked on focus loss"
+    );
+
+    // 3. Opening another user and coming back shows it masked.
+    issue(&mut h, 3);
+    let token = newest(&env);
+    assert!(h.query_by_label(token.expose()).is_some());
+    open(&mut h, "Finn Other");
+    open(&mut h, "Erin Fresh");
+    step_until_label(&mut h, "Auth tokens (3)");
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked after the pane's user changed"
+    );
+}
+
+#[test]
 fn the_users_table_draws_only_the_rows_in_view_while_scrolling() {
     let env = Env::new();
     env.create_users(

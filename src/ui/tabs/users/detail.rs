@@ -22,6 +22,11 @@ use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
 use super::{UsersCommand, own};
 
+/// How long a freshly issued token stays in clear before it is masked again, in seconds: long
+/// enough to read or copy it, short enough that it does not sit on screen ("masked until
+/// revealed", README). Leaving the window masks it at once; opening another user drops it.
+pub const FRESH_TOKEN_SHOWN_SECS: f64 = 30.0;
+
 /// What the list must learn from the pane.
 pub enum Effect {
     /// (uid, deactivated now)
@@ -43,6 +48,11 @@ pub struct OpenUser {
     revealed: HashSet<String>,
     /// The token issued last in this pane, highlighted.
     fresh: Option<String>,
+    /// When the fresh token is masked again (egui time, seconds); set on the first frame
+    /// that shows it.
+    fresh_masks_at: Option<f64>,
+    /// A token was just issued: start its clock on the next frame.
+    fresh_clock_pending: bool,
     issuing: Option<(Op<AuthToken>, bool)>,
     revoking: Option<(Secret, Op<()>)>,
     /// Asking before one token is revoked: the token and the question.
@@ -69,6 +79,8 @@ impl OpenUser {
             force: true,
             revealed: HashSet::new(),
             fresh: None,
+            fresh_masks_at: None,
+            fresh_clock_pending: false,
             issuing: None,
             revoking: None,
             revoke_one: None,
@@ -187,6 +199,7 @@ impl OpenUser {
                     let hash = key_sha256(&token.auth_token);
                     self.revealed.insert(hash.clone());
                     self.fresh = Some(hash.clone());
+                    self.fresh_clock_pending = true;
                     if copy {
                         out.push(Command::Copy {
                             value: token.auth_token.clone(),
@@ -329,6 +342,31 @@ impl OpenUser {
         }
     }
 
+    /// Masks the fresh token once its time is up, and every token shown in clear when the
+    /// window loses focus (someone else may be looking at the screen now).
+    fn mask_on_time_or_focus(&mut self, ctx: &egui::Context) {
+        let (time, focused) = ctx.input(|i| (i.time, i.focused));
+        if !focused {
+            self.revealed.clear();
+            self.fresh_masks_at = None;
+            self.fresh_clock_pending = false;
+            return;
+        }
+        if std::mem::take(&mut self.fresh_clock_pending) {
+            self.fresh_masks_at = Some(time + FRESH_TOKEN_SHOWN_SECS);
+        }
+        if let Some(at) = self.fresh_masks_at {
+            if time >= at {
+                if let Some(hash) = &self.fresh {
+                    self.revealed.remove(hash);
+                }
+                self.fresh_masks_at = None;
+            } else {
+                ctx.request_repaint_after_secs((at - time) as f32);
+            }
+        }
+    }
+
     /// Draws the pane; returns true when it is closed.
     pub fn ui(
         &mut self,
@@ -338,6 +376,7 @@ impl OpenUser {
         rec: &Recorder,
         out: &mut Vec<Command>,
     ) -> bool {
+        self.mask_on_time_or_focus(ui.ctx());
         let mut close = false;
         let Some(user) = user else {
             ui.horizontal(|ui| {
@@ -447,6 +486,10 @@ impl OpenUser {
                         self.revoke_one = asking;
                     }
                     for (h, on) in reveal_changes {
+                        // Shown or hidden by hand: the user decides now, not the clock.
+                        if self.fresh.as_ref() == Some(&h) {
+                            self.fresh_masks_at = None;
+                        }
                         if on {
                             self.revealed.insert(h);
                         } else {

@@ -34,6 +34,7 @@ mod new_user;
 mod store;
 
 pub use bulk::{BulkTokens, FilePicker};
+pub use detail::FRESH_TOKEN_SHOWN_SECS;
 use detail::OpenUser;
 use new_user::NewUserDialog;
 use store::{Filter, FilteredView, UserStore};
