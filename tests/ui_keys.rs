@@ -6,6 +6,7 @@ mod ui_common;
 
 use std::time::Duration;
 
+use eframe::egui;
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use keydeck::config::{Config, Environment};
@@ -501,4 +502,78 @@ fn on_prod_rotating_and_widening_a_key_need_its_name_typed() {
         f.server_key("login-bot").map(|k| k.scope),
         Some(Scope::FullAccess)
     );
+}
+
+#[test]
+fn the_rotation_result_keeps_done_and_use_the_new_key_on_screen_at_960x600_and_1400x900() {
+    for size in [egui::vec2(960.0, 600.0), egui::vec2(1400.0, 900.0)] {
+        let mut f = ui_common::fixture_sized(KeyChoice::FullAccess, Environment::Dev, size);
+        f.wait_for_keys();
+        let own_value = f.sandbox.info().cometchat.apps[0].rest_api_key.clone();
+        let own = f
+            .server_keys()
+            .into_iter()
+            .find(|k| k.api_key.expose() == own_value)
+            .expect("the connection's own key");
+        // The connection's own key: the result offers to switch the connection to the new one.
+        f.harness
+            .get_by_label(&format!("Rotate {}", row(&own)))
+            .click();
+        ui_common::settle(&mut f.harness);
+        f.harness.get_by_label("Create replacement").click();
+        step_until(
+            &mut f.harness,
+            "the rotation result",
+            |h| h.query_by_label_contains("Replacement for ").is_some(),
+            WAIT,
+        );
+        let use_new = f
+            .harness
+            .query_by_label_contains("Use the new key for this connection (")
+            .expect("the offer")
+            .accesskit_node()
+            .label()
+            .expect("labelled");
+        for label in ["Done", use_new.as_str()] {
+            ui_common::inside_window(&f.harness, label, size).unwrap();
+        }
+        ui_common::click(&mut f.harness, &use_new);
+        ui_common::inside_window(&f.harness, "Done", size).unwrap();
+        ui_common::click(&mut f.harness, "Done");
+        assert!(
+            f.harness
+                .query_by_label_contains("Replacement for ")
+                .is_none(),
+            "Done closes it at {size:?}"
+        );
+    }
+}
+
+#[test]
+fn the_api_key_created_dialog_keeps_done_on_screen_at_960x600_and_1400x900() {
+    for size in [egui::vec2(960.0, 600.0), egui::vec2(1400.0, 900.0)] {
+        let mut f = ui_common::fixture_sized(KeyChoice::FullAccess, Environment::Dev, size);
+        f.wait_for_keys();
+        for name in ["first-bot", "second-bot"] {
+            f.harness.get_by_label("New API key…").click();
+            ui_common::settle(&mut f.harness);
+            ui_common::type_into(&mut f.harness, "Name", name);
+            f.harness.get_by_label("Create key").click();
+            step_until(
+                &mut f.harness,
+                "the key created",
+                |h| h.query_by_label("API key created").is_some(),
+                WAIT,
+            );
+            ui_common::inside_window(&f.harness, "Done", size).unwrap();
+            // By AccessKit, as a keyboard user would: a pointer click on this dialog's Done
+            // right after New API key closed is not delivered in the harness (see `press`);
+            // the rotation test clicks it with the pointer.
+            ui_common::press(&mut f.harness, "Done");
+            assert!(
+                f.harness.query_by_label("API key created").is_none(),
+                "Done closes it at {size:?} for {name}"
+            );
+        }
+    }
 }

@@ -1002,64 +1002,8 @@ impl KeysTab {
         }
 
         if let Some(d) = &mut self.created {
-            let mut close = false;
-            let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
-                ui.set_width(480.0);
-                ui.heading(&d.title);
-                ui.add_space(theme::SPACE_S);
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(&d.key.name).strong());
-                    widgets::scope_badge(ui, d.key.scope);
-                });
-                ui.add_space(theme::SPACE_XS);
-                theme::card_frame(ui.visuals()).show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    if widgets::secret_value(ui, &d.key.api_key, &mut d.revealed, "new key")
-                        == SecretAction::Copy
-                    {
-                        out.push(Command::Copy {
-                            value: d.key.api_key.clone(),
-                            what: format!("key {}", d.key.name),
-                        });
-                    }
-                });
-                ui.add_space(theme::SPACE_XS);
-                widgets::muted(ui, "Copy it now and hand it only to the servers or apps that need it.");
-                if let Some(note) = &d.note {
-                    ui.add_space(theme::SPACE_S);
-                    ui.add(egui::Label::new(note.as_str()).wrap());
-                }
-                if let Some(conn_id) = &d.offer_for_connection {
-                    ui.add_space(theme::SPACE_S);
-                    widgets::message(
-                        ui,
-                        Tone::Warning,
-                        "This connection signs with the old key",
-                        if d.stored {
-                            "Done: the connection now uses the new key."
-                        } else {
-                            "Use the new key for this connection, so that the old one can be deleted."
-                        },
-                        &[],
-                    );
-                    if !d.stored
-                        && ui
-                            .button(format!("Use the new key for this connection ({})", cx.vault.where_kept_phrase()))
-                            .clicked()
-                    {
-                        out.push(Command::UseKeyForConnection {
-                            connection_id: conn_id.clone(),
-                            key: d.key.api_key.clone(),
-                        });
-                        d.stored = true;
-                    }
-                }
-                ui.add_space(theme::SPACE_M);
-                if ui.button("Done").clicked() {
-                    close = true;
-                }
-            });
-            if close || modal.should_close() {
+            let where_kept = cx.vault.where_kept_phrase();
+            if created_dialog_ui(ctx, d, where_kept, out) {
                 self.created = None;
             }
         }
@@ -1147,6 +1091,103 @@ fn named_button(ui: &mut Ui, text: &str, name: &str, enabled: bool) -> egui::Res
     ui.ctx()
         .accesskit_node_builder(r.id, |n| n.set_label(label));
     r
+}
+
+/// Room a dialog leaves around its scrolling body for its heading, its buttons and the
+/// window's margins, in points.
+const DIALOG_CHROME_HEIGHT: f32 = 190.0;
+
+/// The tallest a dialog's scrolling body may be in this window: what is left once the
+/// heading and the buttons have their room, so that the buttons stay on screen.
+fn dialog_body_max_height(ctx: &egui::Context) -> f32 {
+    (ctx.content_rect().height() - DIALOG_CHROME_HEIGHT).max(80.0)
+}
+
+/// "API key created" and a rotation's result: the new key once, and, when this connection
+/// signed with the old key, the offer to switch it. The body scrolls; Done and the offer stay
+/// in the button row. Returns true when it is closed.
+fn created_dialog_ui(
+    ctx: &egui::Context,
+    d: &mut CreatedDialog,
+    where_kept: &str,
+    out: &mut Vec<Command>,
+) -> bool {
+    let mut close = false;
+    let body_max = dialog_body_max_height(ctx);
+    let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
+        ui.set_width(480.0);
+        ui.heading(&d.title);
+        ui.add_space(theme::SPACE_S);
+        egui::ScrollArea::vertical()
+            .id_salt("keys-created-body")
+            .max_height(body_max)
+            .auto_shrink([false, true])
+            .show(ui, |ui| created_body_ui(ui, d, out));
+        ui.add_space(theme::SPACE_M);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Done").clicked() {
+                close = true;
+            }
+            if let Some(conn_id) = &d.offer_for_connection
+                && !d.stored
+                && ui
+                    .button(format!(
+                        "Use the new key for this connection ({where_kept})"
+                    ))
+                    .clicked()
+            {
+                out.push(Command::UseKeyForConnection {
+                    connection_id: conn_id.clone(),
+                    key: d.key.api_key.clone(),
+                });
+                d.stored = true;
+            }
+        });
+    });
+    close || modal.should_close()
+}
+
+/// The created dialog's body: the key, what to do with it, and the connection's note.
+fn created_body_ui(ui: &mut Ui, d: &mut CreatedDialog, out: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&d.key.name).strong());
+        widgets::scope_badge(ui, d.key.scope);
+    });
+    ui.add_space(theme::SPACE_XS);
+    theme::card_frame(ui.visuals()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        if widgets::secret_value(ui, &d.key.api_key, &mut d.revealed, "new key")
+            == SecretAction::Copy
+        {
+            out.push(Command::Copy {
+                value: d.key.api_key.clone(),
+                what: format!("key {}", d.key.name),
+            });
+        }
+    });
+    ui.add_space(theme::SPACE_XS);
+    widgets::muted(
+        ui,
+        "Copy it now and hand it only to the servers or apps that need it.",
+    );
+    if let Some(note) = &d.note {
+        ui.add_space(theme::SPACE_S);
+        ui.add(egui::Label::new(note.as_str()).wrap());
+    }
+    if d.offer_for_connection.is_some() {
+        ui.add_space(theme::SPACE_S);
+        widgets::message(
+            ui,
+            Tone::Warning,
+            "This connection signs with the old key",
+            if d.stored {
+                "Done: the connection now uses the new key."
+            } else {
+                "Use the new key for this connection, so that the old one can be deleted."
+            },
+            &[],
+        );
+    }
 }
 
 fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome {
