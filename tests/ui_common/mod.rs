@@ -59,10 +59,12 @@ pub fn harness(app: KeydeckApp) -> Harness<'static, KeydeckApp> {
     harness_sized(app, egui::vec2(1280.0, 800.0))
 }
 
-/// The app in a window of `size` points.
+/// The app in a window of `size` points. Missing glyphs are allowed: the test fonts lack
+/// some symbols the real app's fallback fonts draw.
 pub fn harness_sized(app: KeydeckApp, size: egui::Vec2) -> Harness<'static, KeydeckApp> {
     Harness::builder()
         .with_size(size)
+        .allow_missing_glyphs()
         .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app)
 }
 
