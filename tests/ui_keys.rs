@@ -577,3 +577,31 @@ fn the_api_key_created_dialog_keeps_done_on_screen_at_960x600_and_1400x900() {
         }
     }
 }
+
+#[test]
+fn create_key_says_why_it_is_disabled_and_enter_submits_the_valid_form() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    f.harness.get_by_label("New API key…").click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .get_by_label("Create key")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(
+        f.harness.query_by_label("Give the key a name").is_some(),
+        "the empty form says why Create key is off"
+    );
+    ui_common::type_into(&mut f.harness, "Name", "enter-bot");
+    assert!(f.harness.query_by_label("Give the key a name").is_none());
+    f.harness.key_press(egui::Key::Enter);
+    step_until(
+        &mut f.harness,
+        "the key is created",
+        |h| h.query_by_label("API key created").is_some(),
+        WAIT,
+    );
+    assert!(f.server_key("enter-bot").is_some());
+}

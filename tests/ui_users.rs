@@ -375,6 +375,44 @@ fn a_freshly_issued_token_is_masked_after_its_time_when_the_window_loses_focus_o
 }
 
 #[test]
+fn create_user_says_why_it_is_disabled_and_enter_submits_the_valid_form() {
+    let env = Env::new();
+    env.create_users(vec![("zed".to_owned(), "Zed Existing".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    assert!(h.get_by_label("Create user").accesskit_node().is_disabled());
+    assert!(
+        h.query_by_label("Fill in the user ID (uid)").is_some(),
+        "an empty form says what to fill in first"
+    );
+    type_into(&mut h, "User ID (uid)", "gil");
+    assert!(h.get_by_label("Create user").accesskit_node().is_disabled());
+    assert!(
+        h.query_by_label("Fill in the display name").is_some(),
+        "then the display name"
+    );
+    // Enter on a form that is not valid yet does nothing.
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert!(env.rt.block_on(env.client.get_user("gil", None)).is_err());
+
+    type_into(&mut h, "Display name", "Gil Enter");
+    assert!(h.query_by_label("Fill in the display name").is_none());
+    assert!(!h.get_by_label("Create user").accesskit_node().is_disabled());
+    h.key_press(Key::Enter);
+    step_until(
+        &mut h,
+        "gil to be created and opened",
+        |h| h.state().tabs.users.open_uid() == Some("gil"),
+        Duration::from_secs(30),
+    );
+    assert!(env.rt.block_on(env.client.get_user("gil", None)).is_ok());
+}
+
+#[test]
 fn the_users_table_draws_only_the_rows_in_view_while_scrolling() {
     let env = Env::new();
     env.create_users(

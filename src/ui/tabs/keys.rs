@@ -1243,11 +1243,8 @@ fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome
         ui.horizontal(|ui| {
             let valid = problem.is_none() && !busy;
             let label = if busy { "Creating…" } else { "Create key" };
-            if ui
-                .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
-                .clicked()
-                || (submit_on_enter && valid)
-            {
+            let create = ui.add_enabled(valid, egui::Button::new(RichText::new(label).strong()));
+            if create.clicked() || (submit_on_enter && valid) {
                 outcome = DialogOutcome::Submit;
             }
             if ui.button("Cancel").clicked() {
@@ -1260,6 +1257,8 @@ fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome
             }
             if busy {
                 ui.spinner();
+            } else {
+                widgets::disabled_reason_ui(ui, create, problem);
             }
         });
     });
