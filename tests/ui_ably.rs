@@ -344,7 +344,14 @@ fn tokens_of_a_client_id_are_revoked_with_a_result_per_target() {
             .is_some()
     );
     tick(&mut f, Role::CheckBox, "Allow reauth margin");
-    click(&mut f.harness, "Revoke tokens");
+    click(&mut f.harness, "Revoke tokens…");
+    // It asks first, naming the target; nothing is sent before the answer.
+    assert!(
+        f.harness
+            .query_by_label("Revoke the tokens of clientId:bob?")
+            .is_some()
+    );
+    click(&mut f.harness, "Revoke tokens of clientId:bob");
     f.wait_for("the result is shown", "1 revoked, 0 failed");
     assert!(f.harness.query_by_label("clientId:bob").is_some());
     assert!(
@@ -532,7 +539,8 @@ fn the_embedded_sandbox_gives_ably_and_cometly_connections_that_work() {
     h.get_by_role_and_label(Role::MultilineTextInput, "Targets, one per line")
         .type_text("clientId:alice");
     settle(&mut h);
-    click(&mut h, "Revoke tokens");
+    click(&mut h, "Revoke tokens…");
+    click(&mut h, "Revoke tokens of clientId:alice");
     step_until(
         &mut h,
         "the result is shown",
@@ -653,4 +661,47 @@ fn on_a_prod_connection_revoking_a_key_needs_its_name_typed() {
         f.server_key("Chat client").map(|k| k.status),
         Some(KeyStatus::Revoked)
     );
+}
+
+#[test]
+fn on_a_prod_connection_revoking_tokens_asks_first_and_needs_the_key_name_typed() {
+    let mut f = fixture(true, "Marketing space");
+    let mut conn = f
+        .harness
+        .state()
+        .config()
+        .connection(ABLY)
+        .cloned()
+        .expect("connection");
+    conn.environment = Environment::Prod;
+    f.harness
+        .state_mut()
+        .push_command(keydeck::ui::Command::SaveConnection {
+            connection: conn,
+            secrets: Vec::new(),
+        });
+    f.wait_for("the keys are listed", "Revoke tokens of Chat client…");
+    click(&mut f.harness, "Revoke tokens of Chat client…");
+    type_multiline(&mut f, "Targets, one per line", "clientId:carol");
+    click(&mut f.harness, "Revoke tokens…");
+    assert!(
+        f.harness
+            .get_by_label("Revoke tokens of clientId:carol")
+            .accesskit_node()
+            .is_disabled(),
+        "disabled until the key's name is typed"
+    );
+    // Cancel keeps the form, sends nothing.
+    click(&mut f.harness, "Cancel");
+    assert!(
+        f.harness
+            .query_by_label("Revoke the tokens of clientId:carol?")
+            .is_none()
+    );
+    assert!(f.harness.query_by_label("1 revoked, 0 failed").is_none());
+
+    click(&mut f.harness, "Revoke tokens…");
+    ui_common::type_into(&mut f.harness, "Type Chat client to confirm", "Chat client");
+    click(&mut f.harness, "Revoke tokens of clientId:carol");
+    f.wait_for("the result is shown", "1 revoked, 0 failed");
 }

@@ -6,6 +6,7 @@ mod ui_common;
 
 use std::time::Duration;
 
+use eframe::egui;
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use keydeck::config::{Config, Environment};
@@ -416,4 +417,191 @@ fn a_retried_call_says_so_and_cancel_stops_it_with_the_error() {
     );
     // The keys listed before are still on screen.
     assert!(f.harness.query_by_label("Rest API Key").is_some());
+}
+
+#[test]
+fn on_prod_rotating_and_widening_a_key_need_its_name_typed() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Prod);
+    let key = f.create_key("login-bot", Scope::AuthOnly);
+    f.wait_for_key("login-bot");
+
+    // Rotation: Create replacement waits for the name.
+    f.harness
+        .get_by_label(&format!("Rotate {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .get_by_label("Create replacement")
+            .accesskit_node()
+            .is_disabled(),
+        "disabled until the name is typed"
+    );
+    ui_common::type_into(&mut f.harness, "Type login-bot to confirm", "login-bot");
+    assert!(
+        !f.harness
+            .get_by_label("Create replacement")
+            .accesskit_node()
+            .is_disabled()
+    );
+    f.harness.get_by_label("Cancel").click();
+    ui_common::settle(&mut f.harness);
+    assert_eq!(
+        f.server_keys()
+            .iter()
+            .filter(|k| k.name == "login-bot")
+            .count(),
+        1,
+        "nothing rotated on Cancel"
+    );
+
+    // Widening authOnly → fullAccess asks, with the name typed; nothing is sent before.
+    f.harness
+        .get_by_label(&format!("Edit {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Scope of {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_all_by_label("fullAccess")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .expect("a fullAccess choice in the scope menu")
+        .click();
+    ui_common::settle(&mut f.harness);
+    f.harness
+        .get_by_label(&format!("Save {}", row(&key)))
+        .click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .query_by_label("Give login-bot full access?")
+            .is_some()
+    );
+    assert!(
+        f.harness
+            .get_by_label("Make login-bot fullAccess")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert_eq!(
+        f.server_key("login-bot").map(|k| k.scope),
+        Some(Scope::AuthOnly)
+    );
+    ui_common::type_into(&mut f.harness, "Type login-bot to confirm", "login-bot");
+    f.harness.get_by_label("Make login-bot fullAccess").click();
+    ui_common::settle(&mut f.harness);
+    step_until(
+        &mut f.harness,
+        "the wider scope is saved",
+        |h| h.query_by_label(&format!("Edit {}", row(&key))).is_some(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("login-bot").map(|k| k.scope),
+        Some(Scope::FullAccess)
+    );
+}
+
+#[test]
+fn the_rotation_result_keeps_done_and_use_the_new_key_on_screen_at_960x600_and_1400x900() {
+    for size in [egui::vec2(960.0, 600.0), egui::vec2(1400.0, 900.0)] {
+        let mut f = ui_common::fixture_sized(KeyChoice::FullAccess, Environment::Dev, size);
+        f.wait_for_keys();
+        let own_value = f.sandbox.info().cometchat.apps[0].rest_api_key.clone();
+        let own = f
+            .server_keys()
+            .into_iter()
+            .find(|k| k.api_key.expose() == own_value)
+            .expect("the connection's own key");
+        // The connection's own key: the result offers to switch the connection to the new one.
+        f.harness
+            .get_by_label(&format!("Rotate {}", row(&own)))
+            .click();
+        ui_common::settle(&mut f.harness);
+        f.harness.get_by_label("Create replacement").click();
+        step_until(
+            &mut f.harness,
+            "the rotation result",
+            |h| h.query_by_label_contains("Replacement for ").is_some(),
+            WAIT,
+        );
+        let use_new = f
+            .harness
+            .query_by_label_contains("Use the new key for this connection (")
+            .expect("the offer")
+            .accesskit_node()
+            .label()
+            .expect("labelled");
+        for label in ["Done", use_new.as_str()] {
+            ui_common::inside_window(&f.harness, label, size).unwrap();
+        }
+        ui_common::click(&mut f.harness, &use_new);
+        ui_common::inside_window(&f.harness, "Done", size).unwrap();
+        ui_common::click(&mut f.harness, "Done");
+        assert!(
+            f.harness
+                .query_by_label_contains("Replacement for ")
+                .is_none(),
+            "Done closes it at {size:?}"
+        );
+    }
+}
+
+#[test]
+fn the_api_key_created_dialog_keeps_done_on_screen_at_960x600_and_1400x900() {
+    for size in [egui::vec2(960.0, 600.0), egui::vec2(1400.0, 900.0)] {
+        let mut f = ui_common::fixture_sized(KeyChoice::FullAccess, Environment::Dev, size);
+        f.wait_for_keys();
+        for name in ["first-bot", "second-bot"] {
+            f.harness.get_by_label("New API key…").click();
+            ui_common::settle(&mut f.harness);
+            ui_common::type_into(&mut f.harness, "Name", name);
+            f.harness.get_by_label("Create key").click();
+            step_until(
+                &mut f.harness,
+                "the key created",
+                |h| h.query_by_label("API key created").is_some(),
+                WAIT,
+            );
+            ui_common::inside_window(&f.harness, "Done", size).unwrap();
+            // By AccessKit, as a keyboard user would: a pointer click on this dialog's Done
+            // right after New API key closed is not delivered in the harness (see `press`);
+            // the rotation test clicks it with the pointer.
+            ui_common::press(&mut f.harness, "Done");
+            assert!(
+                f.harness.query_by_label("API key created").is_none(),
+                "Done closes it at {size:?} for {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn create_key_says_why_it_is_disabled_and_enter_submits_the_valid_form() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    f.wait_for_keys();
+    f.harness.get_by_label("New API key…").click();
+    ui_common::settle(&mut f.harness);
+    assert!(
+        f.harness
+            .get_by_label("Create key")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(
+        f.harness.query_by_label("Give the key a name").is_some(),
+        "the empty form says why Create key is off"
+    );
+    ui_common::type_into(&mut f.harness, "Name", "enter-bot");
+    assert!(f.harness.query_by_label("Give the key a name").is_none());
+    f.harness.key_press(egui::Key::Enter);
+    step_until(
+        &mut f.harness,
+        "the key is created",
+        |h| h.query_by_label("API key created").is_some(),
+        WAIT,
+    );
+    assert!(f.server_key("enter-bot").is_some());
 }

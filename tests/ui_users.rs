@@ -197,6 +197,19 @@ fn issuing_copying_and_revoking_a_token_changes_the_list_and_the_server() {
     let masked = format!("{}{}", token.masked().trim_end_matches('…'), "•".repeat(16));
     assert!(h.query_by_label(&masked).is_some(), "shown masked");
 
+    // Revoking asks first, naming the token and the user; Cancel keeps it.
+    h.get_by_label(&format!("Revoke auth token {}…", token.masked()))
+        .click();
+    step_until_label(
+        &mut h,
+        &format!("Revoke auth token {} of alice?", token.masked()),
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert_eq!(env.token_count("alice"), 1, "nothing revoked on Cancel");
+    h.get_by_label(&format!("Revoke auth token {}…", token.masked()))
+        .click();
+    step_until_label(&mut h, &format!("Revoke auth token {}", token.masked()));
     h.get_by_label(&format!("Revoke auth token {}", token.masked()))
         .click();
     step_until_label(&mut h, "Auth tokens (0)");
@@ -243,6 +256,160 @@ fn revoke_all_asks_with_the_count_and_empties_the_list_after_confirming() {
     step_until_label(&mut h, "Auth tokens (0)");
     assert!(h.query_by_label("Revoke all 3 tokens of bob?").is_none());
     assert_eq!(env.token_count("bob"), 0);
+}
+
+#[test]
+fn on_prod_revoking_all_tokens_and_deleting_a_user_need_the_uid_typed() {
+    let env = Env::new();
+    env.create_users(vec![("dana".to_owned(), "Dana Prod".to_owned())]);
+    env.rt
+        .block_on(
+            env.client
+                .create_auth_token("dana", &NewAuthToken::default()),
+        )
+        .expect("token");
+    let mut h = env.harness_in(keydeck::config::Environment::Prod);
+    wait_for_users(&mut h, 1);
+    h.get_by_label("Dana Prod").click();
+    step_until_label(&mut h, "Auth tokens (1)");
+
+    h.get_by_label("Revoke all…").click();
+    step_until_label(&mut h, "Type dana to confirm");
+    let revoke = h.get_by_label("Revoke 1 token of dana");
+    assert!(
+        revoke.accesskit_node().is_disabled(),
+        "disabled until the uid is typed"
+    );
+    type_into(&mut h, "Type dana to confirm", "dana");
+    h.get_by_label("Revoke 1 token of dana").click();
+    step_until_label(&mut h, "Auth tokens (0)");
+    assert_eq!(env.token_count("dana"), 0);
+
+    h.get_by_label("Delete user dana permanently…")
+        .scroll_to_me();
+    h.run_steps(5);
+    h.get_by_label("Delete user dana permanently…").click();
+    step_until_label(&mut h, "Type dana to confirm");
+    assert!(
+        h.get_by_label("Delete user dana")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(
+        env.rt.block_on(env.client.get_user("dana", None)).is_ok(),
+        "dana stays"
+    );
+}
+
+#[test]
+fn a_freshly_issued_token_is_masked_after_its_time_when_the_window_loses_focus_or_the_user_changes()
+{
+    let env = Env::new();
+    env.create_users(vec![
+        ("erin".to_owned(), "Erin Fresh".to_owned()),
+        ("finn".to_owned(), "Finn Other".to_owned()),
+    ]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 2);
+    let open = |h: &mut egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>, name: &str| {
+        h.get_by_label(name).click();
+        step_until_label_contains(h, "Auth tokens (");
+    };
+    let issue = |h: &mut egui_kittest::Harness<'static, keydeck::ui::KeydeckApp>, n: usize| {
+        h.get_by_label("Issue token").click();
+        step_until_label(h, &format!("Auth tokens ({n})"));
+    };
+    let newest = |env: &Env| {
+        let mut items = env
+            .rt
+            .block_on(env.client.list_auth_tokens("erin", None, None))
+            .expect("tokens")
+            .items;
+        items.sort_by_key(|t| std::cmp::Reverse(t.created_at));
+        items.remove(0).auth_token
+    };
+    open(&mut h, "Erin Fresh");
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    // 1. Shown in clear when issued, masked once its time is up (egui time: 1/4 s a step).
+    issue(&mut h, 1);
+    let token = newest(&env);
+    assert!(
+        h.query_by_label(token.expose()).is_some(),
+        "shown when issued"
+    );
+    let steps = (keydeck::ui::tabs::users::FRESH_TOKEN_SHOWN_SECS * 4.0) as usize + 8;
+    h.run_steps(steps);
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked after {}",
+        keydeck::ui::tabs::users::FRESH_TOKEN_SHOWN_SECS
+    );
+
+    // 2. Leaving the window masks at once.
+    issue(&mut h, 2);
+    let token = newest(&env);
+    assert!(h.query_by_label(token.expose()).is_some());
+    h.input_mut().focused = false;
+    h.run_steps(2);
+    h.input_mut().focused = true;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked on focus loss"
+    );
+
+    // 3. Opening another user and coming back shows it masked.
+    issue(&mut h, 3);
+    let token = newest(&env);
+    assert!(h.query_by_label(token.expose()).is_some());
+    open(&mut h, "Finn Other");
+    open(&mut h, "Erin Fresh");
+    step_until_label(&mut h, "Auth tokens (3)");
+    assert!(
+        h.query_by_label(token.expose()).is_none(),
+        "masked after the pane's user changed"
+    );
+}
+
+#[test]
+fn create_user_says_why_it_is_disabled_and_enter_submits_the_valid_form() {
+    let env = Env::new();
+    env.create_users(vec![("zed".to_owned(), "Zed Existing".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    assert!(h.get_by_label("Create user").accesskit_node().is_disabled());
+    assert!(
+        h.query_by_label("Fill in the user ID (uid)").is_some(),
+        "an empty form says what to fill in first"
+    );
+    type_into(&mut h, "User ID (uid)", "gil");
+    assert!(h.get_by_label("Create user").accesskit_node().is_disabled());
+    assert!(
+        h.query_by_label("Fill in the display name").is_some(),
+        "then the display name"
+    );
+    // Enter on a form that is not valid yet does nothing.
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert!(env.rt.block_on(env.client.get_user("gil", None)).is_err());
+
+    type_into(&mut h, "Display name", "Gil Enter");
+    assert!(h.query_by_label("Fill in the display name").is_none());
+    assert!(!h.get_by_label("Create user").accesskit_node().is_disabled());
+    h.key_press(Key::Enter);
+    step_until(
+        &mut h,
+        "gil to be created and opened",
+        |h| h.state().tabs.users.open_uid() == Some("gil"),
+        Duration::from_secs(30),
+    );
+    assert!(env.rt.block_on(env.client.get_user("gil", None)).is_ok());
 }
 
 #[test]
@@ -331,11 +498,14 @@ fn creating_deactivating_reactivating_and_deleting_a_user_are_audited() {
         |h| h.state().tabs.users.open_uid() == Some("ann"),
         Duration::from_secs(30),
     );
-    step_until_label(&mut h, "Deactivate user");
-    h.get_by_label("Deactivate user").click();
+    step_until_label(&mut h, "Deactivate user…");
+    h.get_by_label("Deactivate user…").click();
+    // It asks first, naming the user.
+    step_until_label(&mut h, "Deactivate ann?");
+    h.get_by_label("Deactivate user ann").click();
     step_until_label(&mut h, "Reactivate user");
     h.get_by_label("Reactivate user").click();
-    step_until_label(&mut h, "Deactivate user");
+    step_until_label(&mut h, "Deactivate user…");
     // The danger zone is at the foot of the pane: bring it into view first.
     h.get_by_label("Delete user ann permanently…")
         .scroll_to_me();

@@ -56,9 +56,34 @@ pub fn start_sandbox(rt: &tokio::runtime::Runtime) -> Sandbox {
 }
 
 pub fn harness(app: KeydeckApp) -> Harness<'static, KeydeckApp> {
+    harness_sized(app, egui::vec2(1280.0, 800.0))
+}
+
+/// The app in a window of `size` points. Missing glyphs are allowed: the test fonts lack
+/// some symbols the real app's fallback fonts draw.
+pub fn harness_sized(app: KeydeckApp, size: egui::Vec2) -> Harness<'static, KeydeckApp> {
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
+        .allow_missing_glyphs()
         .build_ui_state(|ui, app: &mut KeydeckApp| app.ui_root(ui), app)
+}
+
+/// Whether the widget labelled `label` lies wholly inside a window of `size` (by its
+/// AccessKit bounds), with a message naming both when it does not.
+pub fn inside_window(
+    h: &Harness<'static, KeydeckApp>,
+    label: &str,
+    size: egui::Vec2,
+) -> Result<(), String> {
+    let rect = h.get_by_label(label).rect();
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    if window.contains_rect(rect) {
+        Ok(())
+    } else {
+        Err(format!(
+            "“{label}” at {rect:?} is outside the {size:?} window"
+        ))
+    }
 }
 
 pub fn app(
@@ -78,6 +103,11 @@ pub fn app(
 
 /// A fixture whose one connection is the sandbox's demo app with the chosen key.
 pub fn fixture(key: KeyChoice, environment: Environment) -> Fixture {
+    fixture_sized(key, environment, egui::vec2(1280.0, 800.0))
+}
+
+/// [`fixture`] in a window of `size` points.
+pub fn fixture_sized(key: KeyChoice, environment: Environment, size: egui::Vec2) -> Fixture {
     let rt = runtime();
     let sandbox = start_sandbox(&rt);
     let dirs = tempfile::tempdir().expect("tempdir");
@@ -112,7 +142,7 @@ pub fn fixture(key: KeyChoice, environment: Environment) -> Fixture {
             &Secret::new(value),
         )
         .expect("vault");
-    let harness = harness(app(&rt, &dirs, vault.clone(), false));
+    let harness = harness_sized(app(&rt, &dirs, vault.clone(), false), size);
     Fixture {
         harness,
         sandbox,

@@ -83,6 +83,11 @@ impl Env {
 
     /// The app, on the Users & tokens tab, with one connection to the sandbox's demo app.
     pub fn harness(&self) -> Harness<'static, KeydeckApp> {
+        self.harness_in(Environment::Dev)
+    }
+
+    /// [`Env::harness`], with the connection marked as `environment`.
+    pub fn harness_in(&self, environment: Environment) -> Harness<'static, KeydeckApp> {
         let app_info = &self.sb.info().cometchat.apps[0];
         let config_dir = self.dir.path().join("config");
         let connection = Connection {
@@ -92,7 +97,7 @@ impl Env {
                 app_id: app_info.app_id.clone(),
                 region: app_info.region.clone(),
             },
-            environment: Environment::Dev,
+            environment,
             base_url: Some(app_info.base_url.clone()),
             embedded_sandbox: false,
         };

@@ -21,6 +21,12 @@ pub fn revoke_key_guard(environment: Environment, name: &str) -> Guard {
     Guard::destructive(environment, name)
 }
 
+/// What revoking tokens with a key asks first: a confirmation that names the targets; on
+/// prod, the key's name typed.
+pub fn revoke_tokens_guard(environment: Environment, key_name: &str) -> Guard {
+    Guard::destructive(environment, key_name)
+}
+
 /// The apps of the connection's account (the account of the token when none is chosen).
 pub async fn list_apps(a: &AblyAccess) -> Result<Vec<AblyApp>, ApiError> {
     let account = match &a.account_id {

@@ -15,12 +15,28 @@ pub fn target(key: &ApiKey) -> String {
     format!("{} ({})", key.name, key.api_key.masked())
 }
 
-/// What deleting `key` asks first: a confirmation that names it; on a prod connection, typing
-/// the name of a fullAccess key (the one that can do everything).
+/// What deleting `key` asks first: a confirmation that names it; on a prod connection, its
+/// name typed (whatever its scope: an authOnly key in use stops logins just as surely).
 pub fn delete_guard(environment: Environment, key: &ApiKey) -> Guard {
-    match Guard::destructive(environment, &key.name) {
-        Guard::TypeName(n) if key.scope == Scope::FullAccess => Guard::TypeName(n),
-        _ => Guard::Confirm,
+    Guard::destructive(environment, &key.name)
+}
+
+/// What rotating `key` asks first: its own dialog says what happens; on a prod connection, the
+/// name typed as well (a rotation puts a second live key into the world).
+pub fn rotate_guard(environment: Environment, key: &ApiKey) -> Guard {
+    match environment {
+        Environment::Prod => Guard::TypeName(key.name.clone()),
+        _ => Guard::None,
+    }
+}
+
+/// What changing `key` to `scope` asks first: nothing, unless it widens the key (authOnly →
+/// fullAccess) on a prod connection; then the name typed.
+pub fn scope_change_guard(environment: Environment, key: &ApiKey, scope: Scope) -> Guard {
+    let widens = key.scope == Scope::AuthOnly && scope == Scope::FullAccess;
+    match environment {
+        Environment::Prod if widens => Guard::TypeName(key.name.clone()),
+        _ => Guard::None,
     }
 }
 

@@ -75,14 +75,47 @@ mod tests {
     }
 
     #[test]
-    fn deleting_a_key_on_prod_asks_for_the_name_of_a_full_access_key_only() {
+    fn on_prod_every_delete_revoke_all_rotation_and_widening_asks_for_the_name() {
         let full = key(Scope::FullAccess);
         let auth = key(Scope::AuthOnly);
+        let prod = Environment::Prod;
+        let name = Some("ci-bot");
+        assert_eq!(keys::delete_guard(prod, &full).typed_name(), name);
+        assert_eq!(keys::delete_guard(prod, &auth).typed_name(), name);
+        assert_eq!(keys::rotate_guard(prod, &auth).typed_name(), name);
         assert_eq!(
-            keys::delete_guard(Environment::Prod, &full).typed_name(),
-            Some("ci-bot")
+            keys::scope_change_guard(prod, &auth, Scope::FullAccess).typed_name(),
+            name
         );
-        assert_eq!(keys::delete_guard(Environment::Prod, &auth), Guard::Confirm);
-        assert_eq!(keys::delete_guard(Environment::Dev, &full), Guard::Confirm);
+        assert_eq!(
+            keys::scope_change_guard(prod, &full, Scope::AuthOnly),
+            Guard::None,
+            "narrowing a key loses nothing"
+        );
+        assert_eq!(
+            tokens::revoke_all_guard(prod, "bob").typed_name(),
+            Some("bob")
+        );
+        assert_eq!(users::delete_guard(prod, "bob").typed_name(), Some("bob"));
+        assert_eq!(
+            ably::revoke_tokens_guard(prod, "root").typed_name(),
+            Some("root")
+        );
+    }
+
+    #[test]
+    fn off_prod_destructive_operations_still_ask_and_reversible_ones_only_confirm() {
+        let dev = Environment::Dev;
+        let auth = key(Scope::AuthOnly);
+        assert_eq!(keys::delete_guard(dev, &auth), Guard::Confirm);
+        assert_eq!(keys::rotate_guard(dev, &auth), Guard::None);
+        assert_eq!(
+            keys::scope_change_guard(dev, &auth, Scope::FullAccess),
+            Guard::None
+        );
+        assert_eq!(tokens::revoke_all_guard(dev, "bob"), Guard::Confirm);
+        assert_eq!(tokens::revoke_guard(), Guard::Confirm);
+        assert_eq!(users::deactivate_guard(), Guard::Confirm);
+        assert_eq!(ably::revoke_tokens_guard(dev, "root"), Guard::Confirm);
     }
 }

@@ -4,7 +4,20 @@ use crate::providers::ApiError;
 use crate::providers::cometchat::{AuthToken, CometChatClient, NewAuthToken};
 use crate::secret::Secret;
 
-use super::Recorder;
+use crate::config::Environment;
+
+use super::{Guard, Recorder};
+
+/// What revoking one token asks first: a confirmation that names the token (masked) and its
+/// user. Not typed even on prod: a token has no name to type, and the user keeps the others.
+pub fn revoke_guard() -> Guard {
+    Guard::Confirm
+}
+
+/// What revoking every token of a user asks first: a confirmation; on prod, the uid typed.
+pub fn revoke_all_guard(environment: Environment, uid: &str) -> Guard {
+    Guard::destructive(environment, uid)
+}
 
 pub async fn list(client: &CometChatClient, uid: &str) -> Result<Vec<AuthToken>, ApiError> {
     client

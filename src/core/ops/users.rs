@@ -3,7 +3,20 @@
 use crate::providers::cometchat::{CometChatClient, NewUser, User, UserUpdate};
 use crate::providers::{ApiError, ErrorKind};
 
-use super::Recorder;
+use crate::config::Environment;
+
+use super::{Guard, Recorder};
+
+/// What deactivating a user asks first: a confirmation that names them (their tokens stop
+/// working at once). Not typed on prod: it is undone by Reactivate.
+pub fn deactivate_guard() -> Guard {
+    Guard::Confirm
+}
+
+/// What deleting a user for good asks first: a confirmation; on prod, the uid typed.
+pub fn delete_guard(environment: Environment, uid: &str) -> Guard {
+    Guard::destructive(environment, uid)
+}
 
 /// Creates a user; when the answer carries the first auth token, that is recorded too.
 pub async fn create(

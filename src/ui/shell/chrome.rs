@@ -12,40 +12,55 @@ use crate::vault::Backend;
 
 use super::{KeydeckApp, ThemeChoice};
 
+/// The smallest window Keydeck opens at (`window.rs`): the top bar and every dialog are
+/// checked to fit it (`tests/ui_layout.rs`).
+pub const MIN_WINDOW_SIZE: [f32; 2] = [960.0, 600.0];
+
+/// Where the top bar remembers the window width below which its full form did not fit.
+fn compact_below_id() -> egui::Id {
+    egui::Id::unique("keydeck-top-bar-compact-below")
+}
+
+/// The width all the tab titles need side by side, selected (strong) text included.
+fn tabs_width(ui: &Ui) -> f32 {
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let spacing = ui.spacing();
+    Tab::ALL
+        .iter()
+        .map(|t| {
+            let text = ui
+                .painter()
+                .layout_no_wrap(t.title().to_owned(), font.clone(), egui::Color32::WHITE)
+                .size()
+                .x;
+            // Strong text is a little wider; a few points of slack per tab.
+            text + 2.0 * spacing.button_padding.x + spacing.item_spacing.x + 4.0
+        })
+        .sum()
+}
+
 impl KeydeckApp {
+    /// The top bar: the right-hand controls first, then the tabs in what is left. When the
+    /// tabs do not fit, the bar turns compact (no Presentation mode button, which stays in
+    /// Settings, no name beside the icon, a narrower connection switcher) for windows up to
+    /// that width; if they still do not fit, the selected tab shows and the others go in a
+    /// "More tabs" menu. Every tab stays reachable down to [`MIN_WINDOW_SIZE`].
     pub(super) fn top_bar_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
-        let dark = ui.visuals().dark_mode;
+        let ctx = ui.ctx().clone();
+        let width = ctx.content_rect().width();
+        let compact_below = ctx.data(|d| d.get_temp::<f32>(compact_below_id()));
+        let compact = compact_below.is_some_and(|w| width < w);
         ui.horizontal(|ui| {
-            if let Some(icon) = &self.icon {
-                ui.add(
-                    egui::Image::new(icon)
-                        .fit_to_exact_size(egui::vec2(22.0, 22.0))
-                        .alt_text("Keydeck"),
-                );
-            }
-            ui.label(RichText::new("Keydeck").strong().size(16.0));
-            ui.add_space(theme::SPACE_L);
-            for tab in Tab::ALL {
-                let selected = self.ui_state.tab == tab;
-                let text = if selected {
-                    RichText::new(tab.title())
-                        .strong()
-                        .color(theme::accent(dark))
-                } else {
-                    RichText::new(tab.title())
-                };
-                if ui.selectable_label(selected, text).clicked() {
-                    commands.push(Command::SelectTab(tab));
-                }
-            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.theme_toggle_ui(ui, commands);
-                let presenting = self.ui_state.presentation_mode;
-                let r = ui
-                    .selectable_label(presenting, "Presentation mode")
-                    .on_hover_text("Mask every secret and disable reveal (for screen sharing)");
-                if r.clicked() {
-                    commands.push(Command::SetPresentationMode(!presenting));
+                if !compact {
+                    let presenting = self.ui_state.presentation_mode;
+                    let r = ui
+                        .selectable_label(presenting, "Presentation mode")
+                        .on_hover_text("Mask every secret and disable reveal (for screen sharing)");
+                    if r.clicked() {
+                        commands.push(Command::SetPresentationMode(!presenting));
+                    }
                 }
                 if ui.button("Activity…").clicked() {
                     self.activity.open = true;
@@ -53,9 +68,71 @@ impl KeydeckApp {
                 }
                 self.settings_menu_ui(ui, commands);
                 ui.add_space(theme::SPACE_S);
-                self.connection_switcher_ui(ui, commands);
+                self.connection_switcher_ui(ui, if compact { 200.0 } else { 280.0 }, commands);
+                ui.add_space(theme::SPACE_S);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    let fits = self.brand_and_tabs_ui(ui, compact, commands);
+                    if !fits && !compact {
+                        // Lay this frame out again, compact up to this window width.
+                        ctx.data_mut(|d| d.insert_temp(compact_below_id(), width + 1.0));
+                        ctx.request_discard("the top bar turns compact");
+                    }
+                });
             });
         });
+    }
+
+    /// The icon, the name (not when compact) and the tabs, in the width left by the controls.
+    /// Returns whether every tab fitted (else the overflow menu holds the others).
+    fn brand_and_tabs_ui(
+        &mut self,
+        ui: &mut Ui,
+        compact: bool,
+        commands: &mut Vec<Command>,
+    ) -> bool {
+        let dark = ui.visuals().dark_mode;
+        if let Some(icon) = &self.icon {
+            ui.add(
+                egui::Image::new(icon)
+                    .fit_to_exact_size(egui::vec2(22.0, 22.0))
+                    .alt_text("Keydeck"),
+            );
+        }
+        if !compact {
+            ui.label(RichText::new("Keydeck").strong().size(16.0));
+            ui.add_space(theme::SPACE_L);
+        }
+        let title = |tab: Tab, selected: bool| {
+            if selected {
+                RichText::new(tab.title())
+                    .strong()
+                    .color(theme::accent(dark))
+            } else {
+                RichText::new(tab.title())
+            }
+        };
+        let fits = tabs_width(ui) <= ui.available_width();
+        for tab in Tab::ALL {
+            let selected = self.ui_state.tab == tab;
+            if (fits || selected)
+                && ui
+                    .selectable_label(selected, title(tab, selected))
+                    .clicked()
+            {
+                commands.push(Command::SelectTab(tab));
+            }
+        }
+        if !fits {
+            ui.menu_button("More tabs", |ui| {
+                for tab in Tab::ALL.into_iter().filter(|t| *t != self.ui_state.tab) {
+                    if ui.button(tab.title()).clicked() {
+                        commands.push(Command::SelectTab(tab));
+                        ui.close();
+                    }
+                }
+            });
+        }
+        fits
     }
 
     fn settings_menu_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
@@ -119,7 +196,7 @@ impl KeydeckApp {
         });
     }
 
-    fn connection_switcher_ui(&mut self, ui: &mut Ui, commands: &mut Vec<Command>) {
+    fn connection_switcher_ui(&mut self, ui: &mut Ui, width: f32, commands: &mut Vec<Command>) {
         let active = self.session.active_connection().cloned();
         if let Some(c) = &active {
             widgets::environment_badge(ui, c.environment);
@@ -134,7 +211,8 @@ impl KeydeckApp {
         };
         let combo = egui::ComboBox::from_id_salt("keydeck-connection")
             .selected_text(selected_text)
-            .width(280.0)
+            .width(width)
+            .truncate()
             .show_ui(ui, |ui| {
                 if self.session.config().connections.is_empty() {
                     widgets::muted(ui, "No connections yet");

@@ -12,6 +12,7 @@ mod sandbox;
 mod state;
 mod window;
 
+pub use chrome::MIN_WINDOW_SIZE;
 pub use state::{AppEnv, Keychain, ThemeChoice, UiState};
 pub use window::{dirs, run};
 

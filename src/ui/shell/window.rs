@@ -37,7 +37,7 @@ pub fn run(rt: Handle, open_tab: Option<Tab>) -> anyhow::Result<()> {
             .with_app_id("keydeck")
             .with_icon(icon)
             .with_inner_size([1180.0, 760.0])
-            .with_min_inner_size([860.0, 520.0]),
+            .with_min_inner_size(super::chrome::MIN_WINDOW_SIZE),
         persist_window: true,
         ..Default::default()
     };

@@ -272,6 +272,10 @@ struct RevokeTokensDialog {
     op: Option<Op<RevokeResult>>,
     result: Option<RevokeResult>,
     error: Option<String>,
+    /// What the guard asks (`ably::revoke_tokens_guard`), from the connection's environment.
+    environment: Environment,
+    /// Asking before the request is sent: the request and the question.
+    confirm: Option<(RevokeTokens, ConfirmDialog)>,
 }
 
 impl RevokeTokensDialog {
@@ -706,6 +710,8 @@ impl AblyKeysTab {
                                             op: None,
                                             result: None,
                                             error: None,
+                                            environment,
+                                            confirm: None,
                                         });
                                     }
                                     if named(ui, "Revoke…", &format!("Revoke {name}…")).clicked()
@@ -832,16 +838,13 @@ impl AblyKeysTab {
             ui.horizontal(|ui| {
                 let dark = ui.visuals().dark_mode;
                 let button = egui::Button::new(
-                    RichText::new("Revoke tokens").color(egui::Color32::WHITE),
+                    RichText::new("Revoke tokens…").color(egui::Color32::WHITE),
                 )
                 .fill(theme::tone(Tone::Error, dark).fg);
                 if ui.add_enabled(!busy && request.is_ok(), button).clicked()
                     && let Ok(request) = request
                 {
-                    out.push(own(AblyCommand::RevokeTokens {
-                        key: d.key.key.clone(),
-                        request,
-                    }));
+                    d.confirm = Some(revoke_tokens_confirm(&name, d.environment, request));
                 }
                 if ui.add_enabled(!busy, egui::Button::new("Close")).clicked() {
                     close = true;
@@ -851,7 +854,19 @@ impl AblyKeysTab {
                 }
             });
         });
-        if modal.should_close() && !busy {
+        if let Some((request, confirm)) = &mut d.confirm {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(AblyCommand::RevokeTokens {
+                        key: d.key.key.clone(),
+                        request: request.clone(),
+                    }));
+                    d.confirm = None;
+                }
+                ConfirmOutcome::Cancelled => d.confirm = None,
+                ConfirmOutcome::Open => {}
+            }
+        } else if modal.should_close() && !busy {
             close = true;
         }
         if close {
@@ -987,6 +1002,29 @@ impl RevokeTokensDialog {
 }
 
 /// What Ably answered for each target of a token revocation.
+/// The question before tokens are revoked: it names the targets and the key.
+fn revoke_tokens_confirm(
+    key_name: &str,
+    environment: Environment,
+    request: RevokeTokens,
+) -> (RevokeTokens, ConfirmDialog) {
+    let targets = request.targets.join(", ");
+    let n = request.targets.len();
+    let confirm = ConfirmDialog::new(
+        format!("Revoke the tokens of {targets}?"),
+        format!(
+            "Every token key {key_name} issued to {targets} stops working at once; clients must get a new one. This cannot be undone."
+        ),
+        if n == 1 {
+            format!("Revoke tokens of {targets}")
+        } else {
+            format!("Revoke tokens of {n} targets")
+        },
+    )
+    .guarded(&ably::revoke_tokens_guard(environment, key_name));
+    (request, confirm)
+}
+
 fn revoke_result_ui(ui: &mut Ui, r: &RevokeResult) {
     ui.add_space(theme::SPACE_S);
     ui.label(
@@ -1078,6 +1116,8 @@ mod tests {
             op: None,
             result: None,
             error: None,
+            environment: Environment::Dev,
+            confirm: None,
         };
         let now = 1_795_467_909_000;
         let r = d.request(now).unwrap();

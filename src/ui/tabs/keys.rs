@@ -79,6 +79,11 @@ pub struct KeysTab {
 }
 
 struct RowEdit {
+    /// The key as it was when editing began: what the scope guard compares with.
+    before: ApiKey,
+    environment: crate::config::Environment,
+    /// Asking before a widening save (prod): the update waiting and the question.
+    confirm: Option<(ApiKeyUpdate, ConfirmDialog)>,
     key: Secret,
     key_hash: String,
     name: String,
@@ -134,6 +139,9 @@ struct DeleteDialog {
 
 struct RotateDialog {
     old: ApiKey,
+    /// On prod, the name to type before the replacement is created (`keys::rotate_guard`).
+    typed_name: Option<String>,
+    typed: String,
     connection_id: String,
     old_is_connection_key: bool,
     overlap_secs: i64,
@@ -800,7 +808,7 @@ impl KeysTab {
 
     fn row_edit_actions_ui(&mut self, ui: &mut Ui, id_text: &str, out: &mut Vec<Command>) {
         let Some(e) = &mut self.editing else { return };
-        let busy = e.op.is_some();
+        let busy = e.op.is_some() || e.confirm.is_some();
         let name_ok = !e.name.trim().is_empty() && e.name.trim().chars().count() <= MAX_NAME_CHARS;
         let changed = (e.name.trim().to_owned(), e.scope) != e.original;
         let save = named_button(
@@ -810,7 +818,7 @@ impl KeysTab {
             name_ok && changed && !busy,
         );
         let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (save.clicked() || (enter && name_ok && changed && !busy)) && name_ok {
+        if (save.clicked() || (enter && name_ok && changed && !busy)) && name_ok && !busy {
             let mut update = ApiKeyUpdate::default();
             if e.name.trim() != e.original.0 {
                 update.name = Some(e.name.trim().to_owned());
@@ -818,13 +826,31 @@ impl KeysTab {
             if e.scope != e.original.1 {
                 update.scope = Some(e.scope);
             }
-            out.push(own(KeysCommand::Update {
-                key: e.key.clone(),
-                update,
-            }));
+            let guard = keys::scope_change_guard(e.environment, &e.before, e.scope);
+            if guard == crate::core::ops::Guard::None {
+                out.push(own(KeysCommand::Update {
+                    key: e.key.clone(),
+                    update,
+                }));
+            } else {
+                let b = &e.before;
+                let confirm = ConfirmDialog::new(
+                    format!("Give {} full access?", b.name),
+                    format!(
+                        "{} ({}) becomes a {} key: whoever holds it can do every operation on this prod app, not only sign users in.",
+                        b.name,
+                        b.api_key.masked(),
+                        e.scope
+                    ),
+                    format!("Make {} {}", b.name, e.scope),
+                )
+                .guarded(&guard);
+                e.confirm = Some((update, confirm));
+            }
         }
+        let escape = e.confirm.is_none() && ui.input(|i| i.key_pressed(egui::Key::Escape));
         if named_button(ui, "Cancel", &format!("Cancel editing {id_text}"), !busy).clicked()
-            || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            || escape
         {
             self.editing = None;
         }
@@ -852,6 +878,9 @@ impl KeysTab {
         .clicked()
         {
             self.editing = Some(RowEdit {
+                before: k.clone(),
+                environment: conn.environment,
+                confirm: None,
                 key: k.api_key.clone(),
                 key_hash: hash.to_owned(),
                 name: k.name.clone(),
@@ -867,6 +896,10 @@ impl KeysTab {
         {
             self.rotate = Some(RotateDialog {
                 old: k.clone(),
+                typed_name: keys::rotate_guard(conn.environment, k)
+                    .typed_name()
+                    .map(str::to_owned),
+                typed: String::new(),
                 connection_id: conn.id.clone(),
                 old_is_connection_key: is_own,
                 overlap_secs: OVERLAPS[1].1,
@@ -937,6 +970,22 @@ impl KeysTab {
             }
         }
 
+        if let Some(e) = &mut self.editing
+            && let Some((update, confirm)) = &mut e.confirm
+        {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(KeysCommand::Update {
+                        key: e.key.clone(),
+                        update: update.clone(),
+                    }));
+                    e.confirm = None;
+                }
+                ConfirmOutcome::Cancelled => e.confirm = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
+
         if let Some(d) = &mut self.rotate {
             match rotate_dialog_ui(ctx, d) {
                 DialogOutcome::Submit => out.push(own(KeysCommand::Rotate {
@@ -953,64 +1002,8 @@ impl KeysTab {
         }
 
         if let Some(d) = &mut self.created {
-            let mut close = false;
-            let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
-                ui.set_width(480.0);
-                ui.heading(&d.title);
-                ui.add_space(theme::SPACE_S);
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new(&d.key.name).strong());
-                    widgets::scope_badge(ui, d.key.scope);
-                });
-                ui.add_space(theme::SPACE_XS);
-                theme::card_frame(ui.visuals()).show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    if widgets::secret_value(ui, &d.key.api_key, &mut d.revealed, "new key")
-                        == SecretAction::Copy
-                    {
-                        out.push(Command::Copy {
-                            value: d.key.api_key.clone(),
-                            what: format!("key {}", d.key.name),
-                        });
-                    }
-                });
-                ui.add_space(theme::SPACE_XS);
-                widgets::muted(ui, "Copy it now and hand it only to the servers or apps that need it.");
-                if let Some(note) = &d.note {
-                    ui.add_space(theme::SPACE_S);
-                    ui.add(egui::Label::new(note.as_str()).wrap());
-                }
-                if let Some(conn_id) = &d.offer_for_connection {
-                    ui.add_space(theme::SPACE_S);
-                    widgets::message(
-                        ui,
-                        Tone::Warning,
-                        "This connection signs with the old key",
-                        if d.stored {
-                            "Done: the connection now uses the new key."
-                        } else {
-                            "Use the new key for this connection, so that the old one can be deleted."
-                        },
-                        &[],
-                    );
-                    if !d.stored
-                        && ui
-                            .button(format!("Use the new key for this connection ({})", cx.vault.where_kept_phrase()))
-                            .clicked()
-                    {
-                        out.push(Command::UseKeyForConnection {
-                            connection_id: conn_id.clone(),
-                            key: d.key.api_key.clone(),
-                        });
-                        d.stored = true;
-                    }
-                }
-                ui.add_space(theme::SPACE_M);
-                if ui.button("Done").clicked() {
-                    close = true;
-                }
-            });
-            if close || modal.should_close() {
+            let where_kept = cx.vault.where_kept_phrase();
+            if created_dialog_ui(ctx, d, where_kept, out) {
                 self.created = None;
             }
         }
@@ -1100,6 +1093,103 @@ fn named_button(ui: &mut Ui, text: &str, name: &str, enabled: bool) -> egui::Res
     r
 }
 
+/// Room a dialog leaves around its scrolling body for its heading, its buttons and the
+/// window's margins, in points.
+const DIALOG_CHROME_HEIGHT: f32 = 190.0;
+
+/// The tallest a dialog's scrolling body may be in this window: what is left once the
+/// heading and the buttons have their room, so that the buttons stay on screen.
+fn dialog_body_max_height(ctx: &egui::Context) -> f32 {
+    (ctx.content_rect().height() - DIALOG_CHROME_HEIGHT).max(80.0)
+}
+
+/// "API key created" and a rotation's result: the new key once, and, when this connection
+/// signed with the old key, the offer to switch it. The body scrolls; Done and the offer stay
+/// in the button row. Returns true when it is closed.
+fn created_dialog_ui(
+    ctx: &egui::Context,
+    d: &mut CreatedDialog,
+    where_kept: &str,
+    out: &mut Vec<Command>,
+) -> bool {
+    let mut close = false;
+    let body_max = dialog_body_max_height(ctx);
+    let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
+        ui.set_width(480.0);
+        ui.heading(&d.title);
+        ui.add_space(theme::SPACE_S);
+        egui::ScrollArea::vertical()
+            .id_salt("keys-created-body")
+            .max_height(body_max)
+            .auto_shrink([false, true])
+            .show(ui, |ui| created_body_ui(ui, d, out));
+        ui.add_space(theme::SPACE_M);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Done").clicked() {
+                close = true;
+            }
+            if let Some(conn_id) = &d.offer_for_connection
+                && !d.stored
+                && ui
+                    .button(format!(
+                        "Use the new key for this connection ({where_kept})"
+                    ))
+                    .clicked()
+            {
+                out.push(Command::UseKeyForConnection {
+                    connection_id: conn_id.clone(),
+                    key: d.key.api_key.clone(),
+                });
+                d.stored = true;
+            }
+        });
+    });
+    close || modal.should_close()
+}
+
+/// The created dialog's body: the key, what to do with it, and the connection's note.
+fn created_body_ui(ui: &mut Ui, d: &mut CreatedDialog, out: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&d.key.name).strong());
+        widgets::scope_badge(ui, d.key.scope);
+    });
+    ui.add_space(theme::SPACE_XS);
+    theme::card_frame(ui.visuals()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        if widgets::secret_value(ui, &d.key.api_key, &mut d.revealed, "new key")
+            == SecretAction::Copy
+        {
+            out.push(Command::Copy {
+                value: d.key.api_key.clone(),
+                what: format!("key {}", d.key.name),
+            });
+        }
+    });
+    ui.add_space(theme::SPACE_XS);
+    widgets::muted(
+        ui,
+        "Copy it now and hand it only to the servers or apps that need it.",
+    );
+    if let Some(note) = &d.note {
+        ui.add_space(theme::SPACE_S);
+        ui.add(egui::Label::new(note.as_str()).wrap());
+    }
+    if d.offer_for_connection.is_some() {
+        ui.add_space(theme::SPACE_S);
+        widgets::message(
+            ui,
+            Tone::Warning,
+            "This connection signs with the old key",
+            if d.stored {
+                "Done: the connection now uses the new key."
+            } else {
+                "Use the new key for this connection, so that the old one can be deleted."
+            },
+            &[],
+        );
+    }
+}
+
 fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome {
     let mut outcome = DialogOutcome::Open;
     let busy = d.op.is_some();
@@ -1153,11 +1243,8 @@ fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome
         ui.horizontal(|ui| {
             let valid = problem.is_none() && !busy;
             let label = if busy { "Creating…" } else { "Create key" };
-            if ui
-                .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
-                .clicked()
-                || (submit_on_enter && valid)
-            {
+            let create = ui.add_enabled(valid, egui::Button::new(RichText::new(label).strong()));
+            if create.clicked() || (submit_on_enter && valid) {
                 outcome = DialogOutcome::Submit;
             }
             if ui.button("Cancel").clicked() {
@@ -1170,6 +1257,8 @@ fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome
             }
             if busy {
                 ui.spinner();
+            } else {
+                widgets::disabled_reason_ui(ui, create, problem);
             }
         });
     });
@@ -1215,6 +1304,15 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
             }
         });
         widgets::muted(ui, "How long both keys should work while your apps switch over.");
+        if let Some(name) = &d.typed_name {
+            ui.add_space(theme::SPACE_S);
+            let label = format!("Type {name} to confirm");
+            widgets::text_field(ui, &label, &mut d.typed, name, None);
+        }
+        let typed_ok = d
+            .typed_name
+            .as_ref()
+            .is_none_or(|n| d.typed.trim() == n.as_str());
         if let Some(x) = &d.error {
             ui.add_space(theme::SPACE_S);
             let actions: Vec<&str> = x.next.label().into_iter().collect();
@@ -1225,7 +1323,14 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
         ui.add_space(theme::SPACE_M);
         ui.horizontal(|ui| {
             let label = if busy { "Creating…" } else { "Create replacement" };
-            if ui.add_enabled(!busy, egui::Button::new(RichText::new(label).strong())).clicked() {
+            let create = ui.add_enabled(
+                !busy && typed_ok,
+                egui::Button::new(RichText::new(label).strong()),
+            );
+            if create
+                .on_disabled_hover_text("Type the key's name first: this is a prod connection")
+                .clicked()
+            {
                 outcome = DialogOutcome::Submit;
             }
             if ui.button("Cancel").clicked() {

@@ -221,6 +221,19 @@ pub fn field_error(ui: &mut Ui, error: &str) {
     );
 }
 
+/// Why `button` is disabled, when it is: on hover, and as muted text beside it so that it is
+/// seen without hovering ("Fill in the display name"). Call it right after adding the button.
+pub fn disabled_reason_ui(ui: &mut Ui, button: Response, reason: Option<&str>) -> Response {
+    match reason {
+        Some(why) if !button.enabled() => {
+            let button = button.on_disabled_hover_text(why);
+            muted(ui, why);
+            button
+        }
+        _ => button,
+    }
+}
+
 /// Muted secondary text.
 pub fn muted(ui: &mut Ui, text: impl Into<String>) -> Response {
     let dark = ui.visuals().dark_mode;

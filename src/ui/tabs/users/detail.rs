@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use egui::{RichText, Ui};
 use poll_promise::Promise;
 
-use crate::config::key_sha256;
+use crate::config::{Environment, key_sha256};
 use crate::core::errors;
 use crate::core::ops::{tokens, users};
 use crate::core::recorder::Recorder;
@@ -21,6 +21,11 @@ use crate::ui::toasts::Toast;
 use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
 use super::{UsersCommand, own};
+
+/// How long a freshly issued token stays in clear before it is masked again, in seconds: long
+/// enough to read or copy it, short enough that it does not sit on screen ("masked until
+/// revealed", README). Leaving the window masks it at once; opening another user drops it.
+pub const FRESH_TOKEN_SHOWN_SECS: f64 = 30.0;
 
 /// What the list must learn from the pane.
 pub enum Effect {
@@ -43,10 +48,21 @@ pub struct OpenUser {
     revealed: HashSet<String>,
     /// The token issued last in this pane, highlighted.
     fresh: Option<String>,
+    /// When the fresh token is masked again (egui time, seconds); set on the first frame
+    /// that shows it.
+    fresh_masks_at: Option<f64>,
+    /// A token was just issued: start its clock on the next frame.
+    fresh_clock_pending: bool,
     issuing: Option<(Op<AuthToken>, bool)>,
     revoking: Option<(Secret, Op<()>)>,
+    /// Asking before one token is revoked: the token and the question.
+    revoke_one: Option<(Secret, ConfirmDialog)>,
     revoke_all: Option<Confirming>,
+    /// Asking before the user is deactivated.
+    deactivate: Option<ConfirmDialog>,
     delete: Option<Confirming>,
+    /// The active connection's environment, set by the list each frame: what the guards ask.
+    pub environment: Environment,
     status_op: Option<Op<bool>>,
     /// What `status_op` asked for: true to reactivate.
     status_activating: bool,
@@ -63,10 +79,15 @@ impl OpenUser {
             force: true,
             revealed: HashSet::new(),
             fresh: None,
+            fresh_masks_at: None,
+            fresh_clock_pending: false,
             issuing: None,
             revoking: None,
+            revoke_one: None,
             revoke_all: None,
+            deactivate: None,
             delete: None,
+            environment: Environment::Dev,
             status_op: None,
             status_activating: false,
             view_as: String::new(),
@@ -76,7 +97,10 @@ impl OpenUser {
     }
 
     pub fn has_dialog(&self) -> bool {
-        self.revoke_all.is_some() || self.delete.is_some()
+        self.revoke_one.is_some()
+            || self.revoke_all.is_some()
+            || self.deactivate.is_some()
+            || self.delete.is_some()
     }
 
     /// Performs a command about this user (others are ignored: the user was closed).
@@ -175,6 +199,7 @@ impl OpenUser {
                     let hash = key_sha256(&token.auth_token);
                     self.revealed.insert(hash.clone());
                     self.fresh = Some(hash.clone());
+                    self.fresh_clock_pending = true;
                     if copy {
                         out.push(Command::Copy {
                             value: token.auth_token.clone(),
@@ -317,6 +342,31 @@ impl OpenUser {
         }
     }
 
+    /// Masks the fresh token once its time is up, and every token shown in clear when the
+    /// window loses focus (someone else may be looking at the screen now).
+    fn mask_on_time_or_focus(&mut self, ctx: &egui::Context) {
+        let (time, focused) = ctx.input(|i| (i.time, i.focused));
+        if !focused {
+            self.revealed.clear();
+            self.fresh_masks_at = None;
+            self.fresh_clock_pending = false;
+            return;
+        }
+        if std::mem::take(&mut self.fresh_clock_pending) {
+            self.fresh_masks_at = Some(time + FRESH_TOKEN_SHOWN_SECS);
+        }
+        if let Some(at) = self.fresh_masks_at {
+            if time >= at {
+                if let Some(hash) = &self.fresh {
+                    self.revealed.remove(hash);
+                }
+                self.fresh_masks_at = None;
+            } else {
+                ctx.request_repaint_after_secs((at - time) as f32);
+            }
+        }
+    }
+
     /// Draws the pane; returns true when it is closed.
     pub fn ui(
         &mut self,
@@ -326,6 +376,7 @@ impl OpenUser {
         rec: &Recorder,
         out: &mut Vec<Command>,
     ) -> bool {
+        self.mask_on_time_or_focus(ui.ctx());
         let mut close = false;
         let Some(user) = user else {
             ui.horizontal(|ui| {
@@ -426,11 +477,19 @@ impl OpenUser {
                 }
                 Some(list) => {
                     let mut reveal_changes: Vec<(String, bool)> = Vec::new();
+                    let mut asking = None;
                     for t in list {
-                        reveal_changes.extend(self.token_ui(ui, t, now, rec, out));
+                        reveal_changes.extend(self.token_ui(ui, t, now, rec, &mut asking, out));
                         ui.add_space(2.0);
                     }
+                    if asking.is_some() {
+                        self.revoke_one = asking;
+                    }
                     for (h, on) in reveal_changes {
+                        // Shown or hidden by hand: the user decides now, not the clock.
+                        if self.fresh.as_ref() == Some(&h) {
+                            self.fresh_masks_at = None;
+                        }
                         if on {
                             self.revealed.insert(h);
                         } else {
@@ -466,7 +525,8 @@ impl OpenUser {
                                 self.uid
                             ),
                             format!("Revoke {} of {}", tokens_word(n), self.uid),
-                        ),
+                        )
+                        .guarded(&tokens::revoke_all_guard(self.environment, &self.uid)),
                         op: None,
                     });
                 }
@@ -508,6 +568,7 @@ impl OpenUser {
         t: &AuthToken,
         now: i64,
         rec: &Recorder,
+        asking: &mut Option<(Secret, ConfirmDialog)>,
         out: &mut Vec<Command>,
     ) -> Option<(String, bool)> {
         let dark = ui.visuals().dark_mode;
@@ -545,7 +606,7 @@ impl OpenUser {
             ui.horizontal(|ui| {
                 ui.spacing_mut().item_spacing.x = 4.0;
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if self.token_actions_ui(ui, &row, &mut revealed, rec, out) {
+                    if self.token_actions_ui(ui, &row, &mut revealed, rec, asking, out) {
                         change = Some((hash.clone(), revealed));
                     }
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -566,13 +627,15 @@ impl OpenUser {
         change
     }
 
-    /// Revoke, Copy and Show/Hide (right to left); returns whether Show/Hide flipped `revealed`.
+    /// Revoke…, Copy and Show/Hide (right to left); returns whether Show/Hide flipped
+    /// `revealed`. Revoke… puts its question in `asking`.
     fn token_actions_ui(
         &self,
         ui: &mut Ui,
         row: &TokenRow<'_>,
         revealed: &mut bool,
         rec: &Recorder,
+        asking: &mut Option<(Secret, ConfirmDialog)>,
         out: &mut Vec<Command>,
     ) -> bool {
         let (t, name) = (row.token, &row.name);
@@ -582,16 +645,24 @@ impl OpenUser {
             .is_some_and(|(s, _)| s == &t.auth_token);
         let r = ui.add_enabled(
             self.revoking.is_none(),
-            egui::Button::new(if revoking { "Revoking…" } else { "Revoke" }),
+            egui::Button::new(if revoking { "Revoking…" } else { "Revoke…" }),
         );
-        let label = format!("Revoke {name}");
+        let label = format!("Revoke {name}…");
         ui.ctx()
             .accesskit_node_builder(r.id, |n| n.set_label(label));
         if r.clicked() {
-            out.push(own(UsersCommand::RevokeToken {
-                uid: self.uid.clone(),
-                token: t.auth_token.clone(),
-            }));
+            *asking = Some((
+                t.auth_token.clone(),
+                ConfirmDialog::new(
+                    format!("Revoke {name} of {}?", self.uid),
+                    format!(
+                        "Any app or device signed in as {} with this token is signed out at once. Their other tokens keep working.",
+                        self.uid
+                    ),
+                    format!("Revoke {name}"),
+                )
+                .guarded(&tokens::revoke_guard()),
+            ));
         }
         ui.add_space(theme::SPACE_XS);
         if text_button(ui, "Copy", &format!("Copy {name}")).clicked() {
@@ -766,11 +837,21 @@ impl OpenUser {
                     out.push(own(UsersCommand::Reactivate(self.uid.clone())));
                 }
             } else if ui
-                .add_enabled(!busy, egui::Button::new("Deactivate user"))
+                .add_enabled(!busy, egui::Button::new("Deactivate user…"))
                 .on_hover_text("Signs the user out and hides them from lists; reversible")
                 .clicked()
             {
-                out.push(own(UsersCommand::Deactivate(self.uid.clone())));
+                self.deactivate = Some(
+                    ConfirmDialog::new(
+                        format!("Deactivate {}?", self.uid),
+                        format!(
+                            "{} ({}) is signed out at once: their auth tokens stop working and they leave the lists until you reactivate them.",
+                            user.name, self.uid
+                        ),
+                        format!("Deactivate user {}", self.uid),
+                    )
+                    .guarded(&users::deactivate_guard()),
+                );
             }
             if busy {
                 ui.spinner();
@@ -792,7 +873,8 @@ impl OpenUser {
                             tokens_word(n)
                         ),
                         format!("Delete user {}", self.uid),
-                    ),
+                    )
+                    .guarded(&users::delete_guard(self.environment, &self.uid)),
                     op: None,
                 });
             }
@@ -800,6 +882,29 @@ impl OpenUser {
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context, out: &mut Vec<Command>) {
+        if let Some((token, confirm)) = &mut self.revoke_one {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(UsersCommand::RevokeToken {
+                        uid: self.uid.clone(),
+                        token: token.clone(),
+                    }));
+                    self.revoke_one = None;
+                }
+                ConfirmOutcome::Cancelled => self.revoke_one = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
+        if let Some(confirm) = &mut self.deactivate {
+            match confirm.ui(ctx) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(own(UsersCommand::Deactivate(self.uid.clone())));
+                    self.deactivate = None;
+                }
+                ConfirmOutcome::Cancelled => self.deactivate = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
         if let Some(c) = &mut self.revoke_all {
             match c.confirm.ui(ctx) {
                 ConfirmOutcome::Confirmed if c.op.is_none() => {

@@ -14,6 +14,7 @@ use poll_promise::Promise;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
+use crate::config::Environment;
 use crate::core::client::ActiveClient;
 use crate::core::errors;
 use crate::core::ops::users;
@@ -33,6 +34,7 @@ mod new_user;
 mod store;
 
 pub use bulk::{BulkTokens, FilePicker};
+pub use detail::FRESH_TOKEN_SHOWN_SECS;
 use detail::OpenUser;
 use new_user::NewUserDialog;
 use store::{Filter, FilteredView, UserStore};
@@ -676,6 +678,9 @@ impl UsersTab {
                     {
                         self.open_record =
                             open_uid.map(|uid| (revision, uid.to_owned(), self.store.get(uid)));
+                    }
+                    if let Some(o) = &mut self.open {
+                        o.environment = cx.connection.map_or(Environment::Dev, |c| c.environment);
                     }
                     if let (Some(o), Some((_, _, user))) = (&mut self.open, &self.open_record)
                         && o.ui(ui, user.as_ref(), cx.now_unix, &cx.recorder, out)

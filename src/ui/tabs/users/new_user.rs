@@ -82,6 +82,21 @@ impl NewUserDialog {
         .any(|s| !s.trim().is_empty())
     }
 
+    /// Why Create user is disabled, in words, or None when it is not (busy aside).
+    fn blocker(&self, request: &Result<NewUser, ()>) -> Option<&'static str> {
+        if self.uid.trim().is_empty() {
+            Some("Fill in the user ID (uid)")
+        } else if self.name.trim().is_empty() {
+            Some("Fill in the display name")
+        } else if !self.server.is_empty() {
+            Some("Change the field the server refused")
+        } else if request.is_err() {
+            Some("Fix the field marked in red")
+        } else {
+            None
+        }
+    }
+
     /// The request this form makes, or the first problem.
     fn build(&self) -> Result<NewUser, ()> {
         let uid = uid::check_uid(&self.uid).map_err(|_| ())?;
@@ -245,12 +260,11 @@ impl NewUserDialog {
         busy: bool,
         outcome: &mut Outcome,
     ) {
-        let valid = request.is_ok() && self.server.is_empty() && !busy;
+        let blocker = self.blocker(request);
+        let valid = blocker.is_none() && !busy;
         let label = if busy { "Creating…" } else { "Create user" };
-        if (ui
-            .add_enabled(valid, egui::Button::new(RichText::new(label).strong()))
-            .clicked()
-            || (enter && valid))
+        let create = ui.add_enabled(valid, egui::Button::new(RichText::new(label).strong()));
+        if (create.clicked() || (enter && valid))
             && let Ok(new) = request
         {
             *outcome = Outcome::Submit(Box::new(new.clone()));
@@ -264,6 +278,8 @@ impl NewUserDialog {
         }
         if busy {
             ui.spinner();
+        } else {
+            widgets::disabled_reason_ui(ui, create, blocker);
         }
     }
 
