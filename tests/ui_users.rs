@@ -625,3 +625,30 @@ fn a_token_whose_answer_was_garbled_is_found_and_shown_not_issued_twice() {
             .is_none()
     );
 }
+
+#[test]
+fn a_failed_load_says_what_is_known_and_an_open_user_does_not_spin_forever() {
+    use keydeck::sandbox::{Fault, FaultRule};
+    let env = Env::new();
+    env.create_users(vec![("dana".to_owned(), "Dana Scully".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+    h.get_by_label("Dana Scully").click();
+    step_until_label(&mut h, "Auth tokens (0)");
+
+    // Every page of users now fails (403: not retried), and the list is reloaded.
+    env.sb.set_fault(FaultRule {
+        method: Some("GET".to_owned()),
+        path_contains: "/users".to_owned(),
+        fault: Fault::Status { status: 403 },
+        times: None,
+    });
+    h.key_press(Key::F5);
+    step_until_label_contains(&mut h, "Could not load the users");
+    step_until_label(&mut h, "No users loaded");
+    assert!(h.query_by_label("No users yet").is_none(), "not 'no users yet'");
+    // The pane of the user that was open says so and offers to look the user up.
+    step_until_label(&mut h, "dana is not among the loaded users.");
+    assert!(h.query_by_label("Look up dana").is_some());
+    assert!(h.query_by_label_contains("Opening dana").is_none());
+}

@@ -372,6 +372,7 @@ impl OpenUser {
         &mut self,
         ui: &mut Ui,
         user: Option<&User>,
+        loading: bool,
         now: i64,
         rec: &Recorder,
         out: &mut Vec<Command>,
@@ -379,11 +380,24 @@ impl OpenUser {
         self.mask_on_time_or_focus(ui.ctx());
         let mut close = false;
         let Some(user) = user else {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                widgets::muted(ui, format!("Opening {}…", self.uid));
-            });
-            return false;
+            // A spinner only while something that can bring the user is on its way.
+            if loading {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    widgets::muted(ui, format!("Opening {}…", self.uid));
+                });
+            } else {
+                widgets::muted(ui, format!("{} is not among the loaded users.", self.uid));
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Look up {}", self.uid)).clicked() {
+                        out.push(own(UsersCommand::OpenByUid(self.uid.clone())));
+                    }
+                    if ui.button("Close").clicked() {
+                        close = true;
+                    }
+                });
+            }
+            return close;
         };
         let dark = ui.visuals().dark_mode;
         ui.add_space(theme::SPACE_XS);

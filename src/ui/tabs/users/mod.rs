@@ -682,8 +682,10 @@ impl UsersTab {
                     if let Some(o) = &mut self.open {
                         o.environment = cx.connection.map_or(Environment::Dev, |c| c.environment);
                     }
+                    let loading =
+                        self.opening.is_some() || matches!(self.loader.phase, LoadPhase::Running);
                     if let (Some(o), Some((_, _, user))) = (&mut self.open, &self.open_record)
-                        && o.ui(ui, user.as_ref(), cx.now_unix, &cx.recorder, out)
+                        && o.ui(ui, user.as_ref(), loading, cx.now_unix, &cx.recorder, out)
                     {
                         self.open = None;
                     }
@@ -890,13 +892,31 @@ impl UsersTab {
     }
 
     /// No row to show: loading, no users at all, or none matching.
-    fn no_rows_ui(&mut self, ui: &mut Ui) {
+    fn no_rows_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
         match self.loader.phase {
             LoadPhase::Running | LoadPhase::NotStarted if self.store.is_empty() => {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     widgets::muted(ui, "Loading users…");
                 });
+            }
+            LoadPhase::Failed(_) if self.store.is_empty() => {
+                super::empty_state_ui(
+                    ui,
+                    "No users loaded",
+                    "Loaded 0 users: the server failed before the first page (see above). Retry when it answers again.",
+                    None,
+                );
+            }
+            LoadPhase::Stopped if self.store.is_empty() => {
+                if super::empty_state_ui(
+                    ui,
+                    "No users loaded",
+                    "Loading was stopped before the first page.",
+                    Some("Load users"),
+                ) {
+                    out.push(own(UsersCommand::Load));
+                }
             }
             _ if self.store.is_empty() => {
                 if super::empty_state_ui(
@@ -930,7 +950,7 @@ impl UsersTab {
     fn table_ui(&mut self, ui: &mut Ui, now: i64, out: &mut Vec<Command>) {
         let rows = self.filtered.rows();
         if rows.is_empty() {
-            self.no_rows_ui(ui);
+            self.no_rows_ui(ui, out);
             return;
         }
 
