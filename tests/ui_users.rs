@@ -646,7 +646,10 @@ fn a_failed_load_says_what_is_known_and_an_open_user_does_not_spin_forever() {
     h.key_press(Key::F5);
     step_until_label_contains(&mut h, "Could not load the users");
     step_until_label(&mut h, "No users loaded");
-    assert!(h.query_by_label("No users yet").is_none(), "not 'no users yet'");
+    assert!(
+        h.query_by_label("No users yet").is_none(),
+        "not 'no users yet'"
+    );
     // The pane of the user that was open says so and offers to look the user up.
     step_until_label(&mut h, "dana is not among the loaded users.");
     assert!(h.query_by_label("Look up dana").is_some());
