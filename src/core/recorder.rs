@@ -40,7 +40,11 @@ enum LogState {
 }
 
 struct Shared {
+    /// Held by the recorder's thread while it appends (which may wait on the keychain): only
+    /// that thread takes it, so a caller on the UI thread never waits behind a keychain call.
     state: Mutex<LogState>,
+    /// The log could not be opened (so it has no path to show).
+    failed: AtomicBool,
     path: Mutex<Option<PathBuf>>,
     worker: Worker,
     /// Bumped after every successful append: views of the trail reload when it moves.
@@ -63,6 +67,7 @@ impl Recorder {
     fn with_state(state: LogState, path: Option<PathBuf>) -> Self {
         Self {
             shared: Arc::new(Shared {
+                failed: AtomicBool::new(matches!(state, LogState::Failed(_))),
                 state: Mutex::new(state),
                 path: Mutex::new(path),
                 worker: Worker::start(),
@@ -117,6 +122,7 @@ impl Recorder {
                 LogState::Waiting(events) => events,
                 _ => Vec::new(),
             };
+            shared.failed.store(opened.is_err(), Ordering::SeqCst);
             *state = match opened {
                 Ok(log) => LogState::Open(log),
                 Err(e) => LogState::Failed(e),
@@ -138,11 +144,7 @@ impl Recorder {
 
     /// Where the log is (or will be) written, when it has a place.
     pub fn path(&self) -> Option<PathBuf> {
-        let failed = matches!(
-            self.shared.state.lock().ok().as_deref(),
-            Some(LogState::Failed(_))
-        );
-        if failed {
+        if self.shared.failed.load(Ordering::SeqCst) {
             return None;
         }
         self.shared.path.lock().ok().and_then(|p| p.clone())
@@ -172,12 +174,8 @@ impl Recorder {
             Err(e) => Event::failed(&self.connection, action, target, e),
         }
         .via(self.via);
-        if let Ok(mut state) = self.shared.state.lock()
-            && let LogState::Waiting(events) = &mut *state
-        {
-            events.push(event);
-            return;
-        }
+        // Always through the recorder's thread, in order: a record made before the log is
+        // open waits there (see `Shared::append`) until `open` writes it.
         let shared = Arc::clone(&self.shared);
         self.shared.worker.run(move || {
             if let Ok(mut state) = shared.state.lock() {

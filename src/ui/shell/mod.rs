@@ -236,12 +236,15 @@ impl KeydeckApp {
                 commands.extend(out);
             });
 
-        let audit_path = self.audit_path();
-        let vault = self.session.vault().clone();
-        commands.extend(
-            self.activity
-                .ui(&ctx, &self.rt, audit_path.as_deref(), &vault),
-        );
+        // The Activity window only, and only while it is open: nothing to clone every frame.
+        if self.activity.open {
+            let audit_path = self.audit_path();
+            let vault = self.session.vault().clone();
+            commands.extend(
+                self.activity
+                    .ui(&ctx, &self.rt, audit_path.as_deref(), &vault),
+            );
+        }
 
         self.toasts.ui(&ctx);
         self.commands.extend(commands);

@@ -383,12 +383,7 @@ impl KeysTab {
             );
             return out;
         };
-        let subtitle = match &conn.kind {
-            crate::config::ConnectionKind::CometChatApp { app_id, region } => {
-                format!("{} · app {app_id} · region {region}", conn.label)
-            }
-            _ => conn.label.clone(),
-        };
+        let subtitle = super::connection_subtitle(conn);
 
         let client = match cx.client {
             Ok(ActiveClient::CometChat(c)) => c.clone(),

@@ -90,6 +90,16 @@ pub fn empty_state_ui(ui: &mut Ui, title: &str, body: &str, action: Option<&str>
     clicked
 }
 
+/// A tab's subtitle for its connection: the label, and for a CometChat app its id and region.
+pub fn connection_subtitle(conn: &crate::config::Connection) -> String {
+    match &conn.kind {
+        crate::config::ConnectionKind::CometChatApp { app_id, region } => {
+            format!("{} · app {app_id} · region {region}", conn.label)
+        }
+        _ => conn.label.clone(),
+    }
+}
+
 /// A tab with no active connection: while the keychain opens or the sandbox starts (the
 /// first run's connections come then), a spinner that says so; otherwise "No connection yet"
 /// and a way to the Connections tab. `title` heads the tab, `body` says what to add.

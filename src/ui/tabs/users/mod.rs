@@ -510,12 +510,7 @@ impl UsersTab {
             );
             return out;
         };
-        let subtitle = match &conn.kind {
-            crate::config::ConnectionKind::CometChatApp { app_id, region } => {
-                format!("{} · app {app_id} · region {region}", conn.label)
-            }
-            _ => conn.label.clone(),
-        };
+        let subtitle = super::connection_subtitle(conn);
         match cx.client {
             Ok(ActiveClient::CometChat(_)) => {}
             Ok(_) => {
