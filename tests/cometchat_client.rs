@@ -838,3 +838,91 @@ async fn a_closed_port_is_a_connection_error_and_garbage_is_a_bad_response() {
     let e = c.list_api_keys(&ApiKeyQuery::default()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadResponse, "{e:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_26th_key_is_explained_as_the_plans_limit_not_a_permission_problem() {
+    let sb = common::sandbox().await;
+    let c = common::full_client(&sb);
+    // The app starts with two keys; the plan allows 25.
+    for i in 0..23 {
+        c.create_api_key(&NewApiKey {
+            name: format!("k{i}"),
+            scope: Scope::AuthOnly,
+        })
+        .await
+        .unwrap();
+    }
+    let e = c
+        .create_api_key(&NewApiKey {
+            name: "the 26th".to_owned(),
+            scope: Scope::AuthOnly,
+        })
+        .await
+        .unwrap_err();
+    let x = keydeck::core::errors::explain(&e);
+    assert_eq!(x.title, "The app's plan allows no more of these");
+    assert!(x.body.contains("not a permission problem"), "{}", x.body);
+    assert!(x.body.contains("25"), "{}", x.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_delete_whose_first_try_went_through_is_reported_as_deleted() {
+    use keydeck::sandbox::{Fault, FaultRule};
+    let sb = common::sandbox().await;
+    let c = common::full_client(&sb);
+    let truncate_next_delete = || FaultRule {
+        method: Some("DELETE".to_owned()),
+        path_contains: "/apikeys/".to_owned(),
+        fault: Fault::Truncated,
+        times: Some(1),
+    };
+    let doomed = c
+        .create_api_key(&NewApiKey {
+            name: "doomed".to_owned(),
+            scope: Scope::AuthOnly,
+        })
+        .await
+        .unwrap();
+    // The server deletes it, the answer breaks off, the retry finds nothing: the client
+    // says why, not a bare "not found".
+    sb.set_fault(truncate_next_delete());
+    let e = c.delete_api_key(&doomed.api_key).await.unwrap_err();
+    assert!(e.is_gone_after_retry(), "{e:?}");
+    assert_eq!(e.kind, ErrorKind::NotFound);
+
+    // The operation the app and the command line use reports it deleted, and records it so.
+    let again = c
+        .create_api_key(&NewApiKey {
+            name: "doomed-too".to_owned(),
+            scope: Scope::AuthOnly,
+        })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let rec = keydeck::core::recorder::Recorder::new(
+        keydeck::audit::AuditLog::open(&path, &keydeck::vault::Vault::memory())
+            .map_err(|e| e.to_string()),
+    );
+    sb.set_fault(truncate_next_delete());
+    keydeck::core::ops::keys::delete(&c, &rec, &again)
+        .await
+        .expect("reported deleted");
+    let listed = c.list_api_keys(&ApiKeyQuery::default()).await.unwrap();
+    assert!(listed.iter().all(|k| k.name != "doomed-too"));
+    for _ in 0..500 {
+        if rec.is_idle() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let records = keydeck::audit::read_all(&path).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].action, "key.deleted");
+    assert_eq!(records[0].outcome, "ok");
+
+    // A key that was never there is still "not found".
+    let e = c.delete_api_key(&doomed.api_key).await.unwrap_err();
+    assert!(!e.is_gone_after_retry());
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}

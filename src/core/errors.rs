@@ -41,6 +41,14 @@ pub fn explain(e: &ApiError) -> Explained {
             ),
             NextStep::EditConnection,
         )
+    } else if e.is_code("ERR_PLAN_QUOTA_RESTRICTION") {
+        (
+            "The app's plan allows no more of these".to_owned(),
+            format!(
+                "This is the plan's limit, not a permission problem (an app can have at most 25 API keys). Delete one you no longer use, then try again. ({detail})"
+            ),
+            NextStep::None,
+        )
     } else if e.is_code("AUTH_ERR_NO_ACCESS") {
         (
             "This connection's key may not do this".to_owned(),

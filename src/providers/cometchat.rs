@@ -756,10 +756,17 @@ impl Transport {
     }
 
     async fn execute<T: DeserializeOwned>(&self, call: Call) -> Result<T, ApiError> {
+        let is_delete = call.method == Method::DELETE;
         let (reply, secrets) =
             http::execute(&self.http, &self.base, &self.auth, call, &self.retry).await?;
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
-        decode(reply.status, &reply.headers, &reply.body, &secrets)
+        let decoded = decode(reply.status, &reply.headers, &reply.body, &secrets);
+        match decoded {
+            Err(e) if is_delete && reply.status == 404 && reply.earlier_try_may_have_applied => {
+                Err(e.gone_after_retry())
+            }
+            other => other,
+        }
     }
 }
 

@@ -192,7 +192,26 @@ impl ApiError {
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+
+    /// A DELETE answered "not found" after an earlier try may have reached the server: that
+    /// try most likely deleted it, and the answer was lost.
+    pub fn gone_after_retry(mut self) -> Self {
+        self.code = Some(GONE_AFTER_RETRY.to_owned());
+        self.message = format!(
+            "It is gone: an earlier try, whose answer was lost, most likely deleted it ({})",
+            self.message
+        );
+        self
+    }
+
+    /// See [`Self::gone_after_retry`].
+    pub fn is_gone_after_retry(&self) -> bool {
+        self.is_code(GONE_AFTER_RETRY)
+    }
 }
+
+/// The code Keydeck gives a "not found" that answers a retried DELETE.
+pub const GONE_AFTER_RETRY: &str = "KEYDECK_GONE_AFTER_RETRY";
 
 fn kind_for(
     status: u16,

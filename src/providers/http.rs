@@ -154,6 +154,9 @@ pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// An earlier try of this idempotent call failed after it may have reached the server
+    /// (a 5xx, a broken connection, a timeout): a 404 now may mean that try did the work.
+    pub earlier_try_may_have_applied: bool,
 }
 
 /// Sends a request and reads the whole body. Transport failures become `ApiError`s whose
@@ -176,6 +179,7 @@ pub async fn send(
             status,
             headers,
             body,
+            earlier_try_may_have_applied: false,
         })
     }
     .await;
@@ -209,7 +213,7 @@ pub async fn send(
 /// borrowed arguments of the method that built it.
 #[derive(Clone)]
 pub struct Call {
-    method: Method,
+    pub(crate) method: Method,
     segs: Vec<(String, bool)>,
     query: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
@@ -400,6 +404,14 @@ pub async fn execute(
     };
     let started_generation = cancel_generation();
     let mut attempt = 1;
+    let mut may_have_applied = false;
+    let finish = |outcome: Result<Reply, SendError>, may_have_applied: bool| match outcome {
+        Ok(mut reply) => {
+            reply.earlier_try_may_have_applied = may_have_applied;
+            Ok(reply)
+        }
+        Err(e) => Err(e.error),
+    };
     loop {
         let remaining = policy.deadline.saturating_sub(started.elapsed());
         if remaining.is_zero() {
@@ -436,19 +448,17 @@ pub async fn execute(
             ),
         };
         if !retry || attempt >= max_attempts || cancel_generation() != started_generation {
-            return match outcome {
-                Ok(reply) => Ok((reply, secrets)),
-                Err(e) => Err(e.error),
-            };
+            return finish(outcome, may_have_applied).map(|reply| (reply, secrets));
         }
         let delay = server_delay.unwrap_or_else(|| policy.backoff(attempt));
         if delay >= policy.deadline.saturating_sub(started.elapsed()) {
             // Waiting would outlast the deadline: report now, with the server's delay.
-            return match outcome {
-                Ok(reply) => Ok((reply, secrets)),
-                Err(e) => Err(e.error),
-            };
+            return finish(outcome, may_have_applied).map(|reply| (reply, secrets));
         }
+        may_have_applied |= match &outcome {
+            Ok(reply) => reply.status >= 500,
+            Err(e) => e.reached_server,
+        };
         attempt += 1;
         let event = RetryEvent {
             attempt,
@@ -467,10 +477,7 @@ pub async fn execute(
         }
         if cancel_generation() != started_generation {
             tracing::info!(target: "keydeck::http", "{} {} retry cancelled", call.method, target.log_path);
-            return match outcome {
-                Ok(reply) => Ok((reply, secrets)),
-                Err(e) => Err(e.error),
-            };
+            return finish(outcome, may_have_applied).map(|reply| (reply, secrets));
         }
     }
 }

@@ -78,7 +78,11 @@ pub async fn delete(
     rec: &Recorder,
     key: &ApiKey,
 ) -> Result<(), ApiError> {
-    let result = client.delete_api_key(&key.api_key).await.map(|_| ());
+    // "Not found" after a retry whose first try may have gone through: it is deleted.
+    let result = match client.delete_api_key(&key.api_key).await {
+        Err(e) if e.is_gone_after_retry() => Ok(()),
+        other => other.map(|_| ()),
+    };
     rec.outcome("key.deleted", &target(key), &result);
     result
 }

@@ -93,7 +93,11 @@ pub async fn delete_permanently(
     rec: &Recorder,
     uid: &str,
 ) -> Result<(), ApiError> {
-    let result = client.delete_user(uid, true).await.map(|_| ());
+    // "Not found" after a retry whose first try may have gone through: it is deleted.
+    let result = match client.delete_user(uid, true).await {
+        Err(e) if e.is_gone_after_retry() => Ok(()),
+        other => other.map(|_| ()),
+    };
     rec.outcome("user.deleted", &format!("user {uid}"), &result);
     result
 }
