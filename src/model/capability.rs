@@ -323,6 +323,29 @@ pub fn normalise(cap: &Capability) -> Capability {
         .collect()
 }
 
+/// What `after` grants that `before` does not, as `resource: operation` lines: an operation
+/// counts as granted before when the same resource, or the `*` resource, had it or `*`. Other
+/// wildcard patterns are not expanded, so a grant under `chat:*` newly named as `chat:lobby`
+/// counts as wider (asking once too often, never once too few).
+pub fn widening(before: &Capability, after: &Capability) -> Vec<String> {
+    let had = |resource: &str, op: &str| {
+        [resource, "*"].iter().any(|r| {
+            before
+                .get(*r)
+                .is_some_and(|ops| ops.iter().any(|o| o == op || o == "*"))
+        })
+    };
+    let mut out = Vec::new();
+    for (resource, ops) in after {
+        for op in ops {
+            if !had(resource, op) {
+                out.push(format!("{resource}: {op}"));
+            }
+        }
+    }
+    out
+}
+
 /// Pretty JSON for the Custom editor and the diff.
 pub fn to_json(cap: &Capability) -> String {
     serde_json::to_string_pretty(cap).unwrap_or_else(|_| "{}".to_owned())
@@ -704,5 +727,40 @@ mod tests {
             ]
         );
         assert!(diff(&before, &before).is_empty());
+    }
+    #[test]
+    fn widening_names_what_is_new_and_treats_star_as_covering() {
+        let cap = |pairs: &[(&str, &[&str])]| -> Capability {
+            pairs
+                .iter()
+                .map(|(r, ops)| {
+                    (
+                        (*r).to_owned(),
+                        ops.iter().map(|o| (*o).to_owned()).collect(),
+                    )
+                })
+                .collect()
+        };
+        let before = cap(&[("chat:*", &["subscribe"]), ("*", &["presence"])]);
+        assert!(widening(&before, &before).is_empty());
+        assert!(
+            widening(&before, &cap(&[("chat:*", &[])])).is_empty(),
+            "narrower"
+        );
+        assert_eq!(
+            widening(&before, &cap(&[("chat:*", &["subscribe", "publish"])])),
+            ["chat:*: publish"]
+        );
+        assert!(
+            widening(&before, &cap(&[("news", &["presence"])])).is_empty(),
+            "the * resource already had presence"
+        );
+        assert_eq!(
+            widening(&before, &cap(&[("*", &["*"])])),
+            ["*: *"],
+            "every operation everywhere is wider"
+        );
+        let all = cap(&[("*", &["*"])]);
+        assert!(widening(&all, &cap(&[("x", &["publish", "history"])])).is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Keys of an Ably app (Control API) and token revocation (REST, with a key of the app).
 
 use crate::core::client::AblyAccess;
+use crate::model::capability::Capability;
 use crate::providers::ApiError;
 use crate::providers::ably::{
     AblyApp, AblyKey, AblyRestClient, KeyPatch, NewAblyKey, RevokeResult, RevokeTokens,
@@ -25,6 +26,21 @@ pub fn revoke_key_guard(environment: Environment, name: &str) -> Guard {
 /// prod, the key's name typed.
 pub fn revoke_tokens_guard(environment: Environment, key_name: &str) -> Guard {
     Guard::destructive(environment, key_name)
+}
+
+/// What saving a changed capability asks first: nothing, unless it widens what the key can do
+/// on a prod connection; then the key's name typed. A new key has nothing to widen.
+pub fn capability_change_guard(
+    environment: Environment,
+    key_name: &str,
+    before: &Capability,
+    after: &Capability,
+) -> Guard {
+    let widens = !crate::model::capability::widening(before, after).is_empty();
+    match environment {
+        Environment::Prod if widens => Guard::TypeName(key_name.to_owned()),
+        _ => Guard::None,
+    }
 }
 
 /// The apps of the connection's account (the account of the token when none is chosen).
