@@ -297,6 +297,85 @@ impl Keychain {
     }
 }
 
+/// A trail found altered when it was opened: where, why, and where the altered file was kept.
+/// Recording goes on in a new segment at the old path ([`AuditLog::open_or_new_segment`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first altered line, when one line is to blame (not for a trail cut short,
+    /// emptied, deleted or replaced).
+    pub line: Option<usize>,
+    pub reason: String,
+    /// The altered file, kept as it was found (absent when it had been deleted).
+    pub kept_as: Option<PathBuf>,
+}
+
+impl ChainBreak {
+    /// One line for a banner's title.
+    pub fn headline(&self) -> String {
+        match self.line {
+            Some(n) => format!("The audit trail was changed outside Keydeck at line {n}"),
+            None => "The audit trail was cut short or replaced outside Keydeck".to_owned(),
+        }
+    }
+
+    /// What happened and what Keydeck did about it, in sentences.
+    pub fn body(&self) -> String {
+        let kept = match &self.kept_as {
+            Some(p) => format!("The altered file is kept unchanged as {}.", p.display()),
+            None => "The file was deleted, so there was nothing to keep.".to_owned(),
+        };
+        format!(
+            "{}: {}. {kept} Recording goes on in a new segment that starts from the break; its first entry names the kept file.",
+            self.line
+                .map_or_else(|| "The trail".to_owned(), |n| format!("Line {n}")),
+            self.reason
+        )
+    }
+
+    /// The target of the new segment's first entry.
+    fn target(&self) -> String {
+        let kept = self
+            .kept_as
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map_or_else(
+                || "nothing (deleted)".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        match self.line {
+            Some(n) => format!(
+                "after a break at line {n} ({}); earlier trail kept as {kept}",
+                self.reason
+            ),
+            None => format!(
+                "after a break ({}); earlier trail kept as {kept}",
+                self.reason
+            ),
+        }
+    }
+}
+
+/// Where an altered trail is kept: beside it, named by the time it was found.
+fn kept_path(path: &Path) -> PathBuf {
+    let stamp: String = format_utc_ms(now_ms())
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "audit".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(|| "jsonl".into(), |s| s.to_string_lossy().into_owned());
+    let mut candidate = path.with_file_name(format!("{stem}.broken-{stamp}.{ext}"));
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = path.with_file_name(format!("{stem}.broken-{stamp}-{n}.{ext}"));
+        n += 1;
+    }
+    candidate
+}
+
 /// An open audit log, appending to one file.
 pub struct AuditLog {
     path: PathBuf,
@@ -335,6 +414,50 @@ impl AuditLog {
             vault: vault.clone(),
             key,
         })
+    }
+
+    /// Opens the log like [`Self::open`]; a trail found broken or incomplete is not a dead
+    /// end: it is kept aside untouched, and a new segment starts at `path` whose first entry
+    /// names the break and the kept file. Other failures (the disk, the keychain) are errors.
+    pub fn open_or_new_segment(
+        path: &Path,
+        vault: &Vault,
+    ) -> Result<(Self, Option<ChainBreak>), AuditError> {
+        let (line, reason) = match Self::open(path, vault) {
+            Ok(log) => return Ok((log, None)),
+            Err(AuditError::Broken { line, reason, .. }) => (Some(line), reason),
+            Err(AuditError::Incomplete { reason, .. }) => (None, reason),
+            Err(e) => return Err(e),
+        };
+        let io = |source| AuditError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let kept_as = if path.exists() {
+            let kept = kept_path(path);
+            std::fs::rename(path, &kept).map_err(io)?;
+            Some(kept)
+        } else {
+            None
+        };
+        // The head anchored for the altered file does not apply to the new segment, which
+        // anchors its own from its first line.
+        if vault.fallback_reason().is_none() {
+            vault
+                .remove(&anchor_account(path))
+                .map_err(|e| AuditError::Keychain {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        }
+        let found = ChainBreak {
+            line,
+            reason,
+            kept_as,
+        };
+        let mut log = Self::open(path, vault)?;
+        log.append(&Event::ok("", "audit.segment_started", &found.target()))?;
+        Ok((log, Some(found)))
     }
 
     pub fn path(&self) -> &Path {
@@ -654,6 +777,26 @@ pub fn read_all(path: &Path) -> Result<Vec<Record>, AuditError> {
     read_records(path)
 }
 
+/// Every line that still reads as a record, skipping the ones that do not (an edited line
+/// must not hide the rest of the trail); the verification names what was skipped.
+pub fn read_readable(path: &Path) -> Result<Vec<Record>, AuditError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(AuditError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    Ok(BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str(&line).ok())
+        .collect())
+}
+
 /// The OS account running the app, for the record: `USER`, else `USERNAME`, else (Unix) the
 /// passwd entry of this process's uid, else the uid itself.
 pub fn os_user() -> String {
@@ -798,6 +941,80 @@ mod tests {
             Err(AuditError::Incomplete { reason, .. }) => reason,
             other => panic!("expected an incomplete trail, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_edited_line_is_kept_aside_and_recording_goes_on_in_a_new_segment() {
+        let (dir, path, vault) = log_with(3);
+        let mut r = records(&path);
+        r[1].target = "someone else (ffff…)".to_owned();
+        write_records(&path, &r);
+        let altered = std::fs::read(&path).unwrap();
+
+        let (mut log, found) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        let found = found.expect("the break is reported");
+        assert_eq!(found.line, Some(2));
+        assert!(found.headline().contains("line 2"), "{}", found.headline());
+        let kept = found.kept_as.clone().expect("the altered file is kept");
+        assert_eq!(kept.parent(), Some(dir.path()));
+        assert!(
+            kept.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("audit.broken-")
+        );
+        assert_eq!(std::fs::read(&kept).unwrap(), altered, "kept byte for byte");
+        assert!(found.body().contains(&kept.display().to_string()));
+
+        log.append(&Event::ok("Demo app", "key.deleted", "old (c3d4…)"))
+            .unwrap();
+        let report = verify(&path, &vault).unwrap();
+        assert!(report.is_proven(), "{:?}", report.statement());
+        let new = records(&path);
+        assert_eq!(new.len(), 2);
+        assert_eq!(new[0].action, "audit.segment_started");
+        assert!(new[0].target.contains("line 2"), "{}", new[0].target);
+        assert!(
+            new[0]
+                .target
+                .contains(&*kept.file_name().unwrap().to_string_lossy()),
+            "{}",
+            new[0].target
+        );
+        // Reopening the new segment finds nothing wrong.
+        let (_, again) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        assert_eq!(again, None);
+    }
+
+    #[test]
+    fn a_trail_cut_short_or_deleted_starts_a_new_segment_too() {
+        let (_dir, path, vault) = log_with(3);
+        drop_last_line(&path);
+        let (_, found) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        let found = found.expect("a cut-off end is a break");
+        assert_eq!(found.line, None);
+        assert!(found.reason.contains("cut off"), "{}", found.reason);
+        assert_eq!(read_all(found.kept_as.as_ref().unwrap()).unwrap().len(), 2);
+        assert!(verify(&path, &vault).unwrap().is_proven());
+
+        std::fs::remove_file(&path).unwrap();
+        let (_, found) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        let found = found.expect("a deleted trail is a break");
+        assert_eq!(found.kept_as, None);
+        assert!(found.reason.contains("deleted"), "{}", found.reason);
+        assert_eq!(verify(&path, &vault).unwrap().entries, 1);
+    }
+
+    #[test]
+    fn a_line_that_is_no_record_does_not_hide_the_others() {
+        let (_dir, path, _vault) = log_with(3);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[1] = "{ this is not json";
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        assert!(read_all(&path).is_err());
+        let readable = read_readable(&path).unwrap();
+        assert_eq!(readable.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 3]);
     }
 
     #[test]

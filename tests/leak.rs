@@ -22,6 +22,7 @@ use keydeck::config::{Config, Environment};
 use keydeck::providers::cometchat::NewUser;
 use keydeck::ui::Tab;
 use keydeck::ui::clipboard::MemoryClipboard;
+use keydeck::ui::file_dialog::Picked;
 use keydeck::ui::tabs::activity::{self, ExportFormat};
 use keydeck::ui::tabs::users::FilePicker;
 use keydeck::ui::tabs::users::bulk::Outcome;
@@ -68,14 +69,14 @@ struct FixedPaths {
 }
 
 impl FilePicker for FixedPaths {
-    fn pick_import(&self) -> BoxFuture<'static, Option<PathBuf>> {
+    fn pick_import(&self) -> BoxFuture<'static, Picked> {
         let p = self.import.clone();
-        async move { Some(p) }.boxed()
+        async move { Picked::Chosen(p) }.boxed()
     }
 
-    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Option<PathBuf>> {
+    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Picked> {
         let p = self.export.clone();
-        async move { Some(p) }.boxed()
+        async move { Picked::Chosen(p) }.boxed()
     }
 }
 

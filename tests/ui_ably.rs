@@ -705,3 +705,98 @@ fn on_a_prod_connection_revoking_tokens_asks_first_and_needs_the_key_name_typed(
     click(&mut f.harness, "Revoke tokens of clientId:carol");
     f.wait_for("the result is shown", "1 revoked, 0 failed");
 }
+
+#[test]
+fn on_a_prod_connection_widening_a_capability_needs_the_key_name_and_narrowing_does_not() {
+    let mut f = fixture(true, "Marketing space");
+    let mut conn = f
+        .harness
+        .state()
+        .config()
+        .connection(ABLY)
+        .cloned()
+        .expect("connection");
+    conn.environment = Environment::Prod;
+    f.harness
+        .state_mut()
+        .push_command(keydeck::ui::Command::SaveConnection {
+            connection: conn,
+            secrets: Vec::new(),
+        });
+    f.wait_for("the keys are listed", "Edit Chat client");
+    let before = f.server_key("Chat client").expect("seeded").capability;
+
+    // Adding History is wider: it says what is new and waits for the name.
+    click(&mut f.harness, "Edit Chat client");
+    tick(&mut f, Role::CheckBox, "History");
+    click(&mut f.harness, "Review changes…");
+    assert!(
+        f.harness
+            .query_by_label("This gives a production key more power")
+            .is_some()
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("Newly allowed: chat:*: history")
+            .is_some()
+    );
+    assert!(
+        f.harness
+            .get_by_label("Save changes")
+            .accesskit_node()
+            .is_disabled()
+    );
+    click(&mut f.harness, "Save changes");
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.capability),
+        Some(before.clone()),
+        "nothing was sent"
+    );
+    ui_common::type_into(
+        &mut f.harness,
+        "Type Chat client to allow it",
+        "Chat client",
+    );
+    click(&mut f.harness, "Save changes");
+    step_until(
+        &mut f.harness,
+        "the editor closes",
+        |h| h.query_by_label("Save changes").is_none(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.capability),
+        Some(cap(&[(
+            "chat:*",
+            &["history", "presence", "publish", "subscribe"]
+        )]))
+    );
+
+    // Taking Publish away is narrower: the review asks nothing more.
+    f.wait_for("the keys are listed", "Edit Chat client");
+    click(&mut f.harness, "Edit Chat client");
+    tick(&mut f, Role::CheckBox, "Publish");
+    click(&mut f.harness, "Review changes…");
+    assert!(
+        f.harness
+            .query_by_label("This gives a production key more power")
+            .is_none()
+    );
+    assert!(
+        !f.harness
+            .get_by_label("Save changes")
+            .accesskit_node()
+            .is_disabled()
+    );
+    click(&mut f.harness, "Save changes");
+    step_until(
+        &mut f.harness,
+        "the editor closes",
+        |h| h.query_by_label("Save changes").is_none(),
+        WAIT,
+    );
+    assert_eq!(
+        f.server_key("Chat client").map(|k| k.capability),
+        Some(cap(&[("chat:*", &["history", "presence", "subscribe"])]))
+    );
+}

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, stream};
+use keydeck::ui::file_dialog::Picked;
 use keydeck::ui::tabs::users::FilePicker;
 use keydeck::ui::tabs::users::bulk::Outcome;
 use users_common::{Env, step_until, step_until_label, step_until_label_contains, wait_for_users};
@@ -24,13 +25,13 @@ struct FixedPaths {
 }
 
 impl FilePicker for FixedPaths {
-    fn pick_import(&self) -> BoxFuture<'static, Option<PathBuf>> {
+    fn pick_import(&self) -> BoxFuture<'static, Picked> {
         let p = self.import.clone();
-        async move { Some(p) }.boxed()
+        async move { Picked::Chosen(p) }.boxed()
     }
-    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Option<PathBuf>> {
+    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Picked> {
         let p = self.export.clone();
-        async move { Some(p) }.boxed()
+        async move { Picked::Chosen(p) }.boxed()
     }
 }
 
@@ -235,4 +236,94 @@ fn cancel_stops_a_bulk_run_and_reports_what_was_done() {
     }
     assert_eq!(counts.iter().sum::<usize>(), c.issued);
     assert!(!h.state().tabs.users.bulk.is_running());
+}
+
+/// A file dropped on the window, as the integration hands it over.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// A desktop without a file dialog (no portal, no zenity): every pick is unavailable.
+struct NoDialog;
+
+impl FilePicker for NoDialog {
+    fn pick_import(&self) -> BoxFuture<'static, Picked> {
+        async { Picked::Unavailable(keydeck::ui::file_dialog::NO_DIALOG.to_owned()) }.boxed()
+    }
+    fn pick_export(&self, _suggested: String) -> BoxFuture<'static, Picked> {
+        async { Picked::Unavailable(keydeck::ui::file_dialog::NO_DIALOG.to_owned()) }.boxed()
+    }
+}
+
+#[test]
+fn without_a_file_dialog_import_and_export_say_so_and_take_a_typed_or_dropped_path() {
+    let env = Env::new();
+    env.create_users(vec![
+        ("pat".to_owned(), "Pat Typed".to_owned()),
+        ("drew".to_owned(), "Drew Dropped".to_owned()),
+    ]);
+    let typed = env.dir.path().join("typed.csv");
+    std::fs::write(&typed, "pat\n").expect("file written");
+    let dropped = env.dir.path().join("dropped.txt");
+    std::fs::write(&dropped, "drew\npat\n").expect("file written");
+
+    let mut h = env.harness();
+    wait_for_users(&mut h, 2);
+    h.state_mut()
+        .tabs
+        .users
+        .bulk
+        .set_file_picker(Arc::new(NoDialog));
+    h.get_by_label("Bulk tokens").click();
+    step_until_label(&mut h, "Import file…");
+    h.get_by_label("Import file…").click();
+
+    // It says why nothing opened and asks for the path; a wrong one is refused under it.
+    step_until_label_contains(&mut h, "No file dialog could be opened on this desktop");
+    let field = "Path of the file to import";
+    h.get_by_label(field).click();
+    h.step();
+    h.get_by_label(field)
+        .type_text(&env.dir.path().join("nope.csv").display().to_string());
+    h.run_steps(2);
+    step_until_label_contains(&mut h, "There is no file at");
+    assert!(h.get_by_label("Import").accesskit_node().is_disabled());
+    users_common::replace_in(&mut h, field, &typed.display().to_string());
+    h.get_by_label("Import").click();
+    step_until_label(&mut h, "Issue 1 token");
+    assert!(h.query_by_label(field).is_none(), "the prompt closed");
+
+    // A file dropped on the window imports at once.
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(dropped.clone())));
+    step_until_label(&mut h, "Issue 2 tokens");
+
+    // Export: the same, to a typed path in an existing folder.
+    h.get_by_label("Issue 2 tokens").click();
+    step_until_label(&mut h, "Issued 2 tokens");
+    h.get_by_label("Export results…").click();
+    step_until_label(&mut h, "Save CSV…");
+    h.get_by_label("Save CSV…").click();
+    let save = "Path to save to";
+    step_until_label(&mut h, save);
+    let out = env.dir.path().join("results.csv");
+    users_common::replace_in(&mut h, save, &out.display().to_string());
+    h.get_by_label("Save").click();
+    step_until(
+        &mut h,
+        "the results file to be written",
+        |_| out.exists(),
+        Duration::from_secs(10),
+    );
+    let csv = std::fs::read_to_string(&out).expect("readable");
+    assert!(csv.contains("drew") && csv.contains("pat"), "{csv}");
 }

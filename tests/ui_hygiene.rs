@@ -240,3 +240,89 @@ fn presentation_mode_masks_auth_tokens_and_hides_their_reveal() {
     );
     assert!(f.harness.query_by_label(token.expose()).is_some());
 }
+
+#[test]
+fn an_audit_trail_edited_between_runs_is_named_in_a_banner_and_recording_goes_on() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let key = f.create_key("edited-bot", Scope::AuthOnly);
+    f.wait_for_key("edited-bot");
+    click(&mut f.harness, &format!("Reveal key {}", row(&key)));
+    step_until(
+        &mut f.harness,
+        "the audit record lands",
+        |h| h.state().is_settled(),
+        WAIT,
+    );
+    let path = f
+        .harness
+        .state()
+        .audit_path()
+        .expect("the audit trail is open")
+        .to_owned();
+    let before = audit::read_all(&path).expect("readable");
+    assert!(!before.is_empty());
+    // Someone edits the first line's target between two runs.
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let first = &before[0].target;
+    let edited = text.replacen(first.as_str(), "nothing to see", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&path, &edited).expect("written");
+
+    // The next run says so, loudly, and names the line and the kept file.
+    f.harness = ui_common::harness(ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false));
+    step_until(
+        &mut f.harness,
+        "the banner names the broken line",
+        |h| {
+            h.query_by_label_contains("The audit trail was changed outside Keydeck at line 1")
+                .is_some()
+        },
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("The altered file is kept unchanged as")
+            .is_some()
+    );
+    let kept: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("audit.broken-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), edited);
+
+    // Recording goes on: the next action lands in the new segment, which verifies.
+    f.wait_for_key("edited-bot");
+    click(&mut f.harness, &format!("Reveal key {}", row(&key)));
+    step_until(
+        &mut f.harness,
+        "the audit record lands",
+        |h| h.state().is_settled(),
+        WAIT,
+    );
+    let after = audit::read_all(&path).expect("readable");
+    let actions: Vec<&str> = after.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions[0], "audit.segment_started", "{actions:?}");
+    assert!(actions.contains(&"key.revealed"), "{actions:?}");
+    assert!(audit::verify(&path, &f.vault).expect("intact").is_proven());
+
+    // The Activity window says it too, above the new segment's entries.
+    click(&mut f.harness, "Show activity");
+    step_until(
+        &mut f.harness,
+        "the Activity window shows the new segment",
+        |h| h.query_by_label_contains("Chain intact").is_some(),
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_all_by_label_contains("The audit trail was changed outside Keydeck")
+            .count()
+            >= 2,
+        "banner and Activity window both say it"
+    );
+    click(&mut f.harness, "Dismiss");
+    settle(&mut f.harness);
+}

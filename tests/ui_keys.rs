@@ -605,3 +605,54 @@ fn create_key_says_why_it_is_disabled_and_enter_submits_the_valid_form() {
     );
     assert!(f.server_key("enter-bot").is_some());
 }
+
+#[test]
+fn deleting_a_key_another_connection_stores_names_that_connection_in_the_question() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let config_dir = f.dirs.path().join("config");
+    let mut config = ui_common::saved_config(&mut f.harness, &config_dir);
+    // A second connection, for support work, stores the app's authOnly key.
+    let auth = f
+        .server_key("Auth Key")
+        .expect("the demo app has its Auth Key");
+    let mut second = config.connections[0].clone();
+    second.id = "support-desk".to_owned();
+    second.label = "Support desk".to_owned();
+    config.connections.push(second);
+    config.save(&config_dir).expect("config saved");
+    f.vault
+        .store(
+            &keydeck::vault::Vault::account("support-desk", keydeck::config::FIELD_API_KEY),
+            &auth.api_key,
+        )
+        .expect("stored");
+    f.harness = ui_common::harness(ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false));
+    f.wait_for_key("Auth Key");
+
+    ui_common::click(&mut f.harness, &format!("Delete {}", row(&auth)));
+    step_until(
+        &mut f.harness,
+        "the question names the other connection",
+        |h| {
+            h.query_by_label_contains("Keydeck's connection \"Support desk\" stores this key too")
+                .is_some()
+        },
+        WAIT,
+    );
+    // A key no other connection stores says nothing of the kind.
+    ui_common::click(&mut f.harness, "Cancel");
+    let other = f.create_key("lonely", Scope::AuthOnly);
+    f.wait_for_key("lonely");
+    ui_common::click(&mut f.harness, &format!("Delete {}", row(&other)));
+    step_until(
+        &mut f.harness,
+        "the question opens",
+        |h| h.query_by_label("Delete key lonely?").is_some(),
+        WAIT,
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("stores this key too")
+            .is_none()
+    );
+}

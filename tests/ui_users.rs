@@ -655,3 +655,98 @@ fn a_failed_load_says_what_is_known_and_an_open_user_does_not_spin_forever() {
     assert!(h.query_by_label("Look up dana").is_some());
     assert!(h.query_by_label_contains("Opening dana").is_none());
 }
+
+#[test]
+fn edit_changes_a_users_profile_with_the_new_user_checks_and_refuses_a_bad_field() {
+    let env = Env::new();
+    env.create_users(vec![("eddie".to_owned(), "Eddie Before".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+
+    h.get_by_label("Eddie Before").click();
+    step_until(
+        &mut h,
+        "eddie to open",
+        |h| h.state().tabs.users.open_uid() == Some("eddie"),
+        Duration::from_secs(30),
+    );
+    h.get_by_label("Edit…").click();
+    step_until_label(&mut h, "Edit user eddie");
+    // The uid is shown, not editable; the form starts as the server has it, and nothing
+    // changed yet says so.
+    assert!(h.query_by_label("User ID (uid)").is_some());
+    assert_eq!(
+        h.get_by_label("Display name").value().as_deref(),
+        Some("Eddie Before")
+    );
+    assert!(
+        h.get_by_label("Save changes")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(h.query_by_label("Nothing is changed yet").is_some());
+
+    // The same checks as New user: a bad URL is refused under its field.
+    type_into(&mut h, "Avatar URL", "not a url");
+    step_until_label_contains(&mut h, "http");
+    assert!(
+        h.get_by_label("Save changes")
+            .accesskit_node()
+            .is_disabled()
+    );
+    replace_in(&mut h, "Avatar URL", "https://example.com/eddie.png");
+    replace_in(&mut h, "Display name", "Eddie After");
+    replace_in(&mut h, "User role", "moderator");
+    replace_in(&mut h, "Tags (comma-separated)", "vip, beta");
+    replace_in(&mut h, "Metadata (JSON)", "{\"plan\": \"pro\"}");
+    h.step();
+    assert!(
+        !h.get_by_label("Save changes")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("Save changes").click();
+    step_until_label_contains(&mut h, "Saved the changes to user eddie");
+    assert!(
+        h.query_by_label("Edit user eddie").is_none(),
+        "the dialog closed"
+    );
+
+    let stored = env
+        .rt
+        .block_on(env.client.get_user("eddie", None))
+        .expect("eddie exists");
+    assert_eq!(stored.name, "Eddie After");
+    assert_eq!(
+        stored.avatar.as_deref(),
+        Some("https://example.com/eddie.png")
+    );
+    assert_eq!(stored.role, "moderator");
+    assert_eq!(stored.metadata, Some(serde_json::json!({"plan": "pro"})));
+    // The list and the pane show the new name at once.
+    step_until(
+        &mut h,
+        "the list and the pane to show the new name",
+        |h| h.get_all_by_label("Eddie After").count() >= 2,
+        Duration::from_secs(10),
+    );
+    assert!(h.query_by_label("Eddie Before").is_none());
+
+    // Emptying a field the user had clears it on the server.
+    h.get_by_label("Edit…").click();
+    step_until_label(&mut h, "Edit user eddie");
+    h.get_by_label("Avatar URL").click();
+    h.step();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Backspace);
+    h.run_steps(2);
+    assert_eq!(h.get_by_label("Avatar URL").value().as_deref(), Some(""));
+    h.get_by_label("Save changes").click();
+    step_until_label_contains(&mut h, "Saved the changes to user eddie");
+    let stored = env
+        .rt
+        .block_on(env.client.get_user("eddie", None))
+        .expect("eddie exists");
+    assert_eq!(stored.avatar, None);
+    assert_eq!(stored.name, "Eddie After");
+}

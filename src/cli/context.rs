@@ -31,6 +31,8 @@ pub struct Ctx {
     pub rt: tokio::runtime::Runtime,
     session: Session,
     recorder: Recorder,
+    /// The altered-trail message was printed (once per run).
+    told_chain_break: bool,
     sandbox: Option<(Sandbox, StartupInfo)>,
     data_dir: PathBuf,
     _log: Option<tracing_appender::non_blocking::WorkerGuard>,
@@ -68,6 +70,7 @@ impl Ctx {
             rt,
             session,
             recorder,
+            told_chain_break: false,
             sandbox: None,
             data_dir,
             _log: log,
@@ -102,6 +105,12 @@ impl Ctx {
         }
         if let Some(problem) = self.recorder.take_problem() {
             eprintln!("keydeck: the audit record was not written: {problem}");
+        }
+        if !self.told_chain_break
+            && let Some(found) = self.recorder.chain_break()
+        {
+            self.told_chain_break = true;
+            eprintln!("keydeck: {}. {}", found.headline(), found.body());
         }
         failed
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::audit::{AuditLog, Event};
+use crate::audit::{AuditLog, ChainBreak, Event};
 use crate::providers::ApiError;
 use crate::vault::Vault;
 
@@ -52,6 +52,8 @@ struct Shared {
     /// The first failure to write, until someone takes it (to tell the user once).
     problem: Mutex<Option<String>>,
     problem_taken: AtomicBool,
+    /// The trail was found altered when it was opened, and recording went on in a new segment.
+    chain_break: Mutex<Option<ChainBreak>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -74,6 +76,7 @@ impl Recorder {
                 revision: AtomicU64::new(0),
                 problem: Mutex::new(None),
                 problem_taken: AtomicBool::new(false),
+                chain_break: Mutex::new(None),
             }),
             connection: String::new(),
             via: None,
@@ -111,10 +114,21 @@ impl Recorder {
             let Some(path) = shared.path.lock().ok().and_then(|p| p.clone()) else {
                 return;
             };
-            let opened = AuditLog::open(&path, &vault).map_err(|e| {
-                tracing::warn!("{e}");
-                e.to_string()
-            });
+            let opened = match AuditLog::open_or_new_segment(&path, &vault) {
+                Ok((log, found)) => {
+                    if let Some(found) = found {
+                        tracing::warn!("{} {}", found.headline(), found.body());
+                        if let Ok(mut b) = shared.chain_break.lock() {
+                            *b = Some(found);
+                        }
+                    }
+                    Ok(log)
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    Err(e.to_string())
+                }
+            };
             let Ok(mut state) = shared.state.lock() else {
                 return;
             };
@@ -158,6 +172,12 @@ impl Recorder {
     /// No record is still on its way to the file.
     pub fn is_idle(&self) -> bool {
         self.shared.worker.pending() == 0
+    }
+
+    /// The trail was found altered when it was opened (recording goes on in a new segment):
+    /// where and why, for as long as the app runs.
+    pub fn chain_break(&self) -> Option<ChainBreak> {
+        self.shared.chain_break.lock().ok()?.clone()
     }
 
     /// The first write failure, once.
@@ -287,6 +307,36 @@ mod tests {
         wait_idle(&rec);
         let records = crate::audit::read_all(&path).unwrap();
         assert_eq!(records[0].via(), "cli");
+    }
+
+    #[test]
+    fn an_altered_trail_is_reported_and_recording_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let vault = Vault::memory();
+        let rec = Recorder::waiting(&path);
+        rec.open(vault.clone());
+        rec.record("key.created", "first", Ok(()));
+        wait_idle(&rec);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("first", "forged")).unwrap();
+
+        let rec = Recorder::waiting(&path);
+        rec.record("key.created", "second", Ok(()));
+        rec.open(vault.clone());
+        wait_idle(&rec);
+        let found = rec.chain_break().expect("the break is reported");
+        assert_eq!(found.line, Some(1));
+        assert!(rec.take_problem().is_none(), "recording did not stop");
+        let targets: Vec<String> = crate::audit::read_all(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action + " " + &r.target)
+            .collect();
+        assert_eq!(targets.len(), 2, "{targets:?}");
+        assert!(targets[0].starts_with("audit.segment_started"));
+        assert_eq!(targets[1], "key.created second");
+        assert!(crate::audit::verify(&path, &vault).unwrap().is_proven());
     }
 
     #[test]

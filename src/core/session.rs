@@ -183,6 +183,27 @@ impl Session {
         &self.secrets
     }
 
+    /// The labels of the connections other than `except` that store `value` as one of their
+    /// secrets: deleting that key breaks them too.
+    pub fn connections_storing(&self, value: &Secret, except: &str) -> Vec<String> {
+        self.config()
+            .connections
+            .iter()
+            .filter(|c| c.id != except)
+            .filter(|c| {
+                crate::core::kinds::spec(&c.kind)
+                    .secret_fields()
+                    .iter()
+                    .any(|(field, _)| {
+                        self.secrets
+                            .get(&Vault::account(&c.id, field))
+                            .is_some_and(|s| s.expose() == value.expose())
+                    })
+            })
+            .map(|c| c.label.clone())
+            .collect()
+    }
+
     /// Where the secret of this connection's field stands; `None`: there is none.
     pub fn secret_state(&self, connection_id: &str, field: &str) -> Option<&SecretState> {
         self.states.get(&Vault::account(connection_id, field))

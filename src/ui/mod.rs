@@ -4,6 +4,7 @@
 
 pub mod clipboard;
 pub mod context;
+pub mod file_dialog;
 pub mod launch;
 pub mod probe;
 pub mod remote;

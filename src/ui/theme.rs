@@ -132,5 +132,15 @@ pub fn install(ctx: &egui::Context) {
         style.visuals.widgets.noninteractive.corner_radius = CornerRadius::same(CORNER);
         style.visuals.window_corner_radius = CornerRadius::same(10);
         style.visuals.selection.bg_fill = accent(style.visuals.dark_mode).gamma_multiply(0.45);
+        // The focused field's outline (and keyboard focus) must be seen at a glance.
+        style.visuals.selection.stroke = Stroke::new(2.0, accent(style.visuals.dark_mode));
+        style.visuals.widgets.hovered.bg_stroke.width =
+            style.visuals.widgets.hovered.bg_stroke.width.max(1.5);
+        // A scrollbar over 100,000 rows keeps a thumb that can be seen and grabbed.
+        style.spacing.scroll.handle_min_length = 32.0;
+        // egui's small text is 9 points: too small for anything a user must read.
+        style
+            .text_styles
+            .insert(egui::TextStyle::Small, egui::FontId::proportional(11.0));
     });
 }

@@ -252,7 +252,13 @@ impl KeydeckApp {
                 .is_some_and(|c| c.embedded_sandbox);
         let keychain = keychain_banner(&self.session);
         let config_problem = self.session.config_problem().map(str::to_owned);
-        if !show_sandbox && keychain.is_none() && config_problem.is_none() {
+        let chain_break = self
+            .session
+            .recorder()
+            .chain_break()
+            .filter(|_| !self.activity.chain_break_dismissed);
+        if !show_sandbox && keychain.is_none() && config_problem.is_none() && chain_break.is_none()
+        {
             return;
         }
         egui::Panel::top("keydeck-banners")
@@ -267,6 +273,20 @@ impl KeydeckApp {
                 if let Some((title, body, actions)) = keychain {
                     if widgets::message(ui, Tone::Warning, title, &body, actions).is_some() {
                         self.commands.push(Command::RetryKeychain);
+                    }
+                    ui.add_space(theme::SPACE_XS);
+                }
+                if let Some(found) = chain_break {
+                    match widgets::message(
+                        ui,
+                        Tone::Error,
+                        &found.headline(),
+                        &found.body(),
+                        &["Show activity", "Dismiss"],
+                    ) {
+                        Some(0) => self.activity.open = true,
+                        Some(_) => self.activity.chain_break_dismissed = true,
+                        None => {}
                     }
                     ui.add_space(theme::SPACE_XS);
                 }

@@ -228,7 +228,7 @@ impl KeydeckApp {
             )
             .show(ui, |ui| self.status_bar_ui(ui));
 
-        egui::CentralPanel::default()
+        let central = egui::CentralPanel::default()
             .frame(egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::same(16)))
             .show(ui, |ui| {
                 let tab = self.ui_state.tab;
@@ -240,10 +240,15 @@ impl KeydeckApp {
         if self.activity.open {
             let audit_path = self.audit_path();
             let vault = self.session.vault().clone();
-            commands.extend(
-                self.activity
-                    .ui(&ctx, &self.rt, audit_path.as_deref(), &vault),
-            );
+            self.activity.chain_break = self.session.recorder().chain_break();
+            commands.extend(self.activity.ui(
+                &ctx,
+                &self.rt,
+                audit_path.as_deref(),
+                &vault,
+                // Below the top bar and banners, above the status bar: never over them.
+                central.response.rect,
+            ));
         }
 
         self.toasts.ui(&ctx);

@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 
 use crate::config::{ConnectionKind, Environment};
 use crate::core::client::AblyAccess;
-use crate::core::ops::ably;
+use crate::core::ops::{Guard, ably};
 use crate::model::capability::{self, Capability, CapabilityError, OPERATIONS};
 use crate::providers::ApiError;
 use crate::providers::ably::{
@@ -67,6 +67,12 @@ struct KeyEditor {
     /// The form as it opened, to ask before discarding changes.
     original: (String, CapabilityEditor, bool),
     asking_to_discard: bool,
+    /// The form was drawn once: it opens at its top, with the name focused.
+    shown: bool,
+    /// The connection's environment: on prod, widening a capability asks for the name.
+    environment: Environment,
+    /// The key's name as typed to allow a widening on prod.
+    typed: String,
 }
 
 impl KeyEditor {
@@ -81,6 +87,9 @@ impl KeyEditor {
             error: None,
             original: (String::new(), CapabilityEditor::default(), false),
             asking_to_discard: false,
+            shown: false,
+            environment: Environment::Dev,
+            typed: String::new(),
         }
     }
 
@@ -97,6 +106,9 @@ impl KeyEditor {
             op: None,
             error: None,
             asking_to_discard: false,
+            shown: false,
+            environment: Environment::Dev,
+            typed: String::new(),
         }
     }
 
@@ -122,11 +134,51 @@ impl KeyEditor {
             .unwrap_or_default()
     }
 
+    /// What saving asks first (`ably::capability_change_guard`): on prod, a wider capability
+    /// needs the key's name typed.
+    fn guard(&self, parsed: &Result<Capability, CapabilityError>) -> Guard {
+        match (&self.existing, parsed) {
+            (Some(k), Ok(after)) => {
+                ably::capability_change_guard(self.environment, &k.name, &k.capability, after)
+            }
+            _ => Guard::None,
+        }
+    }
+
+    /// The name still to type before saving, when the guard asks for one and it is not typed.
+    fn name_to_type(&self, parsed: &Result<Capability, CapabilityError>) -> Option<String> {
+        let guard = self.guard(parsed);
+        let name = guard.typed_name()?;
+        (self.typed.trim() != name).then(|| name.to_owned())
+    }
+
     /// What saving would change, one step before saving.
-    fn review_ui(&self, ui: &mut Ui, parsed: &Result<Capability, CapabilityError>) {
+    fn review_ui(&mut self, ui: &mut Ui, parsed: &Result<Capability, CapabilityError>) {
         ui.label(RichText::new("Capability changes").strong());
         if let Ok(after) = parsed {
             capability_editor::diff_ui(ui, &self.before(), after);
+        }
+        let guard = self.guard(parsed);
+        if let (Some(name), Ok(after)) = (guard.typed_name(), parsed) {
+            let wider = capability::widening(&self.before(), after);
+            ui.add_space(theme::SPACE_S);
+            widgets::message(
+                ui,
+                Tone::Warning,
+                "This gives a production key more power",
+                &format!(
+                    "Newly allowed: {}. Apps that hold this key can do this at once.",
+                    wider.join(", ")
+                ),
+                &[],
+            );
+            widgets::text_field(
+                ui,
+                &format!("Type {name} to allow it"),
+                &mut self.typed,
+                name,
+                None,
+            );
         }
         if let Some(k) = &self.existing {
             if self.name.trim() != k.name {
@@ -146,21 +198,30 @@ impl KeyEditor {
 
     /// The name, the capability editor and revocable tokens.
     fn form_ui(&mut self, ui: &mut Ui, parsed: &Result<Capability, CapabilityError>) {
-        egui::ScrollArea::vertical()
-            .max_height(ui.ctx().content_rect().height() * 0.6)
-            .show(ui, |ui| {
+        let mut scroll = egui::ScrollArea::vertical()
+            .id_salt("ably-key-form")
+            .max_height(ui.ctx().content_rect().height() * 0.6);
+        let first = !std::mem::replace(&mut self.shown, true);
+        if first {
+            // A scroll position kept from an earlier opening would hide the name.
+            scroll = scroll.vertical_scroll_offset(0.0);
+        }
+        scroll.show(ui, |ui| {
                 let name_err = self
                     .name
                     .trim()
                     .is_empty()
                     .then_some("Give the key a name");
-                widgets::text_field(
+                let name = widgets::text_field(
                     ui,
                     "Name",
                     &mut self.name,
                     "e.g. chat-app",
                     name_err.filter(|_| self.existing.is_some()),
                 );
+                if first {
+                    name.request_focus();
+                }
                 ui.add_space(theme::SPACE_XS);
                 self.capability.ui(ui);
                 ui.add_space(theme::SPACE_XS);
@@ -198,13 +259,18 @@ impl KeyEditor {
             } else {
                 "Create key"
             };
-            if ui
-                .add_enabled(!busy && valid, egui::Button::new(label))
-                .clicked()
+            let untyped = self.name_to_type(parsed);
+            let save = ui.add_enabled(
+                !busy && valid && untyped.is_none(),
+                egui::Button::new(label),
+            );
+            let reason = untyped.map(|n| format!("Type {n} above to allow the wider capability"));
+            if save.clicked()
                 && let Ok(cap) = parsed
             {
                 out.push(own(self.command(app_id, cap.clone())));
             }
+            widgets::disabled_reason_ui(ui, save, reason.as_deref());
             if ui.add_enabled(!busy, egui::Button::new("Back")).clicked() {
                 self.reviewing = false;
             }
@@ -563,7 +629,7 @@ impl AblyKeysTab {
             }
         }
 
-        self.editor_ui(ui.ctx(), &app_id, &mut out);
+        self.editor_ui(ui.ctx(), &app_id, conn.environment, &mut out);
         self.revoke_ui(ui.ctx(), &app_id, &mut out);
         self.revoke_tokens_ui(ui.ctx(), &mut out);
         self.can_ui(ui.ctx());
@@ -741,15 +807,22 @@ impl AblyKeysTab {
             });
     }
 
-    fn editor_ui(&mut self, ctx: &egui::Context, app_id: &str, out: &mut Vec<Command>) {
+    fn editor_ui(
+        &mut self,
+        ctx: &egui::Context,
+        app_id: &str,
+        environment: Environment,
+        out: &mut Vec<Command>,
+    ) {
         let Some(e) = &mut self.editor else { return };
+        e.environment = environment;
         let mut close = false;
         let title = match &e.existing {
             Some(k) => format!("Edit key {}", k.name),
             None => "New API key".to_owned(),
         };
         let busy = e.op.is_some();
-        let modal = egui::Modal::new(egui::Id::unique("ably-key-editor")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("ably-key-editor"), |ui| {
             ui.set_width(620.0);
             ui.heading(&title);
             ui.add_space(theme::SPACE_S);
@@ -808,7 +881,7 @@ impl AblyKeysTab {
         let mut close = false;
         let busy = d.op.is_some();
         let name = d.key.name.clone();
-        let modal = egui::Modal::new(egui::Id::unique("ably-revoke-tokens")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("ably-revoke-tokens"), |ui| {
             ui.set_width(560.0);
             ui.heading(format!("Revoke tokens of {name}"));
             ui.add_space(theme::SPACE_S);
@@ -837,10 +910,9 @@ impl AblyKeysTab {
             ui.add_space(theme::SPACE_M);
             ui.horizontal(|ui| {
                 let dark = ui.visuals().dark_mode;
-                let button = egui::Button::new(
-                    RichText::new("Revoke tokens…").color(egui::Color32::WHITE),
-                )
-                .fill(theme::tone(Tone::Error, dark).fg);
+                let button =
+                    egui::Button::new(RichText::new("Revoke tokens…").color(egui::Color32::WHITE))
+                        .fill(theme::tone(Tone::Error, dark).fg);
                 if ui.add_enabled(!busy && request.is_ok(), button).clicked()
                     && let Ok(request) = request
                 {
@@ -877,7 +949,7 @@ impl AblyKeysTab {
     fn can_ui(&mut self, ctx: &egui::Context) {
         let Some(d) = &mut self.can else { return };
         let mut close = false;
-        let modal = egui::Modal::new(egui::Id::unique("ably-can")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("ably-can"), |ui| {
             ui.set_width(520.0);
             ui.heading(format!("Can {}…?", d.key.name));
             ui.add_space(theme::SPACE_S);

@@ -12,21 +12,22 @@ use tokio::runtime::Handle;
 
 use crate::audit::{self, Record};
 use crate::ui::context::Command;
+use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
 use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
 use crate::ui::widgets;
 
 /// Where the export dialog comes from: the native one in the app, a fixed path in tests.
 pub trait SavePicker: Send + Sync {
-    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>>;
+    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Picked>;
 }
 
 /// The system's save dialog (rfd).
 pub struct NativeSavePicker;
 
 impl SavePicker for NativeSavePicker {
-    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>> {
-        async move {
+    fn pick_save(&self, suggested_name: String) -> BoxFuture<'static, Picked> {
+        file_dialog::native(async move {
             rfd::AsyncFileDialog::new()
                 .set_title("Export activity")
                 .set_file_name(suggested_name)
@@ -35,9 +36,26 @@ impl SavePicker for NativeSavePicker {
                 .save_file()
                 .await
                 .map(|f| f.path().to_path_buf())
-        }
+        })
         .boxed()
     }
+}
+
+/// How an export ended.
+enum Exported {
+    Written(PathBuf),
+    Failed(String),
+    Cancelled,
+    /// No save dialog could open: why, to ask for a typed path.
+    NoDialog(String),
+}
+
+fn suggested_name(format: ExportFormat) -> String {
+    format!("keydeck-activity.{}", format.extension())
+}
+
+fn written(path: &Path) -> Toast {
+    Toast::success(format!("Exported activity to {}", path.display()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,8 +138,17 @@ pub struct ActivityView {
     /// The chain's status: (fully proven, what was proven and what not), or what is wrong.
     chain: Result<(bool, String), String>,
     stale: bool,
+    /// The banner about a trail found altered at start-up was dismissed (the Activity window
+    /// still says it).
+    pub chain_break_dismissed: bool,
+    /// The trail found altered at start-up, shown above the current segment.
+    pub chain_break: Option<audit::ChainBreak>,
     picker: Arc<dyn SavePicker>,
-    exporting: Option<Promise<Option<Result<PathBuf, String>>>>,
+    exporting: Option<(Promise<Exported>, ExportFormat)>,
+    /// The save dialog could not open: a path typed by hand, for this format.
+    path_prompt: Option<(ExportFormat, PathPrompt)>,
+    /// An export finished in the window (a typed path): its toast, for the next settle.
+    done: Option<Toast>,
     /// A read and verification of the trail on its way (it asks the keychain: off the UI
     /// thread).
     loading: Option<Promise<Loaded>>,
@@ -131,7 +158,7 @@ pub struct ActivityView {
 type Loaded = (Vec<Record>, Result<(bool, String), String>);
 
 fn load(path: &Path, vault: &crate::vault::Vault) -> Loaded {
-    let records = audit::read_all(path).unwrap_or_default();
+    let records = audit::read_readable(path).unwrap_or_default();
     let chain = audit::verify(path, vault)
         .map(|r| (r.is_proven(), r.statement().join(" ")))
         .map_err(|e| e.to_string());
@@ -146,8 +173,12 @@ impl Default for ActivityView {
             records: Vec::new(),
             chain: Ok((true, String::new())),
             stale: true,
+            chain_break_dismissed: false,
+            chain_break: None,
             picker: Arc::new(NativeSavePicker),
             exporting: None,
+            path_prompt: None,
+            done: None,
             loading: None,
         }
     }
@@ -200,30 +231,36 @@ impl ActivityView {
         ));
     }
 
-    /// Starts an export of the filtered records (oldest first) to a file the user picks.
-    pub fn start_export(&mut self, rt: &Handle, ctx: &egui::Context, format: ExportFormat) {
-        let records: Vec<Record> = self
-            .records
+    /// The records that pass the filter, oldest first: what an export writes.
+    fn to_export(&self) -> Vec<Record> {
+        self.records
             .iter()
             .filter(|r| matches(r, &self.filter))
             .cloned()
-            .collect();
-        let pick = self
-            .picker
-            .pick_save(format!("keydeck-activity.{}", format.extension()));
-        self.exporting = Some(crate::ui::remote::spawn(
+            .collect()
+    }
+
+    /// Starts an export of the filtered records (oldest first) to a file the user picks.
+    pub fn start_export(&mut self, rt: &Handle, ctx: &egui::Context, format: ExportFormat) {
+        let records = self.to_export();
+        let pick = self.picker.pick_save(suggested_name(format));
+        self.path_prompt = None;
+        let promise = crate::ui::remote::spawn(
             rt,
             ctx,
             async move {
-                let path = pick.await?;
-                Some(
-                    export(&records, format, &path)
-                        .map(|()| path)
-                        .map_err(|e| e.to_string()),
-                )
+                match pick.await {
+                    Picked::Chosen(path) => match export(&records, format, &path) {
+                        Ok(()) => Exported::Written(path),
+                        Err(e) => Exported::Failed(e.to_string()),
+                    },
+                    Picked::Cancelled => Exported::Cancelled,
+                    Picked::Unavailable(why) => Exported::NoDialog(why),
+                }
             },
-            || Some(Err("the export crashed".to_owned())),
-        ))
+            || Exported::Failed("the export crashed".to_owned()),
+        );
+        self.exporting = Some((promise, format));
     }
 
     /// Settles a finished read of the trail, and a finished export into a toast.
@@ -234,19 +271,52 @@ impl ActivityView {
                 Err(p) => self.loading = Some(p),
             }
         }
-        let p = self.exporting.take()?;
+        if let Some(t) = self.done.take() {
+            return Some(t);
+        }
+        let (p, format) = self.exporting.take()?;
         match p.try_take() {
-            Ok(None) => None,
-            Ok(Some(Ok(path))) => Some(Toast::success(format!(
-                "Exported activity to {}",
-                path.display()
-            ))),
-            Ok(Some(Err(e))) => Some(Toast::error(format!("Could not export the activity: {e}"))),
+            Ok(Exported::Cancelled) => None,
+            Ok(Exported::Written(path)) => Some(written(&path)),
+            Ok(Exported::Failed(e)) => {
+                Some(Toast::error(format!("Could not export the activity: {e}")))
+            }
+            Ok(Exported::NoDialog(why)) => {
+                let prompt = PathPrompt::save(why, "Save", &suggested_name(format));
+                self.path_prompt = Some((format, prompt));
+                None
+            }
             Err(p) => {
-                self.exporting = Some(p);
+                self.exporting = Some((p, format));
                 None
             }
         }
+    }
+
+    /// The typed path, when the save dialog could not open.
+    fn path_prompt_ui(&mut self, ui: &mut Ui) {
+        let Some((format, prompt)) = &mut self.path_prompt else {
+            return;
+        };
+        match prompt.ui(ui) {
+            PromptOutcome::Open => {}
+            PromptOutcome::Cancelled => self.path_prompt = None,
+            PromptOutcome::Chosen(path) => {
+                let format = *format;
+                match export(&self.to_export(), format, &path) {
+                    Ok(()) => {
+                        self.done = Some(written(&path));
+                        self.path_prompt = None;
+                    }
+                    Err(e) => {
+                        if let Some((_, prompt)) = &mut self.path_prompt {
+                            prompt.failed(format!("Could not write it: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        ui.add_space(theme::SPACE_XS);
     }
 
     pub fn ui(
@@ -255,6 +325,7 @@ impl ActivityView {
         rt: &Handle,
         audit_path: Option<&Path>,
         vault: &crate::vault::Vault,
+        bounds: egui::Rect,
     ) -> Vec<Command> {
         let mut out = Vec::new();
         if !self.open {
@@ -270,7 +341,12 @@ impl ActivityView {
         let mut export = None;
         egui::Window::new("Activity")
             .open(&mut open)
-            .default_size([760.0, 480.0])
+            .constrain_to(bounds)
+            .default_pos(bounds.min + egui::vec2(24.0, 24.0))
+            .default_size([
+                760.0_f32.min(bounds.width() - 48.0),
+                480.0_f32.min(bounds.height() - 48.0),
+            ])
             .show(ctx, |ui| export = self.window_ui(ui, audit_path, &mut out));
         self.open = open;
         // Requests start here, outside the window's closure, like every other request.
@@ -289,6 +365,10 @@ impl ActivityView {
     ) -> Option<ExportFormat> {
         let mut export = None;
         let dark = ui.visuals().dark_mode;
+        if let Some(found) = &self.chain_break {
+            widgets::message(ui, Tone::Error, &found.headline(), &found.body(), &[]);
+            ui.add_space(theme::SPACE_XS);
+        }
         match (&self.chain, audit_path) {
             _ if self.loading.is_some() => {
                 ui.horizontal(|ui| {
@@ -339,6 +419,7 @@ impl ActivityView {
                 out.push(Command::CopyDiagnostics);
             }
         });
+        self.path_prompt_ui(ui);
         ui.separator();
         let visible = self.visible();
         if visible.is_empty() {

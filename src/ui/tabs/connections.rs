@@ -18,6 +18,9 @@ use crate::secret::Secret;
 use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 use crate::vault::Vault;
 
+/// The longest connection name: it is shown in the top bar's picker and every subtitle.
+pub const MAX_LABEL_CHARS: usize = 60;
+
 /// The connection editor's form. Secret inputs start empty: empty means "keep what is stored".
 /// Values are kept per kind and field, so switching the provider back and forth loses nothing.
 #[derive(Clone, PartialEq)]
@@ -140,8 +143,16 @@ impl Editor {
         let f = &self.form;
         let spec = f.spec();
         let mut p = Vec::new();
-        if f.label.trim().is_empty() {
+        let label_len = f.label.trim().chars().count();
+        if label_len == 0 {
             p.push(("label", "Give the connection a name".to_owned()));
+        } else if label_len > MAX_LABEL_CHARS {
+            p.push((
+                "label",
+                format!(
+                    "Keep the name to {MAX_LABEL_CHARS} characters ({label_len} now): it names the connection in the top bar"
+                ),
+            ));
         }
         if !self.embedded() {
             for field in spec.plain_fields() {
@@ -467,7 +478,7 @@ impl ConnectionsTab {
             None => e.form.spec().new_title().to_owned(),
         };
         let kept = cx.vault.where_kept_phrase();
-        let modal = egui::Modal::new(egui::Id::unique("connection-editor")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("connection-editor"), |ui| {
             ui.set_width(500.0);
             ui.heading(&title);
             ui.add_space(theme::SPACE_S);

@@ -719,7 +719,7 @@ impl KeysTab {
             if shown.editing {
                 self.row_edit_actions_ui(ui, &shown.id_text, out);
             } else {
-                self.row_actions_ui(ui, k, shown.is_own, conn, &shown.id_text, &shown.row.hash);
+                self.row_actions_ui(ui, k, shown, conn, cx.session);
             }
         });
     }
@@ -858,11 +858,11 @@ impl KeysTab {
         &mut self,
         ui: &mut Ui,
         k: &ApiKey,
-        is_own: bool,
+        shown: &ShownRow<'_>,
         conn: &crate::config::Connection,
-        id_text: &str,
-        hash: &str,
+        session: &crate::core::session::Session,
     ) {
+        let (is_own, id_text, hash) = (shown.is_own, shown.id_text.as_str(), &shown.row.hash);
         if named_button(
             ui,
             "Edit",
@@ -908,10 +908,25 @@ impl KeysTab {
                 "This connection signs its requests with this key, and a key cannot delete itself. Rotate it and switch the connection to the new key first.",
             );
         } else if delete.clicked() {
+            let others = session.connections_storing(&k.api_key, &conn.id);
+            let names = others
+                .iter()
+                .map(|o| format!("\"{o}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let also = match others.len() {
+                0 => String::new(),
+                1 => format!(
+                    " Keydeck's connection {names} stores this key too and stops working with it; edit it to another key first."
+                ),
+                _ => format!(
+                    " Keydeck's connections {names} store this key too and stop working with it; edit them to another key first."
+                ),
+            };
             let confirm = ConfirmDialog::new(
                 format!("Delete key {}?", k.name),
                 format!(
-                    "Everything that uses {} ({}, {}) stops working at once. This cannot be undone.",
+                    "Everything that uses {} ({}, {}) stops working at once.{also} This cannot be undone.",
                     k.name,
                     k.api_key.masked(),
                     k.scope
@@ -1109,7 +1124,7 @@ fn created_dialog_ui(
 ) -> bool {
     let mut close = false;
     let body_max = dialog_body_max_height(ctx);
-    let modal = egui::Modal::new(egui::Id::unique("keys-created")).show(ctx, |ui| {
+    let modal = widgets::dialog(ctx, egui::Id::unique("keys-created"), |ui| {
         ui.set_width(480.0);
         ui.heading(&d.title);
         ui.add_space(theme::SPACE_S);
@@ -1188,7 +1203,7 @@ fn created_body_ui(ui: &mut Ui, d: &mut CreatedDialog, out: &mut Vec<Command>) {
 fn new_key_dialog_ui(ctx: &egui::Context, d: &mut NewKeyDialog) -> DialogOutcome {
     let mut outcome = DialogOutcome::Open;
     let busy = d.op.is_some();
-    let modal = egui::Modal::new(egui::Id::unique("keys-new")).show(ctx, |ui| {
+    let modal = widgets::dialog(ctx, egui::Id::unique("keys-new"), |ui| {
         ui.set_width(460.0);
         ui.heading("New API key");
         ui.add_space(theme::SPACE_S);
@@ -1278,7 +1293,7 @@ fn scope_line(s: Scope) -> &'static str {
 fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome {
     let mut outcome = DialogOutcome::Open;
     let busy = d.op.is_some();
-    let modal = egui::Modal::new(egui::Id::unique("keys-rotate")).show(ctx, |ui| {
+    let modal = widgets::dialog(ctx, egui::Id::unique("keys-rotate"), |ui| {
         ui.set_width(460.0);
         ui.heading(format!("Rotate key {}", d.old.name));
         ui.add_space(theme::SPACE_S);
@@ -1298,7 +1313,10 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
                 ui.radio_value(&mut d.overlap_secs, secs, label);
             }
         });
-        widgets::muted(ui, "How long both keys should work while your apps switch over.");
+        widgets::muted(
+            ui,
+            "How long both keys should work while your apps switch over.",
+        );
         if let Some(name) = &d.typed_name {
             ui.add_space(theme::SPACE_S);
             let label = format!("Type {name} to confirm");
@@ -1317,7 +1335,11 @@ fn rotate_dialog_ui(ctx: &egui::Context, d: &mut RotateDialog) -> DialogOutcome 
         }
         ui.add_space(theme::SPACE_M);
         ui.horizontal(|ui| {
-            let label = if busy { "Creating…" } else { "Create replacement" };
+            let label = if busy {
+                "Creating…"
+            } else {
+                "Create replacement"
+            };
             let create = ui.add_enabled(
                 !busy && typed_ok,
                 egui::Button::new(RichText::new(label).strong()),

@@ -68,8 +68,10 @@ impl ConfirmDialog {
 
     pub fn ui(&mut self, ctx: &egui::Context) -> ConfirmOutcome {
         let mut outcome = ConfirmOutcome::Open;
-        let modal =
-            egui::Modal::new(egui::Id::unique(("keydeck-confirm", &self.title))).show(ctx, |ui| {
+        let modal = super::dialog(
+            ctx,
+            egui::Id::unique(("keydeck-confirm", &self.title)),
+            |ui| {
                 ui.set_width(420.0);
                 ui.heading(&self.title);
                 ui.add_space(theme::SPACE_S);
@@ -115,7 +117,8 @@ impl ConfirmDialog {
                         ui.spinner();
                     }
                 });
-            });
+            },
+        );
         if modal.should_close() && outcome == ConfirmOutcome::Open {
             outcome = ConfirmOutcome::Cancelled;
         }

@@ -95,8 +95,7 @@ pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &st
     if presenting {
         *revealed = false;
     }
-    // Right to left: the buttons keep their place and a long revealed value is truncated
-    // (its full text is on hover, and Copy copies all of it).
+    // Right to left: the buttons keep their place and a long revealed value wraps beside them.
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
         ui.spacing_mut().item_spacing.x = 6.0;
         if icon_button(ui, "Copy", &format!("Copy {name}")).clicked() {
@@ -119,12 +118,13 @@ pub fn secret_value(ui: &mut Ui, secret: &Secret, revealed: &mut bool, name: &st
             if *revealed {
                 // Not selectable: a copy goes through the Copy button, which keeps it out of
                 // clipboard history and clears it again (Ctrl+C on a selection would not).
+                // Wrapped, never cut: a 40-character key takes two lines of a table row
+                // rather than hiding its end (what a user compares against a config file).
                 ui.add(
-                    egui::Label::new(RichText::new(secret.expose()).monospace())
-                        .truncate()
+                    egui::Label::new(RichText::new(secret.expose()).monospace().size(11.0))
+                        .wrap()
                         .selectable(false),
-                )
-                .on_hover_text(RichText::new(secret.expose()).monospace());
+                );
             } else {
                 ui.add(
                     egui::Label::new(RichText::new(secret.masked()).monospace()).selectable(false),
@@ -214,11 +214,8 @@ pub fn field_frame(
 /// An error line under a field.
 pub fn field_error(ui: &mut Ui, error: &str) {
     let dark = ui.visuals().dark_mode;
-    ui.label(
-        RichText::new(error)
-            .small()
-            .color(theme::tone(theme::Tone::Error, dark).fg),
-    );
+    // Body size: a reason next to the field is read, not glanced at.
+    ui.label(RichText::new(error).color(theme::tone(theme::Tone::Error, dark).fg));
 }
 
 /// Why `button` is disabled, when it is: on hover, and as muted text beside it so that it is
@@ -406,4 +403,61 @@ mod tests {
         assert_eq!(time_left(0), "overlap ended");
         assert_eq!(time_left(3600 * 5 + 120), "5 h 2 min left");
     }
+}
+
+/// Where a dialog was placed, and the tallest it has been since it opened.
+#[derive(Clone, Copy)]
+struct Placed {
+    min: egui::Pos2,
+    content_height: f32,
+    frame: u64,
+}
+
+/// A modal dialog that stays where it opened: centred on its first frame, then its top-left
+/// corner is kept and it never shrinks, so a message that appears or goes away never moves a
+/// button under the pointer (only what is below the message moves, and only down). Closed and
+/// opened again, it is centred again.
+pub fn dialog<R>(
+    ctx: &egui::Context,
+    id: egui::Id,
+    content: impl FnOnce(&mut Ui) -> R,
+) -> egui::ModalResponse<R> {
+    let key = id.with("keydeck-dialog-placed");
+    let frame = ctx.cumulative_frame_nr();
+    // Shown last frame (or this one, on a second pass): the same opening of the dialog.
+    let placed = ctx
+        .data(|d| d.get_temp::<Placed>(key))
+        .filter(|p| p.frame + 1 >= frame);
+    let mut modal = egui::Modal::new(id);
+    if let Some(p) = placed {
+        modal = modal.area(
+            egui::Area::new(id)
+                .kind(egui::UiKind::Modal)
+                .sense(egui::Sense::hover())
+                .order(egui::Order::Foreground)
+                .interactable(true)
+                .fixed_pos(p.min),
+        );
+    }
+    let mut height = 0.0;
+    let response = modal.show(ctx, |ui| {
+        if let Some(p) = placed {
+            ui.set_min_height(p.content_height);
+        }
+        let inner = content(ui);
+        height = ui.min_rect().height();
+        inner
+    });
+    let content_height = placed.map_or(height, |p| p.content_height.max(height));
+    ctx.data_mut(|d| {
+        d.insert_temp(
+            key,
+            Placed {
+                min: response.response.rect.min,
+                content_height,
+                frame,
+            },
+        );
+    });
+    response
 }

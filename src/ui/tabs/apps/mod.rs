@@ -778,14 +778,21 @@ fn not_management_ui(
                         .size(15.0),
                 );
                 ui.add_space(theme::SPACE_XS);
+                let what = match active.kind {
+                    ConnectionKind::Cometly => "a Cometly connection (Cometly has no apps)",
+                    ConnectionKind::AblyAccount { .. } => {
+                        "an Ably account (its apps are on the API keys tab)"
+                    }
+                    _ => "a single CometChat app",
+                };
                 let body = if managements.is_empty() {
                     format!(
-                        "{} is a single CometChat app. To list, create and delete apps, add a CometChat Management connection: the key and secret from the dashboard's multi-tenancy settings.",
+                        "{} is {what}. To list, create and delete CometChat apps, add a CometChat Management connection: the key and secret from the dashboard's multi-tenancy settings.",
                         active.label
                     )
                 } else {
                     format!(
-                        "{} is a single CometChat app. Switch to a management connection to list, create and delete apps.",
+                        "{} is {what}. Switch to a management connection to list, create and delete CometChat apps.",
                         active.label
                     )
                 };
@@ -816,7 +823,7 @@ fn not_management_ui(
 fn new_app_dialog_ui(ctx: &egui::Context, d: &mut NewAppDialog) -> DialogOutcome {
     let mut outcome = DialogOutcome::Open;
     let busy = d.op.is_some();
-    let modal = egui::Modal::new(egui::Id::unique("apps-new")).show(ctx, |ui| {
+    let modal = widgets::dialog(ctx, egui::Id::unique("apps-new"), |ui| {
         ui.set_width(460.0);
         ui.heading("New app");
         ui.add_space(theme::SPACE_S);

@@ -23,6 +23,7 @@ use crate::providers::cometchat::CometChatClient;
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
 use crate::ui::context::{Command, TabContext};
+use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
 use crate::ui::remote::spawn;
 use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
@@ -38,16 +39,16 @@ const NAMED_IN_SUMMARY: usize = 12;
 
 /// Where file dialogs come from: the native one in the app, fixed paths in tests.
 pub trait FilePicker: Send + Sync {
-    fn pick_import(&self) -> BoxFuture<'static, Option<PathBuf>>;
-    fn pick_export(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>>;
+    fn pick_import(&self) -> BoxFuture<'static, Picked>;
+    fn pick_export(&self, suggested_name: String) -> BoxFuture<'static, Picked>;
 }
 
 /// The system's file dialogs (rfd).
 pub struct NativePicker;
 
 impl FilePicker for NativePicker {
-    fn pick_import(&self) -> BoxFuture<'static, Option<PathBuf>> {
-        async {
+    fn pick_import(&self) -> BoxFuture<'static, Picked> {
+        file_dialog::native(async {
             rfd::AsyncFileDialog::new()
                 .set_title("Import uids")
                 .add_filter("CSV or text", &["csv", "txt", "tsv"])
@@ -55,12 +56,12 @@ impl FilePicker for NativePicker {
                 .pick_file()
                 .await
                 .map(|f| f.path().to_path_buf())
-        }
+        })
         .boxed()
     }
 
-    fn pick_export(&self, suggested_name: String) -> BoxFuture<'static, Option<PathBuf>> {
-        async move {
+    fn pick_export(&self, suggested_name: String) -> BoxFuture<'static, Picked> {
+        file_dialog::native(async move {
             rfd::AsyncFileDialog::new()
                 .set_title("Export bulk token results")
                 .set_file_name(suggested_name)
@@ -68,9 +69,16 @@ impl FilePicker for NativePicker {
                 .save_file()
                 .await
                 .map(|f| f.path().to_path_buf())
-        }
+        })
         .boxed()
     }
+}
+
+/// What a typed path (the file dialog could not open) is for.
+#[derive(Clone, Copy)]
+enum PromptFor {
+    Import,
+    Export { include_tokens: bool },
 }
 
 pub enum BulkCommand {
@@ -174,8 +182,10 @@ pub struct BulkTokens {
     abort: Option<AbortHandle>,
     /// Rows sent to the server in the run.
     to_issue: usize,
-    import_pick: Option<Promise<Option<PathBuf>>>,
-    export_pick: Option<(Promise<Option<PathBuf>>, bool)>,
+    import_pick: Option<Promise<Picked>>,
+    export_pick: Option<(Promise<Picked>, bool)>,
+    /// The file dialog could not open: a path typed by hand instead.
+    path_prompt: Option<(PromptFor, PathPrompt)>,
     export_dialog: Option<ExportChoice>,
     notice: Option<(Tone, String)>,
     only_problems: bool,
@@ -210,6 +220,7 @@ impl BulkTokens {
             to_issue: 0,
             import_pick: None,
             export_pick: None,
+            path_prompt: None,
             export_dialog: None,
             notice: None,
             only_problems: false,
@@ -361,21 +372,27 @@ impl BulkTokens {
             BulkCommand::Run => self.start_run(ctx, rt, client, cx.recorder.clone()),
             BulkCommand::PickImport => {
                 let f = self.picker.pick_import();
-                self.import_pick = Some(spawn(rt, ctx, f, || None));
+                self.path_prompt = None;
+                self.import_pick = Some(spawn(rt, ctx, f, || Picked::Cancelled));
             }
             BulkCommand::PickExport { include_tokens } => {
-                let name = format!(
-                    "{}-tokens-results.csv",
-                    self.source
-                        .as_deref()
-                        .and_then(|s| Path::new(s).file_stem())
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "bulk".to_owned())
-                );
-                let f = self.picker.pick_export(name);
-                self.export_pick = Some((spawn(rt, ctx, f, || None), include_tokens));
+                let f = self.picker.pick_export(self.export_name());
+                self.path_prompt = None;
+                self.export_pick = Some((spawn(rt, ctx, f, || Picked::Cancelled), include_tokens));
             }
         }
+    }
+
+    /// The export's suggested file name, after the imported file.
+    fn export_name(&self) -> String {
+        format!(
+            "{}-tokens-results.csv",
+            self.source
+                .as_deref()
+                .and_then(|s| Path::new(s).file_stem())
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "bulk".to_owned())
+        )
     }
 
     fn start_check(&mut self, ctx: &egui::Context, rt: &Handle, client: CometChatClient) {
@@ -522,46 +539,108 @@ impl BulkTokens {
 
         if let Some(p) = self.import_pick.take() {
             match p.try_take() {
-                Ok(Some(path)) => {
-                    if let Err(e) = self.import_path(path) {
-                        self.notice = Some((Tone::Error, e));
-                    }
-                    out.append(&mut self.pending);
+                Ok(Picked::Chosen(path)) => self.import_chosen(path, &mut out),
+                Ok(Picked::Cancelled) => {}
+                Ok(Picked::Unavailable(why)) => {
+                    self.path_prompt = Some((PromptFor::Import, PathPrompt::open(why, "Import")));
                 }
-                Ok(None) => {}
                 Err(p) => self.import_pick = Some(p),
             }
         }
         if let Some((p, include_tokens)) = self.export_pick.take() {
             match p.try_take() {
-                Ok(Some(path)) => {
-                    let result = self.export_to(path.clone(), include_tokens);
-                    if include_tokens {
-                        // Tokens written to a file leave Keydeck's care: that is worth a line.
-                        rec.record(
-                            "token.exported",
-                            &format!("bulk results to {}", path.display()),
-                            result.as_ref().map(|_| ()).map_err(Clone::clone),
-                        );
-                    }
-                    match result {
-                        Ok(n) => out.push(Command::Toast(Toast::success(format!(
-                            "Exported {} rows to {}{}",
-                            n,
-                            path.display(),
-                            if include_tokens { ", with tokens" } else { "" }
-                        )))),
-                        Err(e) => self.notice = Some((Tone::Error, e)),
+                Ok(Picked::Chosen(path)) => {
+                    if let Err(e) = self.export_chosen(&path, include_tokens, rec, &mut out) {
+                        self.notice = Some((Tone::Error, e));
                     }
                 }
-                Ok(None) => {}
+                Ok(Picked::Cancelled) => {}
+                Ok(Picked::Unavailable(why)) => {
+                    let prompt = PathPrompt::save(why, "Save", &self.export_name());
+                    self.path_prompt = Some((PromptFor::Export { include_tokens }, prompt));
+                }
                 Err(p) => self.export_pick = Some((p, include_tokens)),
             }
         }
         out
     }
 
-    pub(super) fn ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
+    /// Imports the chosen file; a file that cannot be read says so and keeps what was shown.
+    fn import_chosen(&mut self, path: PathBuf, out: &mut Vec<Command>) {
+        if let Err(e) = self.import_path(path) {
+            self.notice = Some((Tone::Error, e));
+        }
+        out.append(&mut self.pending);
+    }
+
+    /// Writes the results to the chosen file (and records it when tokens went into it).
+    fn export_chosen(
+        &mut self,
+        path: &Path,
+        include_tokens: bool,
+        rec: &Recorder,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let result = self.export_to(path.to_owned(), include_tokens);
+        if include_tokens {
+            // Tokens written to a file leave Keydeck's care: that is worth a line.
+            rec.record(
+                "token.exported",
+                &format!("bulk results to {}", path.display()),
+                result.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
+        }
+        let n = result?;
+        out.push(Command::Toast(Toast::success(format!(
+            "Exported {} rows to {}{}",
+            n,
+            path.display(),
+            if include_tokens { ", with tokens" } else { "" }
+        ))));
+        Ok(())
+    }
+
+    /// The typed path, when the file dialog could not open; a file dropped on the window
+    /// imports at once.
+    fn path_prompt_ui(&mut self, ui: &mut Ui, rec: &Recorder, out: &mut Vec<Command>) {
+        if !self.is_running()
+            && let Some(path) = file_dialog::dropped_file(ui.ctx())
+        {
+            self.path_prompt = None;
+            self.import_chosen(path, out);
+        }
+        let Some((purpose, prompt)) = &mut self.path_prompt else {
+            return;
+        };
+        let (chosen, purpose) = match prompt.ui(ui) {
+            PromptOutcome::Open => return,
+            PromptOutcome::Cancelled => {
+                self.path_prompt = None;
+                return;
+            }
+            PromptOutcome::Chosen(path) => (path, *purpose),
+        };
+        let result = match purpose {
+            PromptFor::Import => self.import_path(chosen).map(|()| {
+                out.append(&mut self.pending);
+            }),
+            PromptFor::Export { include_tokens } => {
+                self.export_chosen(&chosen, include_tokens, rec, out)
+            }
+        };
+        match result {
+            Ok(()) => self.path_prompt = None,
+            // What went wrong goes under the path, which stays as typed.
+            Err(e) => {
+                if let Some((_, prompt)) = &mut self.path_prompt {
+                    prompt.failed(e);
+                }
+            }
+        }
+        ui.add_space(theme::SPACE_S);
+    }
+
+    pub(super) fn ui(&mut self, ui: &mut Ui, rec: &Recorder, out: &mut Vec<Command>) {
         ui.horizontal(|ui| {
             let busy = self.is_running() || self.import_pick.is_some();
             if ui
@@ -578,6 +657,11 @@ impl BulkTokens {
             }
         });
         ui.add_space(theme::SPACE_S);
+        self.path_prompt_ui(ui, rec, out);
+        if file_dialog::file_hovering(ui.ctx()) && !self.is_running() {
+            widgets::message(ui, Tone::Info, "Drop the file to import its uids", "", &[]);
+            ui.add_space(theme::SPACE_S);
+        }
         if let Some((tone, text)) = &self.notice {
             widgets::message(ui, *tone, text, "", &[]);
             ui.add_space(theme::SPACE_S);
@@ -839,13 +923,17 @@ impl BulkTokens {
             return;
         };
         let mut close = false;
-        let modal = egui::Modal::new(egui::Id::unique("bulk-export")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("bulk-export"), |ui| {
             ui.set_width(460.0);
             ui.heading("Export results");
             ui.add_space(theme::SPACE_S);
             ui.label("A CSV with one line per uid: uid, result.");
             ui.add_space(theme::SPACE_S);
-            ui.radio_value(&mut choice.include_tokens, false, "Without tokens (recommended)");
+            ui.radio_value(
+                &mut choice.include_tokens,
+                false,
+                "Without tokens (recommended)",
+            );
             ui.radio_value(&mut choice.include_tokens, true, "Include tokens");
             if choice.include_tokens {
                 ui.add_space(theme::SPACE_XS);
@@ -859,7 +947,11 @@ impl BulkTokens {
             }
             ui.add_space(theme::SPACE_M);
             ui.horizontal(|ui| {
-                let label = if choice.include_tokens { "Save with tokens…" } else { "Save CSV…" };
+                let label = if choice.include_tokens {
+                    "Save with tokens…"
+                } else {
+                    "Save CSV…"
+                };
                 if ui.button(RichText::new(label).strong()).clicked() {
                     out.push(own(UsersCommand::Bulk(BulkCommand::PickExport {
                         include_tokens: choice.include_tokens,

@@ -419,6 +419,13 @@ impl OpenUser {
                 if widgets::icon_button(ui, "✕", "Close user details").clicked() {
                     close = true;
                 }
+                if ui
+                    .button("Edit…")
+                    .on_hover_text("Change the name, avatar, link, role, tags or metadata")
+                    .clicked()
+                {
+                    out.push(own(UsersCommand::Edit(user.uid.clone())));
+                }
             });
         });
         ui.horizontal_wrapped(|ui| {

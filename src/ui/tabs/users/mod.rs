@@ -19,7 +19,7 @@ use crate::core::client::ActiveClient;
 use crate::core::errors;
 use crate::core::ops::users;
 use crate::core::recorder::Recorder;
-use crate::providers::cometchat::{CometChatClient, NewUser, User, UserQuery};
+use crate::providers::cometchat::{CometChatClient, NewUser, User, UserQuery, UserUpdate};
 use crate::providers::{ApiError, ErrorKind};
 use crate::secret::Secret;
 use crate::ui::context::{Command, Tab, TabContext, TabMessage, TabView};
@@ -66,6 +66,12 @@ pub enum UsersCommand {
     OpenByUid(String),
     LoadTokens(String),
     CreateUser(NewUser),
+    /// Open the edit form over this user (Edit… in the detail pane).
+    Edit(String),
+    UpdateUser {
+        uid: String,
+        update: Box<UserUpdate>,
+    },
     IssueToken {
         uid: String,
         force: bool,
@@ -269,6 +275,19 @@ impl UsersTab {
                     d.started(cx.run(async move { users::create(&client, &rec, &new).await }));
                 }
             }
+            UsersCommand::Edit(uid) => match self.store.get(&uid) {
+                Some(user) => self.new_user = Some(NewUserDialog::edit(&user)),
+                None => cx.toasts.push(Toast::error(format!(
+                    "{uid} is not among the loaded users: refresh the list, then edit it"
+                ))),
+            },
+            UsersCommand::UpdateUser { uid, update } => {
+                if let Some(d) = &mut self.new_user {
+                    d.started(
+                        cx.run(async move { users::update(&client, &rec, &uid, &update).await }),
+                    );
+                }
+            }
             UsersCommand::Bulk(c) => self.bulk.handle(cx, client, c),
             command => {
                 if let Some(o) = self.open.as_mut() {
@@ -425,6 +444,20 @@ impl UsersTab {
             && let Some(result) = d.settle()
         {
             match result {
+                Ok(user) if d.editing().is_some() => {
+                    let uid = user.uid.clone();
+                    let (i, new) = self.store.upsert(User {
+                        auth_token: None,
+                        ..user
+                    });
+                    if !new {
+                        self.filtered.recheck(&self.store, i);
+                    }
+                    self.new_user = None;
+                    out.push(Command::Toast(Toast::success(format!(
+                        "Saved the changes to user {uid}"
+                    ))));
+                }
                 Ok(user) => {
                     let uid = user.uid.clone();
                     let with_token = user.auth_token.is_some();
@@ -585,15 +618,25 @@ impl UsersTab {
             ui.selectable_value(&mut self.view, View::Users, "Users");
         });
 
+        // A file dropped on the Users view is a list of uids for Bulk tokens.
+        if self.view == View::Users
+            && (crate::ui::file_dialog::file_hovering(ui.ctx())
+                || crate::ui::file_dialog::dropped_file(ui.ctx()).is_some())
+        {
+            self.view = View::Bulk;
+        }
         match self.view {
             View::Users => self.users_ui(ui, cx, &mut out),
-            View::Bulk => self.bulk.ui(ui, &mut out),
+            View::Bulk => self.bulk.ui(ui, &cx.recorder, &mut out),
         }
 
         if let Some(d) = &mut self.new_user {
             match d.ui(ui.ctx()) {
                 new_user::Outcome::Open => {}
                 new_user::Outcome::Submit(new) => out.push(own(UsersCommand::CreateUser(*new))),
+                new_user::Outcome::Save(uid, update) => {
+                    out.push(own(UsersCommand::UpdateUser { uid, update }));
+                }
                 new_user::Outcome::Close => self.new_user = None,
             }
         }

@@ -1,5 +1,6 @@
-//! The New user dialog: every field checked as it is typed, the error under the field, the uid
-//! shown as it will be stored, and nothing lost when the request fails.
+//! The New user dialog, and the same form to edit a user (Edit… in the detail pane): every
+//! field checked as it is typed, the error under the field, the uid shown as it will be stored,
+//! and nothing lost when the request fails.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use poll_promise::Promise;
 use crate::core::errors::{self, Explained};
 use crate::model::uid;
 use crate::providers::ApiError;
-use crate::providers::cometchat::{NewUser, User};
+use crate::providers::cometchat::{NewUser, User, UserUpdate};
 use crate::ui::remote::Op;
 use crate::ui::theme::{self, Tone};
 use crate::ui::widgets;
@@ -17,6 +18,8 @@ use crate::ui::widgets;
 pub enum Outcome {
     Open,
     Submit(Box<NewUser>),
+    /// Save the changes to an existing user: (uid, the update).
+    Save(String, Box<UserUpdate>),
     Close,
 }
 
@@ -36,9 +39,53 @@ pub struct NewUserDialog {
     server: HashMap<&'static str, String>,
     asking_to_discard: bool,
     focused_once: bool,
+    /// The user being edited (its uid cannot change); `None` for a new user.
+    editing: Option<User>,
+    /// The fields as the form opened, to tell a changed form from an untouched one.
+    original: [String; 7],
 }
 
 impl NewUserDialog {
+    /// The form over an existing user, filled in with what the server holds.
+    pub fn edit(user: &User) -> Self {
+        let mut d = Self {
+            uid: user.uid.clone(),
+            name: user.name.clone(),
+            avatar: user.avatar.clone().unwrap_or_default(),
+            link: user.link.clone().unwrap_or_default(),
+            role: user.role.clone(),
+            tags: user.tags.as_deref().unwrap_or_default().join(", "),
+            metadata: user
+                .metadata
+                .as_ref()
+                .filter(|m| !m.is_null())
+                .and_then(|m| serde_json::to_string_pretty(m).ok())
+                .unwrap_or_default(),
+            editing: Some(user.clone()),
+            ..Self::default()
+        };
+        d.original = d.fields();
+        d
+    }
+
+    /// The uid of the user being edited, when this is the edit form.
+    pub fn editing(&self) -> Option<&str> {
+        self.editing.as_ref().map(|u| u.uid.as_str())
+    }
+
+    fn fields(&self) -> [String; 7] {
+        [
+            &self.uid,
+            &self.name,
+            &self.avatar,
+            &self.link,
+            &self.role,
+            &self.tags,
+            &self.metadata,
+        ]
+        .map(|s| s.trim().to_owned())
+    }
+
     pub fn started(&mut self, p: Promise<Result<User, ApiError>>) {
         self.op = Some(Op::new(p));
         self.error = None;
@@ -69,28 +116,21 @@ impl NewUserDialog {
     }
 
     fn is_dirty(&self) -> bool {
-        [
-            &self.uid,
-            &self.name,
-            &self.avatar,
-            &self.link,
-            &self.role,
-            &self.tags,
-            &self.metadata,
-        ]
-        .iter()
-        .any(|s| !s.trim().is_empty())
+        self.fields() != self.original
     }
 
-    /// Why Create user is disabled, in words, or None when it is not (busy aside).
-    fn blocker(&self, request: &Result<NewUser, ()>) -> Option<&'static str> {
-        if self.uid.trim().is_empty() {
+    /// Why Create user (or Save changes) is disabled, in words, or None when it is not (busy
+    /// aside).
+    fn blocker(&self, valid: bool) -> Option<&'static str> {
+        if self.editing.is_some() && !self.is_dirty() {
+            Some("Nothing is changed yet")
+        } else if self.uid.trim().is_empty() {
             Some("Fill in the user ID (uid)")
         } else if self.name.trim().is_empty() {
             Some("Fill in the display name")
         } else if !self.server.is_empty() {
             Some("Change the field the server refused")
-        } else if request.is_err() {
+        } else if !valid {
             Some("Fix the field marked in red")
         } else {
             None
@@ -114,17 +154,66 @@ impl NewUserDialog {
         })
     }
 
+    /// The changes this edit form makes, or the first problem: every field is sent; a field
+    /// emptied that the user had is cleared (`unset`).
+    fn build_update(&self) -> Result<UserUpdate, ()> {
+        let Some(before) = &self.editing else {
+            return Err(());
+        };
+        let mut update = UserUpdate {
+            name: Some(uid::check_name(&self.name).map_err(|_| ())?),
+            role: Some(
+                uid::check_role(&self.role)
+                    .map_err(|_| ())?
+                    .unwrap_or_else(|| "default".to_owned()),
+            ),
+            ..UserUpdate::default()
+        };
+        let tags = uid::parse_tags(&self.tags).map_err(|_| ())?;
+        let avatar = uid::check_url(&self.avatar).map_err(|_| ())?;
+        let link = uid::check_url(&self.link).map_err(|_| ())?;
+        let metadata = uid::parse_metadata(&self.metadata).map_err(|_| ())?;
+        let had = [
+            ("avatar", before.avatar.is_some(), avatar.is_none()),
+            ("link", before.link.is_some(), link.is_none()),
+            ("metadata", before.metadata.is_some(), metadata.is_none()),
+            (
+                "tags",
+                before.tags.as_ref().is_some_and(|t| !t.is_empty()),
+                tags.is_empty(),
+            ),
+        ];
+        update.unset = had
+            .iter()
+            .filter(|(_, had, now_empty)| *had && *now_empty)
+            .map(|(field, _, _)| (*field).to_owned())
+            .collect();
+        (update.avatar, update.link, update.metadata) = (avatar, link, metadata);
+        update.tags = (!tags.is_empty()).then_some(tags);
+        Ok(update)
+    }
+
     pub fn ui(&mut self, ctx: &egui::Context) -> Outcome {
         let mut outcome = Outcome::Open;
         let busy = self.op.is_some();
-        let modal = egui::Modal::new(egui::Id::unique("users-new")).show(ctx, |ui| {
+        let modal = widgets::dialog(ctx, egui::Id::unique("users-new"), |ui| {
             ui.set_width(500.0);
-            ui.heading("New user");
+            match &self.editing {
+                Some(u) => ui.heading(format!("Edit user {}", u.uid)),
+                None => ui.heading("New user"),
+            };
             ui.add_space(theme::SPACE_S);
-            let mut enter = self.uid_ui(ui);
+            let mut enter = if self.editing.is_some() {
+                self.fixed_uid_ui(ui);
+                false
+            } else {
+                self.uid_ui(ui)
+            };
             enter |= self.fields_ui(ui);
             self.metadata_ui(ui);
-            ui.checkbox(&mut self.with_token, "Issue an auth token now");
+            if self.editing.is_none() {
+                ui.checkbox(&mut self.with_token, "Issue an auth token now");
+            }
 
             if let Some(x) = &self.error {
                 ui.add_space(theme::SPACE_S);
@@ -132,9 +221,14 @@ impl NewUserDialog {
             }
             ui.add_space(theme::SPACE_M);
             if self.asking_to_discard {
+                let title = if self.editing.is_some() {
+                    "Discard your changes to this user?"
+                } else {
+                    "Discard this new user?"
+                };
                 if widgets::discard_prompt_ui(
                     ui,
-                    "Discard this new user?",
+                    title,
                     "What you typed will be lost.",
                     &mut self.asking_to_discard,
                 ) {
@@ -142,8 +236,7 @@ impl NewUserDialog {
                 }
                 return;
             }
-            let request = self.build();
-            ui.horizontal(|ui| self.buttons_ui(ui, &request, enter, busy, &mut outcome));
+            ui.horizontal(|ui| self.buttons_ui(ui, enter, busy, &mut outcome));
         });
         if modal.should_close() && matches!(outcome, Outcome::Open) && !busy {
             if self.is_dirty() {
@@ -153,6 +246,18 @@ impl NewUserDialog {
             }
         }
         outcome
+    }
+
+    /// The uid of the user being edited: shown, not editable (it names the user).
+    fn fixed_uid_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            widgets::muted(ui, "User ID (uid)");
+            ui.label(RichText::new(&self.uid).monospace());
+        });
+        widgets::muted(
+            ui,
+            "A uid cannot change; create a new user for another one.",
+        );
     }
 
     /// The uid, lower-cased on the way in; the problem shows once something is typed. Returns
@@ -198,28 +303,42 @@ impl NewUserDialog {
 
     /// Name, avatar, link, role and tags; returns whether Enter was pressed in one of them.
     fn fields_ui(&mut self, ui: &mut egui::Ui) -> bool {
-        let mut enter = self.field(ui, "name", "Display name", "e.g. Jane Doe", |s| {
+        let (enter_name, name) = self.field(ui, "name", "Display name", "e.g. Jane Doe", |s| {
             uid::check_name(s).map(|_| ())
         });
+        let mut enter = enter_name;
+        // Editing: the uid is fixed, so the name is where typing starts.
+        if self.editing.is_some() && !self.focused_once {
+            name.request_focus();
+            self.focused_once = true;
+        }
         ui.columns(2, |cols| {
-            enter |= self.field(&mut cols[0], "avatar", "Avatar URL", "https://…", |s| {
-                uid::check_url(s).map(|_| ())
-            });
-            enter |= self.field(&mut cols[1], "link", "Profile link", "https://…", |s| {
-                uid::check_url(s).map(|_| ())
-            });
+            enter |= self
+                .field(&mut cols[0], "avatar", "Avatar URL", "https://…", |s| {
+                    uid::check_url(s).map(|_| ())
+                })
+                .0;
+            enter |= self
+                .field(&mut cols[1], "link", "Profile link", "https://…", |s| {
+                    uid::check_url(s).map(|_| ())
+                })
+                .0;
         });
         ui.columns(2, |cols| {
-            enter |= self.field(&mut cols[0], "role", "User role", "default", |s| {
-                uid::check_role(s).map(|_| ())
-            });
-            enter |= self.field(
-                &mut cols[1],
-                "tags",
-                "Tags (comma-separated)",
-                "e.g. vip, beta",
-                |s| uid::parse_tags(s).map(|_| ()),
-            );
+            enter |= self
+                .field(&mut cols[0], "role", "User role", "default", |s| {
+                    uid::check_role(s).map(|_| ())
+                })
+                .0;
+            enter |= self
+                .field(
+                    &mut cols[1],
+                    "tags",
+                    "Tags (comma-separated)",
+                    "e.g. vip, beta",
+                    |s| uid::parse_tags(s).map(|_| ()),
+                )
+                .0;
         });
         enter
     }
@@ -251,23 +370,28 @@ impl NewUserDialog {
         }
     }
 
-    /// Create user / Cancel: sets `outcome` (Cancel on a filled-in form asks first).
-    fn buttons_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        request: &Result<NewUser, ()>,
-        enter: bool,
-        busy: bool,
-        outcome: &mut Outcome,
-    ) {
-        let blocker = self.blocker(request);
+    /// Create user (or Save changes) / Cancel: sets `outcome` (Cancel on a changed form asks
+    /// first).
+    fn buttons_ui(&mut self, ui: &mut egui::Ui, enter: bool, busy: bool, outcome: &mut Outcome) {
+        let submit = match &self.editing {
+            Some(u) => self
+                .build_update()
+                .map(|update| Outcome::Save(u.uid.clone(), Box::new(update))),
+            None => self.build().map(|new| Outcome::Submit(Box::new(new))),
+        };
+        let blocker = self.blocker(submit.is_ok());
         let valid = blocker.is_none() && !busy;
-        let label = if busy { "Creating…" } else { "Create user" };
+        let label = match (self.editing.is_some(), busy) {
+            (false, false) => "Create user",
+            (false, true) => "Creating…",
+            (true, false) => "Save changes",
+            (true, true) => "Saving…",
+        };
         let create = ui.add_enabled(valid, egui::Button::new(RichText::new(label).strong()));
         if (create.clicked() || (enter && valid))
-            && let Ok(new) = request
+            && let Ok(submit) = submit
         {
-            *outcome = Outcome::Submit(Box::new(new.clone()));
+            *outcome = submit;
         }
         if ui.button("Cancel").clicked() {
             if self.is_dirty() {
@@ -291,7 +415,7 @@ impl NewUserDialog {
         label: &str,
         hint: &str,
         check: impl Fn(&str) -> Result<(), String>,
-    ) -> bool {
+    ) -> (bool, egui::Response) {
         let text = match key {
             "name" => &mut self.name,
             "avatar" => &mut self.avatar,
@@ -310,7 +434,8 @@ impl NewUserDialog {
         if changed {
             self.server.remove(key);
         }
-        r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        (enter, r)
     }
 }
 
