@@ -8,6 +8,7 @@ mod ui_common;
 
 use std::time::Duration;
 
+use eframe::egui;
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use keydeck::config::{
@@ -799,4 +800,47 @@ fn on_a_prod_connection_widening_a_capability_needs_the_key_name_and_narrowing_d
         f.server_key("Chat client").map(|k| k.capability),
         Some(cap(&[("chat:*", &["history", "presence", "subscribe"])]))
     );
+}
+
+#[test]
+fn every_ably_dialog_keeps_its_buttons_inside_the_window_at_the_minimum_size_and_at_1400x900() {
+    use keydeck::ui::shell::MIN_WINDOW_SIZE;
+    for size in [
+        egui::vec2(MIN_WINDOW_SIZE[0], MIN_WINDOW_SIZE[1]),
+        egui::vec2(1400.0, 900.0),
+    ] {
+        for theme in [egui::Theme::Light, egui::Theme::Dark] {
+            let mut f = fixture(true, "Marketing space");
+            f.harness.set_size(size);
+            f.harness.ctx.set_theme(theme);
+            f.wait_for("the keys are listed", "Edit Chat client");
+            let dialogs: [(&str, &str, &str); 5] = [
+                ("New API key…", "Review and create…", "Cancel"),
+                ("Edit Chat client", "Review changes…", "Cancel"),
+                ("Revoke Chat client…", "Revoke key Chat client", "Cancel"),
+                ("Revoke tokens of Chat client…", "Revoke tokens…", "Close"),
+                ("Can Chat client…?", "Close", "Close"),
+            ];
+            for (open, primary, cancel) in dialogs {
+                click(&mut f.harness, open);
+                f.wait_for(open, primary);
+                settle(&mut f.harness);
+                for label in [primary, cancel] {
+                    assert!(
+                        f.harness.query_by_label(label).is_some(),
+                        "{open} at {size:?} ({theme:?}): no “{label}”"
+                    );
+                    ui_common::inside_window(&f.harness, label, size)
+                        .unwrap_or_else(|e| panic!("{open} ({theme:?}): {e}"));
+                }
+                click(&mut f.harness, cancel);
+                step_until(
+                    &mut f.harness,
+                    "the dialog closes",
+                    |h| h.query_by_label(primary).is_none(),
+                    WAIT,
+                );
+            }
+        }
+    }
 }

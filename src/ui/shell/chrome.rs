@@ -261,13 +261,22 @@ impl KeydeckApp {
         {
             return;
         }
-        egui::Panel::top("keydeck-banners")
-            .frame(egui::Frame::new().inner_margin(egui::Margin {
-                left: 16,
-                right: 16,
-                top: 10,
-                bottom: 0,
-            }))
+        let shown = egui::Panel::top("keydeck-banners")
+            // Sized by its messages every frame: a resizable panel keeps an old height and
+            // cuts off a message that wrapped onto another line in a narrower window.
+            .resizable(false)
+            .frame(
+                // Filled: with no fill the window's clear colour (black) shows through, and a
+                // light theme's messages were unreadable on it.
+                egui::Frame::new()
+                    .fill(ui.visuals().panel_fill)
+                    .inner_margin(egui::Margin {
+                        left: 16,
+                        right: 16,
+                        top: 10,
+                        bottom: 0,
+                    }),
+            )
             .show_separator_line(false)
             .show(ui, |ui| {
                 if let Some((title, body, actions)) = keychain {
@@ -326,6 +335,16 @@ impl KeydeckApp {
                     ui.add_space(theme::SPACE_XS);
                 }
             });
+        // A message that wrapped onto another line (a narrower window) made the panel taller
+        // than the space it was given this frame: draw once more rather than leave it cut off
+        // until the next event.
+        let height = shown.response.rect.height();
+        let id = egui::Id::unique("keydeck-banners-height");
+        let before = ui.ctx().data(|d| d.get_temp::<f32>(id));
+        if before != Some(height) {
+            ui.ctx().data_mut(|d| d.insert_temp(id, height));
+            ui.ctx().request_repaint();
+        }
     }
 
     pub(super) fn status_bar_ui(&self, ui: &mut Ui) {

@@ -213,6 +213,7 @@ impl KeydeckApp {
         let mut commands = Vec::new();
 
         egui::Panel::top("keydeck-top")
+            .resizable(false)
             .frame(
                 egui::Frame::side_top_panel(ui.style())
                     .inner_margin(egui::Margin::symmetric(14, 8)),
@@ -222,6 +223,7 @@ impl KeydeckApp {
         self.banners_ui(ui);
 
         egui::Panel::bottom("keydeck-status")
+            .resizable(false)
             .frame(
                 egui::Frame::side_top_panel(ui.style())
                     .inner_margin(egui::Margin::symmetric(14, 4)),

@@ -705,106 +705,104 @@ impl AblyKeysTab {
         out: &mut Vec<Command>,
     ) {
         let dark = ui.visuals().dark_mode;
+        // A list, not a grid: each key's actions wrap under it, so nothing runs off the right
+        // of a narrow window.
         egui::ScrollArea::vertical()
             .auto_shrink([false, true])
             .show(ui, |ui| {
-                egui::Grid::new("ably-keys")
-                    .striped(true)
-                    .num_columns(5)
-                    .spacing([16.0, 8.0])
-                    .show(ui, |ui| {
-                        for h in ["Name", "Key", "Capability", "Status", ""] {
-                            ui.label(RichText::new(h).strong());
-                        }
-                        ui.end_row();
-                        for k in keys {
-                            let name = if k.name.is_empty() {
-                                k.key_name()
-                            } else {
-                                k.name.clone()
-                            };
-                            ui.label(&name);
-                            ui.monospace(k.key_name());
-                            ui.horizontal_wrapped(|ui| {
-                                ui.set_max_width(360.0);
-                                for b in capability_editor::badges(&k.capability) {
-                                    widgets::badge(ui, &b, theme::neutral(dark));
-                                }
-                                if k.revocable_tokens == Some(true) {
-                                    widgets::badge(
-                                        ui,
-                                        "revocable tokens",
-                                        theme::tone(Tone::Info, dark),
-                                    );
-                                }
-                            });
-                            let tone = match k.status {
-                                KeyStatus::Enabled => Tone::Success,
-                                KeyStatus::Revoked => Tone::Error,
-                            };
-                            widgets::badge(ui, k.status.label(), theme::tone(tone, dark));
-                            ui.horizontal(|ui| {
-                                if named(ui, "Copy", &format!("Copy key {name}")).clicked() {
-                                    out.push(Command::Copy {
-                                        value: k.key.clone(),
-                                        what: format!("key {name}"),
-                                    });
-                                }
-                                if named(ui, "Can…?", &format!("Can {name}…?")).clicked() {
-                                    self.can = Some(CanDialog {
-                                        key: k.clone(),
-                                        op: "publish".to_owned(),
-                                        resource: String::new(),
-                                    });
-                                }
-                                if k.status == KeyStatus::Enabled {
-                                    if named(ui, "Edit…", &format!("Edit {name}")).clicked() {
-                                        self.editor = Some(KeyEditor::edit(k));
-                                    }
-                                    if named(
-                                        ui,
-                                        "Revoke tokens…",
-                                        &format!("Revoke tokens of {name}…"),
-                                    )
-                                    .clicked()
-                                    {
-                                        self.revoke_tokens = Some(RevokeTokensDialog {
-                                            key: k.clone(),
-                                            targets: String::new(),
-                                            issued_before: String::new(),
-                                            allow_reauth_margin: false,
-                                            op: None,
-                                            result: None,
-                                            error: None,
-                                            environment,
-                                            confirm: None,
-                                        });
-                                    }
-                                    if named(ui, "Revoke…", &format!("Revoke {name}…")).clicked()
-                                    {
-                                        let confirm = ConfirmDialog::new(
-                                                format!("Revoke key {name}?"),
-                                                format!(
-                                                    "Revoking {name} ({}) is permanent: every client using it, and every token it issued, stops working at once. A revoked key cannot be enabled again.",
-                                                    k.key_name()
-                                                ),
-                                                format!("Revoke key {name}"),
-                                            );
-                                        let confirm = confirm.guarded(
-                                            &ably::revoke_key_guard(environment, &name),
-                                        );
-                                        self.revoke = Some(RevokeKeyDialog {
-                                            key_id: k.id.clone(),
-                                            confirm,
-                                            op: None,
-                                        });
-                                    }
-                                }
-                            });
-                            ui.end_row();
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        ui.separator();
+                    }
+                    let name = if k.name.is_empty() {
+                        k.key_name()
+                    } else {
+                        k.name.clone()
+                    };
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(&name).strong());
+                        ui.label(
+                            RichText::new(k.key_name())
+                                .monospace()
+                                .color(theme::muted(dark)),
+                        );
+                        let tone = match k.status {
+                            KeyStatus::Enabled => Tone::Success,
+                            KeyStatus::Revoked => Tone::Error,
+                        };
+                        widgets::badge(ui, k.status.label(), theme::tone(tone, dark));
+                        if k.revocable_tokens == Some(true) {
+                            widgets::badge(ui, "revocable tokens", theme::tone(Tone::Info, dark));
                         }
                     });
+                    ui.horizontal_wrapped(|ui| {
+                        for b in capability_editor::badges(&k.capability) {
+                            widgets::badge(ui, &b, theme::neutral(dark));
+                        }
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        self.row_actions_ui(ui, k, &name, environment, out);
+                    });
+                }
             });
+    }
+
+    /// Copy, Can…?, and for an enabled key Edit…, Revoke tokens… and Revoke….
+    fn row_actions_ui(
+        &mut self,
+        ui: &mut Ui,
+        k: &AblyKey,
+        name: &str,
+        environment: Environment,
+        out: &mut Vec<Command>,
+    ) {
+        if named(ui, "Copy", &format!("Copy key {name}")).clicked() {
+            out.push(Command::Copy {
+                value: k.key.clone(),
+                what: format!("key {name}"),
+            });
+        }
+        if named(ui, "Can…?", &format!("Can {name}…?")).clicked() {
+            self.can = Some(CanDialog {
+                key: k.clone(),
+                op: "publish".to_owned(),
+                resource: String::new(),
+            });
+        }
+        if k.status == KeyStatus::Enabled {
+            if named(ui, "Edit…", &format!("Edit {name}")).clicked() {
+                self.editor = Some(KeyEditor::edit(k));
+            }
+            if named(ui, "Revoke tokens…", &format!("Revoke tokens of {name}…")).clicked() {
+                self.revoke_tokens = Some(RevokeTokensDialog {
+                    key: k.clone(),
+                    targets: String::new(),
+                    issued_before: String::new(),
+                    allow_reauth_margin: false,
+                    op: None,
+                    result: None,
+                    error: None,
+                    environment,
+                    confirm: None,
+                });
+            }
+            if named(ui, "Revoke…", &format!("Revoke {name}…")).clicked() {
+                let confirm = ConfirmDialog::new(
+                    format!("Revoke key {name}?"),
+                    format!(
+                        "Revoking {name} ({}) is permanent: every client using it, and every token it issued, stops working at once. A revoked key cannot be enabled again.",
+                        k.key_name()
+                    ),
+                    format!("Revoke key {name}"),
+                );
+                let confirm = confirm.guarded(&ably::revoke_key_guard(environment, name));
+                self.revoke = Some(RevokeKeyDialog {
+                    key_id: k.id.clone(),
+                    confirm,
+                    op: None,
+                });
+            }
+        }
     }
 
     fn editor_ui(

@@ -646,15 +646,21 @@ impl KeysTab {
         let dark = ui.visuals().dark_mode;
         let sort = self.sort.unwrap_or((SortBy::Created, false));
         let mut new_sort = None;
-        TableBuilder::new(ui)
+        // In a narrow window the age moves into the Created cell's tooltip, so that Actions
+        // stays whole at the minimum window size.
+        let with_age = ui.available_width() >= WIDE_TABLE;
+        let mut table = TableBuilder::new(ui)
             .striped(true)
             .resizable(false)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(200.0).clip(true))
+            .column(Column::remainder().at_least(180.0).clip(true))
             .column(Column::exact(230.0))
             .column(Column::exact(100.0))
-            .column(Column::exact(96.0))
-            .column(Column::exact(80.0))
+            .column(Column::exact(96.0));
+        if with_age {
+            table = table.column(Column::exact(80.0));
+        }
+        table
             .column(Column::exact(236.0))
             .header(26.0, |mut h| {
                 h.col(|ui| sort_header_ui(ui, "Name", SortBy::Name, sort, &mut new_sort));
@@ -663,9 +669,11 @@ impl KeysTab {
                 });
                 h.col(|ui| sort_header_ui(ui, "Scope", SortBy::Scope, sort, &mut new_sort));
                 h.col(|ui| sort_header_ui(ui, "Created", SortBy::Created, sort, &mut new_sort));
-                h.col(|ui| {
-                    ui.label(RichText::new("Age").strong());
-                });
+                if with_age {
+                    h.col(|ui| {
+                        ui.label(RichText::new("Age").strong());
+                    });
+                }
                 h.col(|ui| {
                     ui.label(RichText::new("Actions").strong());
                 });
@@ -683,7 +691,7 @@ impl KeysTab {
                         dark,
                     };
                     body.row(theme::ROW_HEIGHT + 6.0, |mut r| {
-                        self.row_ui(&mut r, &shown, conn, cx, out);
+                        self.row_ui(&mut r, &shown, conn, cx, with_age, out);
                     });
                 }
             });
@@ -703,18 +711,25 @@ impl KeysTab {
         shown: &ShownRow<'_>,
         conn: &crate::config::Connection,
         cx: &TabContext<'_>,
+        with_age: bool,
         out: &mut Vec<Command>,
     ) {
         let k = &shown.row.key;
         r.col(|ui| self.name_cell_ui(ui, shown));
         r.col(|ui| self.key_cell_ui(ui, shown, cx, out));
         r.col(|ui| self.scope_cell_ui(ui, shown));
+        let age = widgets::age(cx.now_unix, k.created_at);
         r.col(|ui| {
-            widgets::muted(ui, widgets::date(k.created_at));
+            let date = widgets::muted(ui, widgets::date(k.created_at));
+            if !with_age {
+                date.on_hover_text(format!("{age} old"));
+            }
         });
-        r.col(|ui| {
-            widgets::muted(ui, widgets::age(cx.now_unix, k.created_at));
-        });
+        if with_age {
+            r.col(|ui| {
+                widgets::muted(ui, age);
+            });
+        }
         r.col(|ui| {
             if shown.editing {
                 self.row_edit_actions_ui(ui, &shown.id_text, out);
@@ -1047,6 +1062,10 @@ enum DialogOutcome {
 
 /// A column title that sorts by it: a click on the sorted column flips the order; a new column
 /// starts ascending, except Created (newest first).
+/// From this table width on, the Age column is shown (below it, the age is the Created cell's
+/// tooltip).
+const WIDE_TABLE: f32 = 1000.0;
+
 fn sort_header_ui(
     ui: &mut Ui,
     title: &str,

@@ -56,6 +56,9 @@ pub(crate) fn own(c: UsersCommand) -> Command {
     Command::Tab(TabMessage::new(Tab::Users, c))
 }
 
+/// The width the load progress needs beside the filters ("Stop", a bar, "Loaded N of M").
+const PROGRESS_ROOM: f32 = 360.0;
+
 /// What this tab asks itself to do (performed in [`TabView::handle`]).
 pub enum UsersCommand {
     /// (Re)load every user, page by page, in the background.
@@ -734,7 +737,7 @@ impl UsersTab {
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
+        let toolbar = ui.horizontal(|ui| {
             let search_id = egui::Id::unique("users-search");
             let has_focus = ui.memory(|m| m.has_focus(search_id));
             let rows = self.filtered.rows().len();
@@ -774,45 +777,27 @@ impl UsersTab {
                 self.open_cursor(out);
             }
 
-            let status_text = self.status_filter.as_deref().unwrap_or("Any status");
-            let r = egui::ComboBox::from_id_salt("users-status-filter")
-                .selected_text(status_text)
-                .width(110.0)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.status_filter, None, "Any status");
-                    for s in ["available", "offline"] {
-                        ui.selectable_value(&mut self.status_filter, Some(s.to_owned()), s);
-                    }
-                });
-            name_widget(ui, r.response.id, "Status filter");
-            let role_text = self.role_filter.as_deref().unwrap_or("Any role").to_owned();
-            let r = egui::ComboBox::from_id_salt("users-role-filter")
-                .selected_text(role_text)
-                .width(110.0)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.role_filter, None, "Any role");
-                    for r in self.store.roles() {
-                        ui.selectable_value(&mut self.role_filter, Some(r.clone()), r);
-                    }
-                });
-            name_widget(ui, r.response.id, "Role filter");
-            let tag_text = self.tag_filter.as_deref().unwrap_or("Any tag").to_owned();
-            let r = egui::ComboBox::from_id_salt("users-tag-filter")
-                .selected_text(tag_text)
-                .width(110.0)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.tag_filter, None, "Any tag");
-                    for t in self.store.tags() {
-                        ui.selectable_value(&mut self.tag_filter, Some(t.clone()), t);
-                    }
-                });
-            name_widget(ui, r.response.id, "Tag filter");
+            self.filters_ui(ui);
             ui.checkbox(&mut self.include_deactivated, "Include deactivated");
 
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.progress_ui(ui, out);
-            });
+            // Beside the filters when there is room, else on a line of its own (below), never
+            // over the filters.
+            let room = ui.available_width();
+            if room >= PROGRESS_ROOM {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    self.progress_ui(ui, out);
+                });
+            }
+            room
         });
+        if toolbar.inner < PROGRESS_ROOM {
+            let line = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+            ui.allocate_ui_with_layout(
+                line,
+                egui::Layout::right_to_left(egui::Align::Center),
+                |ui| self.progress_ui(ui, out),
+            );
+        }
         let busy_line = self.filtered.is_filtering()
             || self.server_search.is_some()
             || (!self.current_filter().is_default() && !self.store.is_empty());
@@ -850,6 +835,43 @@ impl UsersTab {
             }
         });
         ui.add_space(theme::SPACE_XS);
+    }
+
+    /// The status, role and tag filters.
+    fn filters_ui(&mut self, ui: &mut Ui) {
+        let status_text = self.status_filter.as_deref().unwrap_or("Any status");
+        let r = egui::ComboBox::from_id_salt("users-status-filter")
+            .selected_text(status_text)
+            .width(110.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.status_filter, None, "Any status");
+                for s in ["available", "offline"] {
+                    ui.selectable_value(&mut self.status_filter, Some(s.to_owned()), s);
+                }
+            });
+        name_widget(ui, r.response.id, "Status filter");
+        let role_text = self.role_filter.as_deref().unwrap_or("Any role").to_owned();
+        let r = egui::ComboBox::from_id_salt("users-role-filter")
+            .selected_text(role_text)
+            .width(110.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.role_filter, None, "Any role");
+                for r in self.store.roles() {
+                    ui.selectable_value(&mut self.role_filter, Some(r.clone()), r);
+                }
+            });
+        name_widget(ui, r.response.id, "Role filter");
+        let tag_text = self.tag_filter.as_deref().unwrap_or("Any tag").to_owned();
+        let r = egui::ComboBox::from_id_salt("users-tag-filter")
+            .selected_text(tag_text)
+            .width(110.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.tag_filter, None, "Any tag");
+                for t in self.store.tags() {
+                    ui.selectable_value(&mut self.tag_filter, Some(t.clone()), t);
+                }
+            });
+        name_widget(ui, r.response.id, "Tag filter");
     }
 
     fn progress_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
