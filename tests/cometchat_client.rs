@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use keydeck::providers::cometchat::{
-    ApiKeyQuery, ApiKeyUpdate, AuthTokenUpdate, CometChatClient, NewApiKey, NewAuthToken, NewUser,
-    Scope, UserDeletion, UserQuery, UserUpdate,
+    ApiKeyQuery, ApiKeyUpdate, AppEndpoint, AuthTokenUpdate, CometChatClient, NewApiKey,
+    NewAuthToken, NewUser, Scope, UserDeletion, UserQuery, UserUpdate,
 };
 use keydeck::providers::management::{AppQuery, NewApp};
 use keydeck::providers::{ApiError, ErrorKind};
@@ -925,4 +925,53 @@ async fn a_retried_delete_whose_first_try_went_through_is_reported_as_deleted() 
     let e = c.delete_api_key(&doomed.api_key).await.unwrap_err();
     assert!(!e.is_gone_after_retry());
     assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_calls_host_takes_the_same_key_in_both_forms_and_refuses_a_wrong_one() {
+    let sb = common::sandbox().await;
+    let info = sb.info();
+    let demo = &info.cometchat.apps[0];
+    // The per-app host form, as an SDK sends it: the Calls host's name in Host.
+    let root = url::Url::parse(&demo.base_url).unwrap();
+    let port = root.port().unwrap();
+    keydeck::providers::http::install_tls_provider();
+    let reply = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/v3/calls"))
+        .header(
+            "host",
+            format!("{}.call-{}.localhost:{port}", demo.app_id, demo.region),
+        )
+        .header("apikey", &demo.auth_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["data"], serde_json::json!([]));
+    assert_eq!(body["meta"]["pagination"]["total"], 0);
+
+    for base in [&demo.base_url] {
+        let endpoint = AppEndpoint {
+            app_id: demo.app_id.clone(),
+            region: demo.region.clone(),
+            base_url: Some(base.clone()),
+        };
+        let calls = endpoint.calls_base_url().unwrap().expect("a Calls host");
+        assert!(
+            calls.as_str().contains("cometchat-calls") || calls.as_str().contains(".call-"),
+            "{calls}"
+        );
+        for key in [&demo.rest_api_key, &demo.auth_key] {
+            let c = CometChatClient::new(&endpoint, Secret::new(key.clone())).unwrap();
+            assert_eq!(c.probe_calls().await.unwrap(), Some(0), "{base}");
+        }
+        let wrong = CometChatClient::new(
+            &endpoint,
+            Secret::new("0000000000000000000000000000000000000000".to_owned()),
+        )
+        .unwrap();
+        let e = wrong.probe_calls().await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unauthenticated, "{e:?}");
+    }
 }

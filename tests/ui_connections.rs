@@ -157,6 +157,13 @@ fn testing_a_connection_says_what_its_key_can_do_and_saving_keeps_the_key_in_the
             .query_by_label_contains("can create users and auth tokens only")
             .is_some()
     );
+    // Both of the app's hosts are tried with the same key: REST and Calls.
+    assert!(
+        f.harness
+            .query_by_label_contains("Calls host 127.0.0.1: the key works there too.")
+            .is_some(),
+        "the Calls host was tested"
+    );
 
     click(&mut f.harness, "Save");
     let config_dir = f.dirs.path().join("config");
@@ -236,6 +243,12 @@ fn a_wrong_key_is_named_as_the_field_to_fix() {
         f.harness
             .query_by_label_contains("Fix the REST API key")
             .is_some()
+    );
+    assert!(
+        f.harness
+            .query_by_label_contains("Calls host 127.0.0.1: the key was not accepted there")
+            .is_some(),
+        "the Calls host refuses the wrong key too"
     );
 }
 

@@ -85,6 +85,31 @@ impl AppEndpoint {
     }
 }
 
+impl AppEndpoint {
+    /// The Calls REST base URL (`https://{appId}.call-{region}.cometchat.io/v3`, the same
+    /// `apikey`). Under a base URL override it is derived the way the chat host is named: a
+    /// per-app host `….api-{region}…` becomes `….call-{region}…`, the sandbox's path form
+    /// `/cometchat/{appId}/v3` becomes `/cometchat-calls/{appId}/v3`. `None`: a custom base URL
+    /// (a proxy) that names no Calls host.
+    pub fn calls_base_url(&self) -> Result<Option<Url>, ApiError> {
+        let chat = self.base_url()?;
+        let host = chat.host_str().unwrap_or_default().to_owned();
+        if host.contains(".api-") {
+            let mut calls = chat.clone();
+            calls
+                .set_host(Some(&host.replacen(".api-", ".call-", 1)))
+                .map_err(|e| ApiError::invalid_config(format!("No Calls host: {e}")))?;
+            return Ok(Some(calls));
+        }
+        if chat.path().starts_with("/cometchat/") {
+            let mut calls = chat.clone();
+            calls.set_path(&chat.path().replacen("/cometchat/", "/cometchat-calls/", 1));
+            return Ok(Some(calls));
+        }
+        Ok(None)
+    }
+}
+
 /// An app id becomes part of a host name: lowercase letters and digits only.
 pub fn validate_app_id(app_id: &str) -> Result<(), ApiError> {
     if app_id.is_empty() {
@@ -365,6 +390,8 @@ pub struct Ack {
 pub struct CometChatClient {
     transport: Transport,
     app_id: String,
+    /// The Calls host of the same app, when it is known (see [`AppEndpoint::calls_base_url`]).
+    calls_base: Option<Url>,
 }
 
 impl fmt::Debug for CometChatClient {
@@ -385,7 +412,27 @@ impl CometChatClient {
         Ok(Self {
             transport: Transport::new(endpoint.base_url()?, vec![("apikey", api_key)])?,
             app_id: endpoint.app_id.clone(),
+            calls_base: endpoint.calls_base_url()?,
         })
+    }
+
+    /// The app's Calls REST host, when it is known.
+    pub fn calls_base_url(&self) -> Option<&Url> {
+        self.calls_base.as_ref()
+    }
+
+    /// Whether the key reaches the app's Calls REST host: lists one call
+    /// (`GET /calls?perPage=1`). `Ok(None)`: no Calls host is known for this connection.
+    pub async fn probe_calls(&self) -> Result<Option<u64>, ApiError> {
+        let Some(base) = &self.calls_base else {
+            return Ok(None);
+        };
+        let mut calls = Transport::new(base.clone(), self.transport.auth.clone())?;
+        calls.retry = self.transport.retry.clone();
+        let call =
+            Call::new(Method::GET, &[Seg::Plain("calls")]).query(vec![("perPage", "1".to_owned())]);
+        let page: Page<Value> = calls.list(call).await?;
+        Ok(Some(page.pagination.total))
     }
 
     pub fn app_id(&self) -> &str {
@@ -868,6 +915,34 @@ impl ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calls_host_is_named_after_the_chat_host() {
+        let endpoint = |base: Option<&str>| AppEndpoint {
+            app_id: "abc123".to_owned(),
+            region: "eu".to_owned(),
+            base_url: base.map(str::to_owned),
+        };
+        let calls = |base| {
+            endpoint(base)
+                .calls_base_url()
+                .unwrap()
+                .map(|u| u.to_string())
+        };
+        assert_eq!(
+            calls(None).as_deref(),
+            Some("https://abc123.call-eu.cometchat.io/v3")
+        );
+        assert_eq!(
+            calls(Some("https://abc123.api-eu.cometchat-proxy.example/v3")).as_deref(),
+            Some("https://abc123.call-eu.cometchat-proxy.example/v3")
+        );
+        assert_eq!(
+            calls(Some("http://127.0.0.1:8787/cometchat/abc123/v3")).as_deref(),
+            Some("http://127.0.0.1:8787/cometchat-calls/abc123/v3")
+        );
+        assert_eq!(calls(Some("https://proxy.example.com/chat")), None);
+    }
     use reqwest::header::HeaderMap;
 
     #[test]

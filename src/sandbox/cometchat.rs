@@ -46,12 +46,14 @@ enum Op {
     GetToken(PathUid, String),
     UpdateToken(PathUid, String),
     DeleteToken(PathUid, String),
+    /// The Calls REST API's list of calls (the app's Calls host, same `apikey`).
+    ListCalls,
 }
 
 impl Op {
     /// Operations an `authOnly` key may perform.
     fn auth_only_allowed(&self) -> bool {
-        matches!(self, Op::CreateUser | Op::CreateToken(_))
+        matches!(self, Op::CreateUser | Op::CreateToken(_) | Op::ListCalls)
     }
 }
 
@@ -164,6 +166,11 @@ async fn handle_inner(
     // segs = ["cometchat", appId, "v3" | "v3.0", …]
     let op = match segs {
         ["cometchat", _, "v3" | "v3.0", rest @ ..] => route(method, rest),
+        // The Calls host of the same app: the sandbox answers its list of calls (it holds
+        // none), so that a connection can test its key against both hosts.
+        ["cometchat-calls", _, "v3" | "v3.0", "calls"] if method == Method::GET => {
+            Some(Op::ListCalls)
+        }
         _ => None,
     };
     let (Some(op), Some(app_raw)) = (op, segs.get(1)) else {
@@ -285,6 +292,10 @@ fn authorize_and_run(
     };
     match ctx.op {
         Op::ListKeys => c.list_keys(),
+        Op::ListCalls => Ok(json!({
+            "data": [],
+            "meta": { "pagination": pagination(0, 0, 1, 1) },
+        })),
         Op::CreateKey => c.create_key(),
         Op::GetKey(k) => c.get_key(&k),
         Op::UpdateKey(k) => c.update_key(&k),

@@ -142,20 +142,28 @@ pub(crate) async fn ably_not_found() -> Response {
 #[derive(Clone, Debug)]
 pub(crate) struct HostRegion(pub String);
 
-/// `{appId}.api-{region}.localhost[:port]` → `(appId, region)`.
-fn per_app_host(host: &str) -> Option<(&str, &str)> {
+/// `{appId}.api-{region}.localhost[:port]` → `(appId, region, "cometchat")`, and the Calls
+/// host `{appId}.call-{region}.localhost[:port]` → `(appId, region, "cometchat-calls")`.
+fn per_app_host(host: &str) -> Option<(&str, &str, &'static str)> {
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    let (app_id, region) = name.strip_suffix(".localhost")?.split_once(".api-")?;
+    let name = name.strip_suffix(".localhost")?;
+    let (app_id, region, surface) = match name.split_once(".api-") {
+        Some((a, r)) => (a, r, "cometchat"),
+        None => {
+            let (a, r) = name.split_once(".call-")?;
+            (a, r, "cometchat-calls")
+        }
+    };
     let label = |s: &str| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    (label(app_id) && label(region)).then_some((app_id, region))
+    (label(app_id) && label(region)).then_some((app_id, region, surface))
 }
 
 /// Routes CometChat's per-app host form, `Host: {appId}.api-{region}.localhost:{port}` with the
@@ -168,7 +176,7 @@ pub(crate) fn route_per_app_host(mut req: Request) -> Request {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()));
-    let Some((app_id, region)) = host.and_then(per_app_host) else {
+    let Some((app_id, region, surface)) = host.and_then(per_app_host) else {
         return req;
     };
     let path = req.uri().path();
@@ -179,8 +187,8 @@ pub(crate) fn route_per_app_host(mut req: Request) -> Request {
         return req;
     }
     let target = match req.uri().query() {
-        Some(q) => format!("/cometchat/{app_id}{path}?{q}"),
-        None => format!("/cometchat/{app_id}{path}"),
+        Some(q) => format!("/{surface}/{app_id}{path}?{q}"),
+        None => format!("/{surface}/{app_id}{path}"),
     };
     let region = HostRegion(region.to_owned());
     let Ok(pq) = target.parse::<PathAndQuery>() else {
@@ -208,12 +216,17 @@ mod tests {
     fn per_app_hosts_are_recognised() {
         assert_eq!(
             per_app_host("abc123.api-us.localhost:8787"),
-            Some(("abc123", "us"))
+            Some(("abc123", "us", "cometchat"))
         );
         assert_eq!(
             per_app_host("abc123.api-eu.localhost"),
-            Some(("abc123", "eu"))
+            Some(("abc123", "eu", "cometchat"))
         );
+        assert_eq!(
+            per_app_host("abc123.call-eu.localhost:8787"),
+            Some(("abc123", "eu", "cometchat-calls"))
+        );
+        assert_eq!(per_app_host("abc.call-us.example.com"), None);
         assert_eq!(per_app_host("127.0.0.1:8787"), None);
         assert_eq!(per_app_host("localhost:8787"), None);
         assert_eq!(per_app_host("a.b.api-us.localhost"), None);

@@ -389,6 +389,7 @@ impl fmt::Debug for AppInfo {
 fn router(state: SharedState) -> Router {
     let mut r = Router::new()
         .route("/cometchat/{app_id}/{*rest}", any(cometchat::handle))
+        .route("/cometchat-calls/{app_id}/{*rest}", any(cometchat::handle))
         .route("/cometchat-mgmt/{*rest}", any(management::handle))
         .route("/ably/control/v1/{*rest}", any(ably::control))
         .route("/ably/rest/{*rest}", any(ably_rest::handle))

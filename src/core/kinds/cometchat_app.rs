@@ -153,8 +153,40 @@ impl KindSpec for CometChatAppKind {
     }
 }
 
-/// Lists the app's keys: says which scope the key has and what it may do.
+/// Tests the key on the app's REST host (what it may do), then on its Calls host, and says
+/// of each whether the key reaches it.
 async fn test(c: CometChatClient) -> TestReport {
+    let rest = test_rest(&c).await;
+    let calls = calls_line(&c).await;
+    rest.and_detail(calls)
+}
+
+/// One sentence on the Calls host: reached with this key, refused, or not checked.
+async fn calls_line(c: &CometChatClient) -> String {
+    let host = c
+        .calls_base_url()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    match c.probe_calls().await {
+        Ok(Some(_)) => format!("Calls host {host}: the key works there too."),
+        Ok(None) => {
+            "Calls host: not checked, the connection's custom base URL names none.".to_owned()
+        }
+        Err(e) => match e.kind {
+            ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => format!(
+                "Calls host {host}: the key was not accepted there ({})",
+                e.message
+            ),
+            ErrorKind::Connection | ErrorKind::Timeout => {
+                format!("Calls host {host}: could not be reached ({})", e.message)
+            }
+            _ => format!("Calls host {host}: the test call failed ({e})"),
+        },
+    }
+}
+
+/// Lists the app's keys: says which scope the key has and what it may do.
+async fn test_rest(c: &CometChatClient) -> TestReport {
     let host = c.base_url().host_str().unwrap_or("the server").to_owned();
     match c.list_api_keys(&ApiKeyQuery::default()).await {
         Ok(keys) => {
@@ -166,15 +198,17 @@ async fn test(c: CometChatClient) -> TestReport {
             TestReport::works(
                 format!("Works: a {scope} key"),
                 format!(
-                    "It can manage API keys, users and auth tokens of app {}. The app has {} key(s).",
+                    "REST host {host}: it can manage API keys, users and auth tokens of app {}. The app has {}.",
                     c.app_id(),
-                    keys.len()
+                    crate::words::count(keys.len(), "key", "keys")
                 ),
             )
         }
         Err(e) if e.is_code("AUTH_ERR_NO_ACCESS") => TestReport::works(
             "Works: an authOnly key",
-            "It can create users and auth tokens only. To manage API keys or list users, use a fullAccess key.",
+            format!(
+                "REST host {host}: it can create users and auth tokens only. To manage API keys or list users, use a fullAccess key."
+            ),
         ),
         Err(e) => match e.kind {
             ErrorKind::Unauthenticated => TestReport::failed(

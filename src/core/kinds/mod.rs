@@ -216,6 +216,18 @@ impl TestReport {
         }
     }
 
+    /// The same report with one more sentence.
+    pub fn and_detail(mut self, more: impl AsRef<str>) -> Self {
+        let more = more.as_ref();
+        if !more.is_empty() {
+            if !self.detail.is_empty() {
+                self.detail.push(' ');
+            }
+            self.detail.push_str(more);
+        }
+        self
+    }
+
     /// Points the report at the form field to fix.
     pub fn at(mut self, field: &'static str) -> Self {
         self.field = Some(field);

@@ -398,6 +398,9 @@ impl ConnectionsTab {
                         c.base_url_override().map(|u| format!(" · {u}")).unwrap_or_default()
                     };
                     widgets::muted(ui, format!("{place}{url}"));
+                    if let Some(hosts) = hosts_line(c) {
+                        widgets::muted(ui, hosts);
+                    }
                     let missing: Vec<&str> = kinds::spec(&c.kind)
                         .secret_fields()
                         .into_iter()
@@ -791,4 +794,33 @@ fn named(ui: &mut Ui, text: &str, name: &str) -> egui::Response {
     ui.ctx()
         .accesskit_node_builder(r.id, |n| n.set_label(label));
     r
+}
+
+/// Where a CometChat app connection's key goes: its REST host and its Calls host (the same
+/// `apikey`), or why one is not known.
+fn hosts_line(c: &crate::config::Connection) -> Option<String> {
+    let ConnectionKind::CometChatApp { app_id, region } = &c.kind else {
+        return None;
+    };
+    if c.embedded_sandbox {
+        return None;
+    }
+    let endpoint = crate::providers::cometchat::AppEndpoint {
+        app_id: app_id.clone(),
+        region: region.clone(),
+        base_url: c.base_url_override().map(str::to_owned),
+    };
+    let host = |u: &url::Url| {
+        let mut h = u.host_str().unwrap_or_default().to_owned();
+        if let Some(p) = u.port() {
+            h = format!("{h}:{p}");
+        }
+        format!("{h}{}", u.path().trim_end_matches('/'))
+    };
+    let rest = endpoint.base_url().ok()?;
+    let calls = match endpoint.calls_base_url() {
+        Ok(Some(u)) => host(&u),
+        _ => "not known for this base URL".to_owned(),
+    };
+    Some(format!("REST {} · Calls {calls}", host(&rest)))
 }
