@@ -63,6 +63,9 @@ pub enum ConnectionKind {
     Cometly,
 }
 
+/// The longest connection name: it is shown in the top bar's picker and every subtitle.
+pub const MAX_LABEL_CHARS: usize = 60;
+
 pub const FIELD_API_KEY: &str = "api_key";
 pub const FIELD_KEY: &str = "key";
 pub const FIELD_SECRET: &str = "secret";

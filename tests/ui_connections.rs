@@ -339,3 +339,113 @@ fn removed_sandbox_connections_come_back_with_the_button() {
         4
     );
 }
+
+#[test]
+fn profiles_are_exported_without_secrets_and_imported_with_the_keychains_secrets_or_asked_for() {
+    use keydeck::ui::tabs::connection_profiles::FixedProfilePaths;
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Prod);
+    let demo = f.sandbox.info().cometchat.apps[0].clone();
+    f.wait_for_keys();
+    f.select_tab(Tab::Connections);
+    let file = f.dirs.path().join("team/keydeck-connections.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    f.harness
+        .state_mut()
+        .tabs
+        .connections
+        .sharing
+        .set_picker(std::sync::Arc::new(FixedProfilePaths {
+            export: file.clone(),
+            import: file.clone(),
+        }));
+    click(&mut f.harness, "Export…");
+    step_until(
+        &mut f.harness,
+        "the file is written",
+        |_| file.exists(),
+        WAIT,
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"Test app\""), "{text}");
+    assert!(!text.contains(&demo.rest_api_key), "no key in the file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the file is private");
+    }
+
+    // A teammate whose keychain holds the key: the imported connection works at once.
+    let run_with = |vault: Vault| {
+        let rt = ui_common::runtime();
+        let dirs = tempfile::tempdir().unwrap();
+        let mut h = ui_common::harness(ui_common::app(&rt, &dirs, vault, false));
+        h.state_mut()
+            .tabs
+            .connections
+            .sharing
+            .set_picker(std::sync::Arc::new(FixedProfilePaths {
+                export: file.clone(),
+                import: file.clone(),
+            }));
+        (rt, dirs, h)
+    };
+    let holding = Vault::memory();
+    holding
+        .store(
+            &Vault::account(ui_common::CONNECTION_ID, FIELD_API_KEY),
+            &Secret::new(demo.rest_api_key.clone()),
+        )
+        .unwrap();
+    let (_rt, dirs, mut h) = run_with(holding);
+    h.state_mut()
+        .push_command(keydeck::ui::Command::SelectTab(Tab::Connections));
+    ui_common::settle(&mut h);
+    click(&mut h, "Import…");
+    step_until(
+        &mut h,
+        "the connection is imported",
+        |h| {
+            h.query_by_label_contains("Imported 1 connection: Test app")
+                .is_some()
+        },
+        WAIT,
+    );
+    let config = ui_common::saved_config(&mut h, &dirs.path().join("config"));
+    assert_eq!(config.connections.len(), 1);
+    assert_eq!(config.connections[0].environment, Environment::Prod);
+    assert!(h.query_by_label_contains("Missing:").is_none());
+    // Importing the same file again adds nothing.
+    click(&mut h, "Import…");
+    step_until(
+        &mut h,
+        "nothing is imported twice",
+        |h| {
+            h.query_by_label_contains(
+                "Nothing imported: every connection in the file is already here",
+            )
+            .is_some()
+        },
+        WAIT,
+    );
+
+    // A teammate whose keychain does not: the connection says what is missing and asks.
+    let (_rt2, _dirs2, mut h) = run_with(Vault::memory());
+    h.state_mut()
+        .push_command(keydeck::ui::Command::SelectTab(Tab::Connections));
+    ui_common::settle(&mut h);
+    click(&mut h, "Import…");
+    step_until(
+        &mut h,
+        "the missing key is named",
+        |h| h.query_by_label("Missing: REST API key").is_some(),
+        WAIT,
+    );
+    click(&mut h, "Enter the secrets of Test app");
+    step_until(
+        &mut h,
+        "the editor opens on the connection",
+        |h| h.query_by_label("Edit connection Test app").is_some(),
+        WAIT,
+    );
+}

@@ -143,6 +143,15 @@ fn users_dialogs(f: &mut Fixture, token: &keydeck::secret::Secret, size: egui::V
 
 fn connections_dialogs(f: &mut Fixture, size: egui::Vec2) {
     select(f, Tab::Connections);
+    // The header's actions fit the window too.
+    for label in [
+        "New CometChat app…",
+        "Other providers",
+        "Import…",
+        "Export…",
+    ] {
+        inside_window(&f.harness, label, size).unwrap();
+    }
     click(&mut f.harness, "New CometChat app…");
     check(f, "New connection", "Save", "Cancel", size);
     click(&mut f.harness, "Edit Test app");

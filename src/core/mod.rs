@@ -11,6 +11,7 @@ pub mod errors;
 pub mod kinds;
 pub mod open_app;
 pub mod ops;
+pub mod profiles;
 pub mod recorder;
 pub mod session;
 pub mod worker;

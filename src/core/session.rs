@@ -508,6 +508,40 @@ impl Session {
         is_new
     }
 
+    /// Adds the connections of a profiles file ([`crate::core::profiles`]); one whose id is
+    /// already here is left as it is. The secrets of the added ones are then read from the
+    /// keychain (a team member's own keychain may hold them); what it does not hold shows as
+    /// missing on the connection.
+    pub fn import_connections(
+        &mut self,
+        connections: Vec<Connection>,
+    ) -> crate::core::profiles::Imported {
+        let mut imported = crate::core::profiles::Imported::default();
+        for c in connections {
+            if self.config.connection(&c.id).is_some() {
+                imported.already_here.push(c.label);
+                continue;
+            }
+            imported.added.push(c.label.clone());
+            self.config.connections.push(c);
+        }
+        if imported.added.is_empty() {
+            return imported;
+        }
+        if self.config.selected_connection.is_none() {
+            self.config.selected_connection = self.config.connections.first().map(|c| c.id.clone());
+        }
+        self.config_problem = None;
+        self.generation += 1;
+        self.save_config();
+        self.recorder
+            .record("connections.imported", &imported.added.join(", "), Ok(()));
+        if self.keychain != KeychainState::Checking {
+            self.load_secrets();
+        }
+        imported
+    }
+
     /// Removes a connection, its secrets and its retiring-key records.
     pub fn remove_connection(&mut self, id: &str) -> Option<Connection> {
         let conn = self.config.connection(id).cloned()?;

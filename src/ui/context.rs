@@ -207,6 +207,8 @@ pub enum Command {
         secrets: Vec<SecretInput>,
     },
     RemoveConnection(String),
+    /// Add the connections of a profiles file (those already here are left alone).
+    ImportConnections(Vec<Connection>),
     AddSandboxConnections,
     /// Ask the OS keychain again (unlock prompt): secrets kept in memory are written to it.
     RetryKeychain,

@@ -54,6 +54,10 @@ impl KeydeckApp {
                     self.session.vault().where_kept_phrase()
                 )));
             }
+            Command::ImportConnections(list) => {
+                let imported = self.session.import_connections(list);
+                self.toasts.push(import_toast(&imported));
+            }
             Command::SaveConnection {
                 connection,
                 secrets,
@@ -106,5 +110,32 @@ impl KeydeckApp {
             &format!("{what} ({})", value.masked()),
             Ok(()),
         );
+    }
+}
+
+/// What an import did, in one toast: the connections added, those already here, and where
+/// their secrets come from.
+fn import_toast(imported: &crate::core::profiles::Imported) -> Toast {
+    let added = imported.added.len();
+    let here = imported.already_here.len();
+    let mut text = if added == 0 {
+        "Nothing imported: every connection in the file is already here".to_owned()
+    } else {
+        format!(
+            "Imported {}: {}. Their secrets are read from this machine's keychain; any it does not hold shows as Missing, with Enter secrets….",
+            crate::words::count(added, "connection", "connections"),
+            imported.added.join(", ")
+        )
+    };
+    if added > 0 && here > 0 {
+        text.push_str(&format!(
+            " Already here and left alone: {}.",
+            imported.already_here.join(", ")
+        ));
+    }
+    if added == 0 {
+        Toast::info(text)
+    } else {
+        Toast::success(text)
     }
 }

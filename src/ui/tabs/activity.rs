@@ -103,7 +103,8 @@ pub fn export(records: &[Record], format: ExportFormat, path: &Path) -> std::io:
             }
         }
     }
-    std::fs::write(path, out)
+    // Private to the user, like every file Keydeck writes.
+    crate::config::write_atomically(path, out.as_bytes())
 }
 
 fn csv_field(s: &str) -> String {

@@ -18,8 +18,7 @@ use crate::secret::Secret;
 use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 use crate::vault::Vault;
 
-/// The longest connection name: it is shown in the top bar's picker and every subtitle.
-pub const MAX_LABEL_CHARS: usize = 60;
+use crate::config::MAX_LABEL_CHARS;
 
 /// The connection editor's form. Secret inputs start empty: empty means "keep what is stored".
 /// Values are kept per kind and field, so switching the provider back and forth loses nothing.
@@ -243,6 +242,8 @@ fn lower_first(label: &str) -> String {
 pub struct ConnectionsTab {
     editor: Option<Editor>,
     remove: Option<(String, ConfirmDialog)>,
+    /// Export… and Import… of connection profiles.
+    pub sharing: super::connection_profiles::ProfileSharing,
 }
 
 impl ConnectionsTab {
@@ -262,6 +263,10 @@ impl TabView for ConnectionsTab {
     }
 
     fn settle(&mut self, cx: &mut TabContext<'_>) -> Vec<Command> {
+        let shared = self.sharing.settle(&cx.config.connections);
+        if !shared.is_empty() {
+            return shared;
+        }
         if let Some(e) = &mut self.editor
             && let Some(p) = e.test.take()
         {
@@ -300,22 +305,31 @@ impl TabView for ConnectionsTab {
                 cx.vault.where_kept_phrase()
             ),
             |ui| {
+                self.sharing.buttons_ui(ui, cx);
                 if ui.button("Add sandbox connections").on_hover_text("Connections to the demo app and management credential of the local sandbox").clicked() {
                     out.push(Command::AddSandboxConnections);
                 }
-                // Right to left: the first kind ends up leftmost, drawn strong.
-                for (i, spec) in kinds::ALL.iter().enumerate().rev() {
-                    let text = if i == 0 {
-                        RichText::new(spec.new_button()).strong()
-                    } else {
-                        RichText::new(spec.new_button())
-                    };
-                    if ui.button(text).clicked() {
-                        self.editor = Some(Editor::new_connection(*spec));
+                // Right to left: the first kind is a button of its own, leftmost and strong;
+                // the other providers are in a menu, so the header fits a narrow window.
+                let (first, others) = kinds::ALL.split_first().unzip();
+                ui.menu_button("Other providers", |ui| {
+                    for spec in others.into_iter().flatten() {
+                        if ui.button(spec.new_button()).clicked() {
+                            self.editor = Some(Editor::new_connection(*spec));
+                            ui.close();
+                        }
                     }
+                });
+                if let Some(spec) = first
+                    && ui
+                        .button(RichText::new(spec.new_button()).strong())
+                        .clicked()
+                {
+                    self.editor = Some(Editor::new_connection(*spec));
                 }
             },
         );
+        out.extend(self.sharing.ui(ui, &cx.config.connections));
 
         if cx.config.connections.is_empty() {
             if super::empty_state_ui(
@@ -412,10 +426,17 @@ impl ConnectionsTab {
                     } else if c.embedded_sandbox {
                         widgets::muted(ui, "Credentials from the local sandbox");
                     } else {
-                        ui.label(
-                            RichText::new(format!("Missing: {}", missing.join(", ")))
-                                .color(theme::tone(Tone::Warning, dark).fg),
-                        );
+                        ui.horizontal(|ui| {
+                            ui.label(
+                                RichText::new(format!("Missing: {}", missing.join(", ")))
+                                    .color(theme::tone(Tone::Warning, dark).fg),
+                            );
+                            if named(ui, "Enter secrets…", &format!("Enter the secrets of {}", c.label))
+                                .clicked()
+                            {
+                                self.editor = Some(Editor::for_connection(c));
+                            }
+                        });
                     }
                 });
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

@@ -5,6 +5,7 @@
 pub mod ably_keys;
 pub mod activity;
 pub mod apps;
+pub mod connection_profiles;
 pub mod connections;
 pub mod keys;
 pub mod users;
