@@ -571,3 +571,82 @@ async fn broken_answers_look_as_documented_on_the_wire() {
     assert_eq!(body.len(), full);
     sb.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_garbled_answer_to_an_app_or_ably_key_create_is_looked_up_never_made_twice() {
+    use keydeck::providers::ably::{AblyControlClient, NewAblyKey};
+    use keydeck::providers::management::{AppQuery, NewApp};
+    let sb = common::sandbox().await;
+    let garble_next = |method: &str, path: &str| FaultRule {
+        method: Some(method.to_owned()),
+        path_contains: path.to_owned(),
+        fault: Fault::Malformed,
+        times: Some(1),
+    };
+
+    // An app: the create is carried out, its answer garbled; the client finds it.
+    let m = common::management_client(&sb);
+    sb.set_fault(garble_next("POST", "/cometchat-mgmt/apps"));
+    let app = m
+        .create_app(&NewApp {
+            name: "Garbled shop".to_owned(),
+            region: "eu".to_owned(),
+        })
+        .await
+        .expect("the app made is returned");
+    assert_eq!(app.name, "Garbled shop");
+    assert!(sb.faults().is_empty(), "the answer was garbled");
+    let listed = m
+        .list_apps(&AppQuery {
+            search_key: Some("Garbled shop".to_owned()),
+            per_page: Some(100),
+            page: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .filter(|a| a.name == "Garbled shop")
+            .count(),
+        1,
+        "exactly one app on the server"
+    );
+
+    // An Ably key: the same.
+    let a = sb.info().ably;
+    let control = AblyControlClient::new(Some(&a.control_url), &Secret::new(a.access_token))
+        .unwrap()
+        .with_retry(RetryPolicy::none());
+    let account = a.account_id.clone();
+    let app_id = control
+        .list_apps(&account)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.name == "Demo app")
+        .unwrap()
+        .id;
+    sb.set_fault(garble_next("POST", "/keys"));
+    let key = control
+        .create_key(
+            &app_id,
+            &NewAblyKey {
+                name: "garbled-key".to_owned(),
+                capability: [("chat:*".to_owned(), vec!["subscribe".to_owned()])].into(),
+                revocable_tokens: None,
+            },
+        )
+        .await
+        .expect("the key made is returned");
+    assert_eq!(key.name, "garbled-key");
+    assert!(sb.faults().is_empty(), "the answer was garbled");
+    let keys = control.list_keys(&app_id).await.unwrap();
+    assert_eq!(
+        keys.iter().filter(|k| k.name == "garbled-key").count(),
+        1,
+        "exactly one key on the server"
+    );
+    sb.shutdown().await;
+}

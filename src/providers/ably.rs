@@ -261,13 +261,31 @@ impl AblyControlClient {
         self.json(call).await
     }
 
+    /// Creates a key. After a failure that leaves the outcome unknown it looks for the key
+    /// among the app's keys before saying anything or trying once more, so a key is never
+    /// created twice.
     pub async fn create_key(&self, app_id: &str, new: &NewAblyKey) -> Result<AblyKey, ApiError> {
         let call = Call::new(
             Method::POST,
             &[Seg::Plain("apps"), Seg::Plain(app_id), Seg::Plain("keys")],
         )
         .json(new)?;
-        self.json(call).await
+        // Ably's `created` is in milliseconds.
+        let started_ms = (super::now_secs() - super::CLOCK_SLACK_SECS).saturating_mul(1000);
+        match self.json::<AblyKey>(call.clone()).await {
+            Err(e) if e.is_ambiguous() => match self.list_keys(app_id).await {
+                Ok(keys) => match keys
+                    .into_iter()
+                    .filter(|k| k.name == new.name && k.created >= started_ms)
+                    .max_by_key(|k| k.created)
+                {
+                    Some(found) => Ok(found),
+                    None => self.json(call).await,
+                },
+                Err(_) => Err(e),
+            },
+            other => other,
+        }
     }
 
     pub async fn update_key(

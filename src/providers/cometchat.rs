@@ -16,6 +16,7 @@ use url::Url;
 use super::error::{ApiError, ErrorKind, FieldErrors};
 use super::http::{self, Call, RetryPolicy, Seg};
 use super::pager::{self, Page, Pagination};
+use super::{CLOCK_SLACK_SECS, now_secs};
 use crate::secret::Secret;
 
 /// The three regions CometChat documents.
@@ -476,7 +477,7 @@ impl CometChatClient {
         let call = Call::new(Method::POST, &[Seg::Plain("apikeys")]).json(new)?;
         let started = now_secs();
         match self.transport.data::<ApiKey>(call.clone()).await {
-            Err(e) if is_ambiguous(&e) => {
+            Err(e) if e.is_ambiguous() => {
                 let query = ApiKeyQuery {
                     scope: Some(new.scope),
                     search_key: Some(new.name.clone()),
@@ -535,7 +536,7 @@ impl CometChatClient {
         let call = Call::new(Method::POST, &[Seg::Plain("users")]).json(new)?;
         let started = now_secs();
         match self.transport.data::<User>(call.clone()).await {
-            Err(e) if is_ambiguous(&e) => {
+            Err(e) if e.is_ambiguous() => {
                 match self.get_user(&new.uid.to_lowercase(), None).await {
                     Ok(mut user) if user.created_at >= started - CLOCK_SLACK_SECS => {
                         // It was created. The token its answer carried was made too: find it
@@ -657,7 +658,7 @@ impl CometChatClient {
         let call = Call::new(Method::POST, &tokens_path(uid)).json(new)?;
         let started = now_secs();
         match self.transport.data::<AuthToken>(call.clone()).await {
-            Err(e) if is_ambiguous(&e) => match self.list_auth_tokens(uid, None, None).await {
+            Err(e) if e.is_ambiguous() => match self.list_auth_tokens(uid, None, None).await {
                 Ok(page) => match page
                     .items
                     .into_iter()
@@ -719,28 +720,6 @@ impl CometChatClient {
         let call = Call::new(Method::DELETE, &tokens_path(uid));
         self.transport.data(call).await
     }
-}
-
-/// Seconds of clock difference tolerated when matching "created since I asked".
-const CLOCK_SLACK_SECS: i64 = 5;
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// A failure after which the server may or may not have done the work.
-/// The request may have been carried out: the connection broke or timed out, the server
-/// failed, or it answered with something that is not the documented envelope (a garbled 2xx
-/// is a done request whose answer was lost). A create looks on the server before anything
-/// else is said or tried.
-fn is_ambiguous(e: &ApiError) -> bool {
-    matches!(
-        e.kind,
-        ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::BadResponse
-    )
 }
 
 fn tokens_path(uid: &str) -> [Seg<'_>; 3] {

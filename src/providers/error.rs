@@ -204,6 +204,17 @@ impl ApiError {
         self
     }
 
+    /// The request may have been carried out: the connection broke or timed out, the server
+    /// failed, or it answered with something that is not the documented envelope (a garbled
+    /// 2xx is a done request whose answer was lost). A create looks on the server before
+    /// anything else is said or tried.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Server | ErrorKind::BadResponse
+        )
+    }
+
     /// See [`Self::gone_after_retry`].
     pub fn is_gone_after_retry(&self) -> bool {
         self.is_code(GONE_AFTER_RETRY)

@@ -148,10 +148,37 @@ impl ManagementClient {
         self.transport.list(call).await
     }
 
+    /// Creates an app. After a failure that leaves the outcome unknown (a garbled answer, a
+    /// timeout, a broken connection, a 5xx) it looks for the app on the server before saying
+    /// anything or trying once more, so an app is never created twice.
     pub async fn create_app(&self, new: &NewApp) -> Result<App, ApiError> {
         validate_region(&new.region)?;
         let call = Call::new(Method::POST, &[Seg::Plain("apps")]).json(new)?;
-        self.transport.data(call).await
+        let started = super::now_secs();
+        match self.transport.data::<App>(call.clone()).await {
+            Err(e) if e.is_ambiguous() => {
+                let query = AppQuery {
+                    search_key: Some(new.name.clone()),
+                    per_page: Some(100),
+                    page: None,
+                };
+                match self.list_apps(&query).await {
+                    Ok(page) => match page
+                        .items
+                        .into_iter()
+                        .filter(|a| {
+                            a.name == new.name && a.created_at >= started - super::CLOCK_SLACK_SECS
+                        })
+                        .max_by_key(|a| a.created_at)
+                    {
+                        Some(found) => Ok(found),
+                        None => self.transport.data(call).await,
+                    },
+                    Err(_) => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     pub async fn delete_app(&self, app_id: &str) -> Result<AppDeletion, ApiError> {
