@@ -353,3 +353,45 @@ fn an_app_created_in_the_embedded_sandbox_opens_on_the_sandbox() {
     drop(h);
     drop(rt);
 }
+
+#[test]
+fn the_app_dialogs_keep_their_buttons_inside_the_window_at_the_minimum_size_and_at_1400x900() {
+    use keydeck::ui::shell::MIN_WINDOW_SIZE;
+    for size in [
+        egui::vec2(MIN_WINDOW_SIZE[0], MIN_WINDOW_SIZE[1]),
+        egui::vec2(1400.0, 900.0),
+    ] {
+        for theme in [egui::Theme::Light, egui::Theme::Dark] {
+            let (_fx, mut h) = fixture(Environment::Dev);
+            h.set_size(size);
+            h.ctx.set_theme(theme);
+            step_until(
+                &mut h,
+                "the secrets to load",
+                |h| h.state().is_settled(),
+                WAIT,
+            );
+            h.state_mut()
+                .push_command(keydeck::ui::Command::SelectTab(keydeck::ui::Tab::Apps));
+            step_until(&mut h, "the apps list", |h| shows(h, "App id"), WAIT);
+            create_app(&mut h, "Pilot", "United States");
+            for (open, primary, cancel) in [
+                ("New app…", "Create app", "Cancel"),
+                ("Delete Pilot…", "Delete app Pilot", "Cancel"),
+            ] {
+                click(&mut h, open);
+                step_until(&mut h, open, |h| shows(h, primary), WAIT);
+                for label in [primary, cancel] {
+                    let rect = h.get_by_label(label).rect();
+                    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+                    assert!(
+                        window.contains_rect(rect),
+                        "{open} ({theme:?}): “{label}” at {rect:?} is outside {size:?}"
+                    );
+                }
+                click(&mut h, cancel);
+                step_until(&mut h, "the dialog closes", |h| !shows(h, primary), WAIT);
+            }
+        }
+    }
+}

@@ -120,8 +120,23 @@ pub fn card_frame(visuals: &Visuals) -> egui::Frame {
         .inner_margin(Margin::same(16))
 }
 
-/// Applies Keydeck's spacing and rounding to both the light and the dark style.
+/// Monochrome emoji and symbols (a subset of Symbola; see `assets/fonts/README.md`).
+const SYMBOLS_FONT: &[u8] = include_bytes!("../../assets/fonts/symbola-symbols.ttf");
+
+/// Applies Keydeck's spacing and rounding to both the light and the dark style, and adds the
+/// symbols font as the last fallback of every family.
 pub fn install(ctx: &egui::Context) {
+    ctx.add_font(egui::epaint::text::FontInsert::new(
+        "symbola-symbols",
+        egui::FontData::from_static(SYMBOLS_FONT),
+        [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+            .into_iter()
+            .map(|family| egui::epaint::text::InsertFontFamily {
+                family,
+                priority: egui::epaint::text::FontPriority::Lowest,
+            })
+            .collect(),
+    ));
     ctx.all_styles_mut(|style| {
         style.spacing.item_spacing = egui::vec2(8.0, 6.0);
         style.spacing.button_padding = egui::vec2(10.0, 4.0);
@@ -143,4 +158,25 @@ pub fn install(ctx: &egui::Context) {
             .text_styles
             .insert(egui::TextStyle::Small, egui::FontId::proportional(11.0));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    /// Without any system font (a minimal machine, CI), the fonts built into the binary draw an
+    /// emoji in a user's name, the arrows and the symbols the views use.
+    #[test]
+    fn the_built_in_fonts_draw_emoji_and_the_symbols_the_views_use() {
+        let ctx = egui::Context::default();
+        super::install(&ctx);
+        let mut out = ctx.run_ui(egui::RawInput::default(), |_| {});
+        out.textures_delta.clear();
+        let body = egui::FontId::proportional(13.0);
+        ctx.fonts_mut(|f| {
+            let missing: Vec<char> = "Emoji 🙂 User 🔑 ⟳ ✕ ● ▼ 😀 👍 ✓"
+                .chars()
+                .filter(|c| !f.has_glyph(&body, *c))
+                .collect();
+            assert!(missing.is_empty(), "no glyph for {missing:?}");
+        });
+    }
 }

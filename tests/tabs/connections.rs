@@ -59,6 +59,21 @@ fn a_new_app_connection_with_a_bad_app_id_is_not_saved() {
 }
 
 #[test]
+fn a_connection_name_over_60_characters_is_refused_under_the_field() {
+    let mut h = new_app_editor();
+    type_into(&mut h, "Label", &"x".repeat(61));
+    type_into(&mut h, "App id", "2a1b3c4d5e6f");
+    type_into(&mut h, "REST API key", KEY);
+    let error = "Keep the name to 60 characters (61 now): it names the connection in the top bar";
+    assert!(
+        shown_under(&h, error, "Label"),
+        "the reason is under the name"
+    );
+    click(&mut h, "Save");
+    assert!(h.state().commands().is_empty(), "nothing is saved");
+}
+
+#[test]
 fn a_valid_new_app_connection_is_saved_with_its_app_id_region_and_key() {
     let mut h = new_app_editor();
     type_into(&mut h, "Label", "Shop");
