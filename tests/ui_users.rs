@@ -750,3 +750,33 @@ fn edit_changes_a_users_profile_with_the_new_user_checks_and_refuses_a_bad_field
     assert_eq!(stored.avatar, None);
     assert_eq!(stored.name, "Eddie After");
 }
+
+#[test]
+fn a_dialog_stays_where_it_opened_when_a_message_appears_in_it() {
+    let env = Env::new();
+    env.create_users(vec![("steady".to_owned(), "Steady State".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    h.run_steps(3);
+    let heading = h.get_by_label("New user").rect();
+    let cancel = h.get_by_label("Cancel").rect();
+    // A problem appears under the uid: the dialog grows, downwards only.
+    type_into(&mut h, "User ID (uid)", "Bad Uid!");
+    step_until_label_contains(&mut h, "A uid may only use a–z, 0–9, - and _");
+    h.run_steps(3);
+    let heading_after = h.get_by_label("New user").rect();
+    let cancel_after = h.get_by_label("Cancel").rect();
+    assert_eq!(heading_after.min, heading.min, "the dialog did not move");
+    assert_eq!(cancel_after.left(), cancel.left(), "Cancel kept its column");
+    assert!(
+        cancel_after.top() >= cancel.top(),
+        "Cancel moved down, if at all"
+    );
+    // Nor when the problem goes away.
+    replace_in(&mut h, "User ID (uid)", "fine-uid");
+    h.run_steps(3);
+    assert_eq!(h.get_by_label("New user").rect().min, heading.min);
+    assert_eq!(h.get_by_label("Cancel").rect().left(), cancel.left());
+}

@@ -405,17 +405,16 @@ mod tests {
     }
 }
 
-/// Where a dialog was placed, and the tallest it has been since it opened.
+/// Where a dialog was placed when it opened, and the frame it was last shown in.
 #[derive(Clone, Copy)]
 struct Placed {
     min: egui::Pos2,
-    content_height: f32,
     frame: u64,
 }
 
 /// A modal dialog that stays where it opened: centred on its first frame, then its top-left
-/// corner is kept and it never shrinks, so a message that appears or goes away never moves a
-/// button under the pointer (only what is below the message moves, and only down). Closed and
+/// corner is kept, so a message that appears or goes away never moves the dialog or its
+/// buttons sideways (only what is below the message moves, down or back up). Closed and
 /// opened again, it is centred again.
 pub fn dialog<R>(
     ctx: &egui::Context,
@@ -439,25 +438,8 @@ pub fn dialog<R>(
                 .fixed_pos(p.min),
         );
     }
-    let mut height = 0.0;
-    let response = modal.show(ctx, |ui| {
-        if let Some(p) = placed {
-            ui.set_min_height(p.content_height);
-        }
-        let inner = content(ui);
-        height = ui.min_rect().height();
-        inner
-    });
-    let content_height = placed.map_or(height, |p| p.content_height.max(height));
-    ctx.data_mut(|d| {
-        d.insert_temp(
-            key,
-            Placed {
-                min: response.response.rect.min,
-                content_height,
-                frame,
-            },
-        );
-    });
+    let response = modal.show(ctx, content);
+    let min = placed.map_or(response.response.rect.min, |p| p.min);
+    ctx.data_mut(|d| d.insert_temp(key, Placed { min, frame }));
     response
 }
