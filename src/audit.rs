@@ -22,7 +22,7 @@
 //! keyed line follows are covered by its link.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -376,6 +376,44 @@ fn kept_path(path: &Path) -> PathBuf {
     candidate
 }
 
+/// Holds `{path}.lock` exclusively while it lives: the window and a command may write the same
+/// trail, and each append (and the start of a new segment) must see the other's lines.
+struct TrailLock(#[allow(dead_code)] File);
+
+impl TrailLock {
+    fn take(path: &Path) -> Result<Self, AuditError> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let io = |source| AuditError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::paths::create_private_dir(dir).map_err(io)?;
+        }
+        let file = crate::paths::private_open_options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(PathBuf::from(lock_path))
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(Self(file))
+    }
+}
+
+/// The last record of the file (the tail only is read), if its last line is one.
+fn last_record(path: &Path) -> Option<Record> {
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let from = len.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(from)).ok()?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).ok()?;
+    let line = tail.split(|b| *b == b'\n').rev().find(|l| !l.is_empty())?;
+    serde_json::from_slice(line).ok()
+}
+
 /// An open audit log, appending to one file.
 pub struct AuditLog {
     path: PathBuf,
@@ -423,6 +461,9 @@ impl AuditLog {
         path: &Path,
         vault: &Vault,
     ) -> Result<(Self, Option<ChainBreak>), AuditError> {
+        // Under the lock: another process that found the same break has either not started a
+        // segment yet, or has, and then this check finds the trail intact.
+        let _lock = TrailLock::take(path)?;
         let (line, reason) = match Self::open(path, vault) {
             Ok(log) => return Ok((log, None)),
             Err(AuditError::Broken { line, reason, .. }) => (Some(line), reason),
@@ -433,15 +474,8 @@ impl AuditLog {
             path: path.to_owned(),
             source,
         };
-        let kept_as = if path.exists() {
-            let kept = kept_path(path);
-            std::fs::rename(path, &kept).map_err(io)?;
-            Some(kept)
-        } else {
-            None
-        };
         // The head anchored for the altered file does not apply to the new segment, which
-        // anchors its own from its first line.
+        // anchors its own from its first line. Removed first: if that fails, nothing moved.
         if vault.fallback_reason().is_none() {
             vault
                 .remove(&anchor_account(path))
@@ -450,13 +484,23 @@ impl AuditLog {
                     reason: e.to_string(),
                 })?;
         }
+        let kept_as = if path.exists() {
+            let kept = kept_path(path);
+            std::fs::rename(path, &kept).map_err(io)?;
+            Some(kept)
+        } else {
+            None
+        };
         let found = ChainBreak {
             line,
             reason,
             kept_as,
         };
         let mut log = Self::open(path, vault)?;
-        log.append(&Event::ok("", "audit.segment_started", &found.target()))?;
+        log.append_locked(
+            &Event::ok("", "audit.segment_started", &found.target()),
+            now_ms(),
+        )?;
         Ok((log, Some(found)))
     }
 
@@ -475,6 +519,19 @@ impl AuditLog {
     }
 
     fn append_at(&mut self, event: &Event, time_ms: i64) -> Result<Record, AuditError> {
+        let _lock = TrailLock::take(&self.path)?;
+        self.append_locked(event, time_ms)
+    }
+
+    /// Appends while holding the trail's lock: first catches up with lines another process
+    /// (the window, a command) appended since, so the chain goes on from the file's real end.
+    fn append_locked(&mut self, event: &Event, time_ms: i64) -> Result<Record, AuditError> {
+        if let Some(last) = last_record(&self.path)
+            && last.seq >= self.next_seq
+        {
+            self.next_seq = last.seq + 1;
+            self.last_hash = last.hash;
+        }
         let mut record = Record {
             seq: self.next_seq,
             time_ms,
@@ -639,25 +696,42 @@ fn check(path: &Path, keychain: &Keychain) -> Result<Report, AuditError> {
     Ok(report)
 }
 
-/// The records in the file, in order; an absent file has none.
-fn read_records(path: &Path) -> Result<Vec<Record>, AuditError> {
-    let io = |source| AuditError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
+/// The file's lines as bytes, without their line ends; an absent file has none.
+fn read_lines(path: &Path) -> Result<Vec<Vec<u8>>, AuditError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(io(source)),
+        Err(source) => {
+            return Err(AuditError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
+    let mut lines: Vec<Vec<u8>> = bytes
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .collect();
+    if lines.last().is_some_and(Vec::is_empty) {
+        lines.pop();
+    }
+    Ok(lines)
+}
+
+/// The records in the file, in order; an absent file has none. A line that is not a record
+/// (not even text) is named as the break.
+fn read_records(path: &Path) -> Result<Vec<Record>, AuditError> {
     let mut records = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io)?;
-        let record: Record = serde_json::from_str(&line).map_err(|e| AuditError::Broken {
+    for (i, line) in read_lines(path)?.iter().enumerate() {
+        let broken = |reason: String| AuditError::Broken {
             path: path.to_owned(),
             line: i + 1,
-            reason: format!("not an audit record ({e})"),
-        })?;
+            reason,
+        };
+        let text = std::str::from_utf8(line)
+            .map_err(|_| broken("not an audit record (not text)".to_owned()))?;
+        let record: Record =
+            serde_json::from_str(text).map_err(|e| broken(format!("not an audit record ({e})")))?;
         records.push(record);
     }
     Ok(records)
@@ -780,20 +854,9 @@ pub fn read_all(path: &Path) -> Result<Vec<Record>, AuditError> {
 /// Every line that still reads as a record, skipping the ones that do not (an edited line
 /// must not hide the rest of the trail); the verification names what was skipped.
 pub fn read_readable(path: &Path) -> Result<Vec<Record>, AuditError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(AuditError::Io {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    Ok(BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str(&line).ok())
+    Ok(read_lines(path)?
+        .iter()
+        .filter_map(|line| serde_json::from_slice(line).ok())
         .collect())
 }
 
@@ -1003,6 +1066,61 @@ mod tests {
         assert_eq!(found.kept_as, None);
         assert!(found.reason.contains("deleted"), "{}", found.reason);
         assert_eq!(verify(&path, &vault).unwrap().entries, 1);
+    }
+
+    #[test]
+    fn a_trail_in_a_folder_not_made_yet_is_opened_and_the_folder_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/nested/audit.jsonl");
+        let (mut log, found) = AuditLog::open_or_new_segment(&path, &Vault::memory()).unwrap();
+        assert_eq!(found, None);
+        log.append(&Event::ok("Shop", "key.created", "first"))
+            .unwrap();
+        assert_eq!(read_all(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn two_writers_of_one_trail_keep_one_chain() {
+        // The window and a command, each with the trail open, appending in turn.
+        let (_dir, path, vault) = log_with(1);
+        let mut window = AuditLog::open(&path, &vault).unwrap();
+        let mut command = AuditLog::open(&path, &vault).unwrap();
+        for i in 0..3 {
+            window
+                .append(&Event::ok("Shop", "key.created", &format!("w{i}")))
+                .unwrap();
+            command
+                .append(&Event::ok("Shop", "key.deleted", &format!("c{i}")))
+                .unwrap();
+        }
+        let report = verify(&path, &vault).unwrap();
+        assert!(report.is_proven(), "{:?}", report.statement());
+        assert_eq!(report.entries, 7);
+        let (_, found) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        assert_eq!(found, None, "no false alarm");
+    }
+
+    #[test]
+    fn a_line_that_is_not_text_is_a_break_not_a_dead_trail() {
+        let (_dir, path, vault) = log_with(3);
+        let text = std::fs::read(&path).unwrap();
+        let mut lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+        lines[1] = b"\xff\xfe not text";
+        std::fs::write(&path, lines.join(&b'\n')).unwrap();
+        assert_eq!(
+            read_readable(&path)
+                .unwrap()
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>(),
+            [1, 3],
+            "the lines after it are still read"
+        );
+        let (mut log, found) = AuditLog::open_or_new_segment(&path, &vault).unwrap();
+        assert_eq!(found.expect("a break").line, Some(2));
+        log.append(&Event::ok("Shop", "key.created", "after"))
+            .unwrap();
+        assert!(verify(&path, &vault).unwrap().is_proven());
     }
 
     #[test]

@@ -402,6 +402,18 @@ fn profiles_are_exported_without_secrets_and_imported_with_the_keychains_secrets
         .push_command(keydeck::ui::Command::SelectTab(Tab::Connections));
     ui_common::settle(&mut h);
     click(&mut h, "Import…");
+    // It shows what the file holds, with the host each key goes to, before adding anything.
+    step_until(
+        &mut h,
+        "the question names the connection and its host",
+        |h| h.query_by_label("Import 1 connection?").is_some(),
+        WAIT,
+    );
+    assert!(
+        h.query_by_label_contains("• Test app: CometChat app, prod, http://127.0.0.1")
+            .is_some()
+    );
+    click(&mut h, "Import 1 connection");
     step_until(
         &mut h,
         "the connection is imported",
@@ -414,9 +426,21 @@ fn profiles_are_exported_without_secrets_and_imported_with_the_keychains_secrets
     let config = ui_common::saved_config(&mut h, &dirs.path().join("config"));
     assert_eq!(config.connections.len(), 1);
     assert_eq!(config.connections[0].environment, Environment::Prod);
-    assert!(h.query_by_label_contains("Missing:").is_none());
+    step_until(
+        &mut h,
+        "the key read from the keychain",
+        |h| h.state().is_settled() && h.query_by_label_contains("Missing:").is_none(),
+        WAIT,
+    );
     // Importing the same file again adds nothing.
     click(&mut h, "Import…");
+    step_until(
+        &mut h,
+        "the question",
+        |h| h.query_by_label("Import 1 connection?").is_some(),
+        WAIT,
+    );
+    click(&mut h, "Import 1 connection");
     step_until(
         &mut h,
         "nothing is imported twice",
@@ -435,6 +459,13 @@ fn profiles_are_exported_without_secrets_and_imported_with_the_keychains_secrets
         .push_command(keydeck::ui::Command::SelectTab(Tab::Connections));
     ui_common::settle(&mut h);
     click(&mut h, "Import…");
+    step_until(
+        &mut h,
+        "the question",
+        |h| h.query_by_label("Import 1 connection?").is_some(),
+        WAIT,
+    );
+    click(&mut h, "Import 1 connection");
     step_until(
         &mut h,
         "the missing key is named",

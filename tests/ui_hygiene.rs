@@ -325,4 +325,11 @@ fn an_audit_trail_edited_between_runs_is_named_in_a_banner_and_recording_goes_on
     );
     click(&mut f.harness, "Dismiss");
     settle(&mut f.harness);
+    assert_eq!(
+        f.harness
+            .query_all_by_label_contains("The audit trail was changed outside Keydeck")
+            .count(),
+        1,
+        "the banner is gone; the Activity window still says it"
+    );
 }

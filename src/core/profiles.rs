@@ -30,9 +30,21 @@ pub fn export(connections: &[Connection]) -> String {
     serde_json::to_string_pretty(&file).unwrap_or_default() + "\n"
 }
 
+/// The largest profiles file read, and the most connections taken from one.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub const MAX_CONNECTIONS: usize = 200;
+
+/// What a profiles file holds, once checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub connections: Vec<Connection>,
+    /// Connections to the exporting machine's own sandbox: meaningless elsewhere, left out.
+    pub skipped_sandbox: usize,
+}
+
 /// The connections of a profiles file, each checked the way the connection editor checks it;
-/// the first problem is named with the connection's place and label.
-pub fn parse(text: &str) -> Result<Vec<Connection>, String> {
+/// the first problem is named with the connection's place and label. Labels are kept trimmed.
+pub fn parse(text: &str) -> Result<Parsed, String> {
     let file: ProfilesFile = serde_json::from_str(text).map_err(|e| {
         format!("This is not a Keydeck connections file ({e}). Export one from Keydeck's Connections tab.")
     })?;
@@ -48,20 +60,36 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, String> {
             file.version
         ));
     }
+    if file.connections.len() > MAX_CONNECTIONS {
+        return Err(format!(
+            "This file holds {} connections; Keydeck imports at most {MAX_CONNECTIONS} at once",
+            file.connections.len()
+        ));
+    }
     let mut seen = HashSet::new();
-    for (i, c) in file.connections.iter().enumerate() {
+    let mut parsed = Parsed::default();
+    for (i, mut c) in file.connections.into_iter().enumerate() {
         let n = i + 1;
-        let label = c.label.trim();
+        c.label = c.label.trim().to_owned();
+        let label = c.label.as_str();
         let len = label.chars().count();
-        if len == 0 || len > MAX_LABEL_CHARS {
+        if len == 0 || len > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
             return Err(format!(
-                "Connection {n} needs a name of 1 to {MAX_LABEL_CHARS} characters"
+                "Connection {n} needs a name of 1 to {MAX_LABEL_CHARS} printable characters"
             ));
         }
-        if c.id.trim().is_empty() || !seen.insert(c.id.clone()) {
+        let id_ok = (1..=64).contains(&c.id.len())
+            && c.id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok || !seen.insert(c.id.clone()) {
             return Err(format!(
-                "Connection {n} ({label}) has no id, or the same id as another"
+                "Connection {n} ({label}) has no valid id (letters, digits, - and _; up to 64), or the same id as another"
             ));
+        }
+        if c.embedded_sandbox {
+            parsed.skipped_sandbox += 1;
+            continue;
         }
         let spec = crate::core::kinds::spec(&c.kind);
         for field in spec.plain_fields() {
@@ -74,8 +102,9 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, String> {
             crate::providers::http::parse_base_url(url)
                 .map_err(|e| format!("Connection {n} ({label}): {}", e.message))?;
         }
+        parsed.connections.push(c);
     }
-    Ok(file.connections)
+    Ok(parsed)
 }
 
 /// What an import did.
@@ -124,7 +153,7 @@ mod tests {
         for word in ["api_key", "secret", "access_token", "apikey"] {
             assert!(!text.contains(word), "{word} in {text}");
         }
-        assert_eq!(parse(&text).unwrap(), list);
+        assert_eq!(parse(&text).unwrap().connections, list);
     }
 
     #[test]
@@ -158,5 +187,23 @@ mod tests {
         assert!(parse(&twice).unwrap_err().contains("same id"));
         let long = app("a3", &"x".repeat(61));
         assert!(parse(&export(&[long])).unwrap_err().contains("1 to 60"));
+        let control = app("a4", "bell\u{7}");
+        assert!(
+            parse(&export(&[control]))
+                .unwrap_err()
+                .contains("printable")
+        );
+        let odd_id = app("../etc", "Odd");
+        assert!(parse(&export(&[odd_id])).unwrap_err().contains("valid id"));
+        let padded = app("a5", "  Padded  ");
+        assert_eq!(
+            parse(&export(&[padded])).unwrap().connections[0].label,
+            "Padded"
+        );
+        let mut local = app("a6", "Demo app (sandbox)");
+        local.embedded_sandbox = true;
+        let parsed = parse(&export(&[local, app("a7", "Real")])).unwrap();
+        assert_eq!(parsed.skipped_sandbox, 1);
+        assert_eq!(parsed.connections.len(), 1);
     }
 }

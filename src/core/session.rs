@@ -515,7 +515,18 @@ impl Session {
     pub fn import_connections(
         &mut self,
         connections: Vec<Connection>,
-    ) -> crate::core::profiles::Imported {
+    ) -> Result<crate::core::profiles::Imported, String> {
+        if let Some(problem) = &self.config_problem {
+            return Err(format!(
+                "The connections file could not be read, and importing would overwrite it: {problem}"
+            ));
+        }
+        if self.keychain == KeychainState::Checking {
+            return Err(
+                "The OS keychain is still being opened: import once it is, so the secrets it holds are found"
+                    .to_owned(),
+            );
+        }
         let mut imported = crate::core::profiles::Imported::default();
         for c in connections {
             if self.config.connection(&c.id).is_some() {
@@ -526,20 +537,17 @@ impl Session {
             self.config.connections.push(c);
         }
         if imported.added.is_empty() {
-            return imported;
+            return Ok(imported);
         }
         if self.config.selected_connection.is_none() {
             self.config.selected_connection = self.config.connections.first().map(|c| c.id.clone());
         }
-        self.config_problem = None;
         self.generation += 1;
         self.save_config();
         self.recorder
             .record("connections.imported", &imported.added.join(", "), Ok(()));
-        if self.keychain != KeychainState::Checking {
-            self.load_secrets();
-        }
-        imported
+        self.load_secrets();
+        Ok(imported)
     }
 
     /// Removes a connection, its secrets and its retiring-key records.

@@ -95,14 +95,19 @@ impl AppEndpoint {
     pub fn calls_base_url(&self) -> Result<Option<Url>, ApiError> {
         let chat = self.base_url()?;
         let host = chat.host_str().unwrap_or_default().to_owned();
-        if host.contains(".api-") {
+        // Only CometChat's own naming is followed: `{appId}.api-{region}.cometchat.io`, or the
+        // same on this machine (`….localhost`). Any other host is a proxy whose Calls host is
+        // not known; guessing one could send the key to a domain nobody configured.
+        let own = format!("{}.api-{}.", self.app_id, self.region);
+        let parent = host.strip_prefix(&own).unwrap_or_default();
+        if matches!(parent, "cometchat.io" | "localhost") {
             let mut calls = chat.clone();
             calls
                 .set_host(Some(&host.replacen(".api-", ".call-", 1)))
                 .map_err(|e| ApiError::invalid_config(format!("No Calls host: {e}")))?;
             return Ok(Some(calls));
         }
-        if chat.path().starts_with("/cometchat/") {
+        if http::is_loopback(&chat) && chat.path().starts_with("/cometchat/") {
             let mut calls = chat.clone();
             calls.set_path(&chat.path().replacen("/cometchat/", "/cometchat-calls/", 1));
             return Ok(Some(calls));
@@ -788,7 +793,18 @@ impl Transport {
         let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
         let decoded = decode(reply.status, &reply.headers, &reply.body, &secrets);
         match decoded {
-            Err(e) if is_delete && reply.status == 404 && reply.earlier_try_may_have_applied => {
+            // Only the thing's own "not found" (ERR_APIKEY_NOT_FOUND, ERR_UID_NOT_FOUND…), never
+            // a wrong app id or an archived app, which no earlier try could have caused.
+            Err(e)
+                if is_delete
+                    && reply.status == 404
+                    && reply.earlier_try_may_have_applied
+                    && e.code.as_deref().is_some_and(|c| {
+                        c.ends_with("_NOT_FOUND")
+                            && !c.starts_with("AUTH_")
+                            && c != "ERR_API_NOT_FOUND"
+                    }) =>
+            {
                 Err(e.gone_after_retry())
             }
             other => other,
@@ -913,8 +929,18 @@ mod tests {
             Some("https://abc123.call-eu.cometchat.io/v3")
         );
         assert_eq!(
-            calls(Some("https://abc123.api-eu.cometchat-proxy.example/v3")).as_deref(),
-            Some("https://abc123.call-eu.cometchat-proxy.example/v3")
+            calls(Some("https://abc123.api-eu.cometchat.io/v3")).as_deref(),
+            Some("https://abc123.call-eu.cometchat.io/v3")
+        );
+        // Another domain that merely looks alike is a proxy: no Calls host is guessed.
+        assert_eq!(
+            calls(Some("https://abc123.api-eu.gateway.example/v3")),
+            None
+        );
+        assert_eq!(calls(Some("https://acme.api-gw.io/v3")), None);
+        assert_eq!(
+            calls(Some("https://proxy.example.com/cometchat/abc123/v3")),
+            None
         );
         assert_eq!(
             calls(Some("http://127.0.0.1:8787/cometchat/abc123/v3")).as_deref(),

@@ -455,8 +455,10 @@ pub async fn execute(
             // Waiting would outlast the deadline: report now, with the server's delay.
             return finish(outcome, may_have_applied).map(|reply| (reply, secrets));
         }
+        // A 503 says the server did not take the work on; other 5xx, a broken connection or a
+        // timeout may come after it was done.
         may_have_applied |= match &outcome {
-            Ok(reply) => reply.status >= 500,
+            Ok(reply) => reply.status >= 500 && reply.status != 503,
             Err(e) => e.reached_server,
         };
         attempt += 1;

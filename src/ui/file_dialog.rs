@@ -30,7 +30,15 @@ const TOO_FAST: Duration = Duration::from_millis(250);
 /// Runs a system dialog (an rfd future), telling a dialog that could not open from one the user
 /// cancelled.
 pub async fn native(dialog: impl Future<Output = Option<PathBuf>>) -> Picked {
-    if let Some(why) = known_unavailable() {
+    judge(dialog, known_unavailable()).await
+}
+
+/// [`native`], given what is known beforehand about the desktop (tests give it).
+async fn judge(
+    dialog: impl Future<Output = Option<PathBuf>>,
+    known_unavailable: Option<String>,
+) -> Picked {
+    if let Some(why) = known_unavailable {
         return Picked::Unavailable(why);
     }
     let started = Instant::now();
@@ -222,17 +230,24 @@ mod tests {
             .enable_time()
             .build()
             .unwrap();
-        let at_once = rt.block_on(native(async { None }));
-        assert!(matches!(at_once, Picked::Unavailable(_)), "{at_once:?}");
-        if known_unavailable().is_none() {
-            let slow = rt.block_on(native(async {
+        let at_once = rt.block_on(judge(async { None }, None));
+        assert_eq!(at_once, Picked::Unavailable(NO_DIALOG.to_owned()));
+        let slow = rt.block_on(judge(
+            async {
                 tokio::time::sleep(Duration::from_millis(400)).await;
                 None
-            }));
-            assert_eq!(slow, Picked::Cancelled);
-            let chosen = rt.block_on(native(async { Some(PathBuf::from("/tmp/x.csv")) }));
-            assert_eq!(chosen, Picked::Chosen(PathBuf::from("/tmp/x.csv")));
-        }
+            },
+            None,
+        ));
+        assert_eq!(slow, Picked::Cancelled);
+        let chosen = rt.block_on(judge(async { Some(PathBuf::from("/tmp/x.csv")) }, None));
+        assert_eq!(chosen, Picked::Chosen(PathBuf::from("/tmp/x.csv")));
+        // With neither a portal nor zenity, the dialog is not even started.
+        let none = rt.block_on(judge(
+            async { panic!("no dialog is started") },
+            Some("no portal".to_owned()),
+        ));
+        assert_eq!(none, Picked::Unavailable("no portal".to_owned()));
     }
 
     #[test]

@@ -54,10 +54,12 @@ impl KeydeckApp {
                     self.session.vault().where_kept_phrase()
                 )));
             }
-            Command::ImportConnections(list) => {
-                let imported = self.session.import_connections(list);
-                self.toasts.push(import_toast(&imported));
-            }
+            Command::ImportConnections(list) => match self.session.import_connections(list) {
+                Ok(imported) => self.toasts.push(import_toast(&imported)),
+                Err(e) => self
+                    .toasts
+                    .push(Toast::error(format!("Nothing imported. {e}"))),
+            },
             Command::SaveConnection {
                 connection,
                 secrets,

@@ -345,8 +345,8 @@ impl ActivityView {
             .constrain_to(bounds)
             .default_pos(bounds.min + egui::vec2(24.0, 24.0))
             .default_size([
-                760.0_f32.min(bounds.width() - 48.0),
-                480.0_f32.min(bounds.height() - 48.0),
+                760.0_f32.min(bounds.width() - 48.0).max(240.0),
+                480.0_f32.min(bounds.height() - 48.0).max(160.0),
             ])
             .show(ctx, |ui| export = self.window_ui(ui, audit_path, &mut out));
         self.open = open;

@@ -16,7 +16,7 @@ use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
 use crate::ui::remote::spawn;
 use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
-use crate::ui::widgets;
+use crate::ui::widgets::{self, ConfirmDialog, ConfirmOutcome};
 
 /// The suggested name of an exported file.
 const FILE_NAME: &str = "keydeck-connections.json";
@@ -70,6 +70,8 @@ pub struct ProfileSharing {
     prompt: Option<(Purpose, PathPrompt)>,
     /// The last import's problem, kept on screen until the next try.
     problem: Option<String>,
+    /// A checked file's connections, shown before they are added.
+    confirm: Option<(Vec<Connection>, ConfirmDialog)>,
 }
 
 impl Default for ProfileSharing {
@@ -79,6 +81,7 @@ impl Default for ProfileSharing {
             pick: None,
             prompt: None,
             problem: None,
+            confirm: None,
         }
     }
 }
@@ -154,6 +157,16 @@ impl ProfileSharing {
     /// on the window is imported.
     pub fn ui(&mut self, ui: &mut egui::Ui, connections: &[Connection]) -> Vec<Command> {
         let mut out = Vec::new();
+        if let Some((list, confirm)) = &mut self.confirm {
+            match confirm.ui(ui.ctx()) {
+                ConfirmOutcome::Confirmed => {
+                    out.push(Command::ImportConnections(std::mem::take(list)));
+                    self.confirm = None;
+                }
+                ConfirmOutcome::Cancelled => self.confirm = None,
+                ConfirmOutcome::Open => {}
+            }
+        }
         if let Some(path) = file_dialog::dropped_file(ui.ctx()).filter(|p| {
             p.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -220,9 +233,16 @@ impl ProfileSharing {
                 )))])
             }
             Purpose::Import => {
-                let list = import_from(path)?;
+                let parsed = import_from(path)?;
+                if parsed.connections.is_empty() {
+                    return Err(
+                        "The file holds no connection to import (connections to the exporting machine's own sandbox are left out)"
+                            .to_owned(),
+                    );
+                }
                 self.problem = None;
-                Ok(vec![Command::ImportConnections(list)])
+                self.confirm = Some((parsed.connections.clone(), import_question(&parsed)));
+                Ok(Vec::new())
             }
         }
     }
@@ -235,11 +255,49 @@ pub fn export_to(path: &Path, connections: &[Connection]) -> Result<(), String> 
         .map_err(|e| format!("Could not write {}: {e}", path.display()))
 }
 
-/// Reads and checks the profiles file at `path`.
-pub fn import_from(path: &Path) -> Result<Vec<Connection>, String> {
+/// Reads and checks the profiles file at `path` (at most [`profiles::MAX_FILE_BYTES`]).
+pub fn import_from(path: &Path) -> Result<profiles::Parsed, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("Could not read {}: {e}", path.display()))?
+        .len();
+    if size > profiles::MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is {} KiB: too large for a connections file",
+            path.display(),
+            size / 1024
+        ));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("Could not read {}: {e}", path.display()))?;
     profiles::parse(&text)
+}
+
+/// The question before an import: each connection with its provider, environment and host,
+/// because its key will be sent to that host.
+fn import_question(parsed: &profiles::Parsed) -> ConfirmDialog {
+    let n = parsed.connections.len();
+    let what = crate::words::count(n, "connection", "connections");
+    let mut body = String::from(
+        "Check each host: a connection's key is sent to the host it names. Secrets are read from this machine's keychain when it holds them, and asked for when not.\n",
+    );
+    for c in &parsed.connections {
+        let host = c
+            .base_url_override()
+            .map_or_else(|| "the provider's own host".to_owned(), str::to_owned);
+        body.push_str(&format!(
+            "\n• {}: {}, {}, {host}",
+            c.label,
+            crate::core::kinds::spec(&c.kind).provider(),
+            c.environment.name()
+        ));
+    }
+    if parsed.skipped_sandbox > 0 {
+        body.push_str(&format!(
+            "\n\nLeft out: {} to the exporting machine's own sandbox.",
+            crate::words::count(parsed.skipped_sandbox, "connection", "connections")
+        ));
+    }
+    ConfirmDialog::new(format!("Import {what}?"), body, format!("Import {what}"))
 }
 
 /// A picker that hands out fixed paths (tests).

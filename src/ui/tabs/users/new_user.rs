@@ -98,12 +98,19 @@ impl NewUserDialog {
     /// Keeps the form filled in and puts the server's words under the fields they concern.
     pub fn failed(&mut self, e: &ApiError) {
         self.server.clear();
-        for field in ["uid", "name", "avatar", "link", "role", "tags", "metadata"] {
+        // Editing, the uid cannot be changed: a word about it could never be cleared, so it
+        // stays in the message above the buttons only.
+        let fields: &[&'static str] = if self.editing.is_some() {
+            &["name", "avatar", "link", "role", "tags", "metadata"]
+        } else {
+            &["uid", "name", "avatar", "link", "role", "tags", "metadata"]
+        };
+        for &field in fields {
             if let Some(msg) = e.field_errors(field).first() {
                 self.server.insert(field, msg.clone());
             }
         }
-        if e.is_code("ERR_UID_ALREADY_EXISTS") {
+        if e.is_code("ERR_UID_ALREADY_EXISTS") && self.editing.is_none() {
             self.server.insert(
                 "uid",
                 format!(
