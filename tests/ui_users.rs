@@ -780,3 +780,45 @@ fn a_dialog_stays_where_it_opened_when_a_message_appears_in_it() {
     assert_eq!(h.get_by_label("New user").rect().min, heading.min);
     assert_eq!(h.get_by_label("Cancel").rect().left(), cancel.left());
 }
+
+#[test]
+fn a_new_user_whose_answer_was_garbled_is_found_and_opened_never_called_taken() {
+    use keydeck::sandbox::{Fault, FaultRule};
+    let env = Env::new();
+    env.create_users(vec![("zoe".to_owned(), "Zoe Existing".to_owned())]);
+    let mut h = env.harness();
+    wait_for_users(&mut h, 1);
+    h.get_by_label("New user…").click();
+    step_until_label(&mut h, "User ID (uid)");
+    type_into(&mut h, "User ID (uid)", "qa-walk-1");
+    type_into(&mut h, "Display name", "QA Walk");
+    // The server creates the user, then its answer is not JSON.
+    env.sb.set_fault(FaultRule {
+        method: Some("POST".to_owned()),
+        path_contains: "/users".to_owned(),
+        fault: Fault::Malformed,
+        times: Some(1),
+    });
+    h.get_by_label("Create user").click();
+    step_until(
+        &mut h,
+        "the user made is found and opened",
+        |h| h.state().tabs.users.open_uid() == Some("qa-walk-1"),
+        Duration::from_secs(30),
+    );
+    assert!(env.sb.faults().is_empty(), "the answer was garbled");
+    assert!(h.query_by_label_contains("is taken").is_none());
+    assert!(h.query_by_label_contains("expected value").is_none());
+    let all = env
+        .rt
+        .block_on(env.client.list_users(
+            &keydeck::providers::cometchat::UserQuery {
+                search_key: Some("qa-walk".to_owned()),
+                ..Default::default()
+            },
+            None,
+        ))
+        .expect("users")
+        .items;
+    assert_eq!(all.len(), 1, "one user on the server");
+}
