@@ -1361,10 +1361,14 @@ fn search_clause(
     if in_uid {
         ranges.push("SELECT x.uid FROM users x WHERE x.app_id = ? AND x.uid >= ? AND x.uid < ?");
     }
-    if in_name {
+    // A key without a space that begins the name also begins its first word, so the words'
+    // range finds those names: the names' own range is needed only for a key with a space.
+    if in_name && s.contains(char::is_whitespace) {
         ranges.push(
             "SELECT x.uid FROM users x WHERE x.app_id = ? AND x.name_lower >= ? AND x.name_lower < ?",
         );
+    }
+    if in_name {
         ranges.push(
             "SELECT w.uid FROM user_words w WHERE w.app_id = ? AND w.word >= ? AND w.word < ?",
         );

@@ -91,7 +91,9 @@ pub fn new_auth_token(uid: &str, created_at: i64) -> String {
     format!("{uid}_{created_at:010}{}", random_hex(15))
 }
 
-const SCHEMA: &str = r#"
+/// The schema; every statement is `IF NOT EXISTS`, so running it again recreates only what is
+/// missing (a bulk seed drops indexes and runs it to build them again).
+pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
