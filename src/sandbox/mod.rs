@@ -712,8 +712,9 @@ pub struct CliOptions {
 }
 
 /// The CLI entry: `keydeck sandbox [--port N] [--ably-rest-port N] [--data FILE]
-/// [--print-secrets] [--seed-users N]`. Seeds the users first (saying so on stderr), then prints the StartupInfo JSON as the FIRST line of stdout (masked unless
-/// `print_secrets`), flushes, then serves until Ctrl-C/SIGTERM. The headless sandbox serves
+/// [--print-secrets] [--seed-users N]`. Seeds the users first (saying so on stderr), then
+/// prints the StartupInfo JSON as the FIRST line of stdout (masked unless `print_secrets`),
+/// flushes, then serves until Ctrl-C/SIGTERM. The headless sandbox serves
 /// Ably REST at the root of its own listener and the fault endpoint (with the run's token,
 /// printed under `faults`).
 pub async fn run_cli(cli: CliOptions) -> anyhow::Result<()> {

@@ -376,7 +376,8 @@ fn insert_synthetic(tx: &Transaction<'_>, app_id: &str, from: u64, to: u64) -> a
 /// Adds synthetic users `user-0000001 … user-{n}` that `app_id` does not have yet, in the one
 /// transaction `tx`, with one prepared statement per table; then rebuilds the app's blocks.
 /// The count triggers are dropped for the length of the transaction (a rollback restores
-/// them). A million users take seconds.
+/// them). A million users take seconds. `synchronous` stays as the store has it: in WAL mode
+/// with `NORMAL` a commit does not wait for the disk anyway.
 pub fn seed_many(tx: &Transaction<'_>, app_id: &str, n: u64) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
     let have = seeded_so_far(tx, app_id)?;
