@@ -42,6 +42,10 @@ enum Command {
         /// Print the keys and secrets in the start-up line instead of masking them.
         #[arg(long)]
         print_secrets: bool,
+        /// Seed synthetic users user-0000001 … user-N into the demo app before serving, in one
+        /// transaction (skipped for those it already has; a million take seconds).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        seed_users: u64,
     },
     /// Work with the audit trail of actions taken from the app.
     Audit {
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
             ably_rest_port,
             data,
             print_secrets,
+            seed_users,
         }) => {
             keydeck::logging::init_stderr();
             run_sandbox(keydeck::sandbox::CliOptions {
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
                 ably_rest_port,
                 data,
                 print_secrets,
+                seed_users,
             })
         }
         Some(Command::Audit {

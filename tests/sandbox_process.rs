@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use keydeck::providers::cometchat::{AppEndpoint, CometChatClient, NewUser};
+use keydeck::providers::cometchat::{AppEndpoint, CometChatClient, NewUser, UserQuery};
 use keydeck::sandbox::StartupInfo;
 use keydeck::secret::Secret;
 
@@ -151,4 +151,57 @@ async fn acknowledged_writes_survive_sigkill() {
                 .unwrap_or_else(|e| panic!("round {round}: acknowledged user {uid} lost: {e}"));
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_users_flag_seeds_the_demo_app_before_the_start_up_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many.sqlite");
+    let data = data.to_str().unwrap().to_owned();
+    let list = |c: CometChatClient| async move {
+        c.list_users(
+            &UserQuery {
+                with_deactivated: true,
+                per_page: Some(100),
+                page: Some(2),
+                ..UserQuery::default()
+            },
+            None,
+        )
+        .await
+        .expect("list")
+    };
+
+    let running = start(&[
+        "--port",
+        "0",
+        "--data",
+        &data,
+        "--seed-users",
+        "2500",
+        "--print-secrets",
+    ]);
+    let page = list(client(&running.info)).await;
+    assert_eq!(
+        page.pagination.total, 2_560,
+        "60 demo users and 2,500 seeded"
+    );
+    // 51 demo uids sort before `user-` (the 9 from `vera-` on after it): positions 100–199 are
+    // seeded users 50–149.
+    let uids: Vec<&str> = page.items.iter().map(|u| u.uid.as_str()).collect();
+    assert_eq!(uids.len(), 100);
+    assert_eq!((uids[0], uids[99]), ("user-0000050", "user-0000149"));
+    drop(running);
+
+    // Again on the same file: nothing added, nothing lost.
+    let again = start(&[
+        "--port",
+        "0",
+        "--data",
+        &data,
+        "--seed-users",
+        "2000",
+        "--print-secrets",
+    ]);
+    assert_eq!(list(client(&again.info)).await.pagination.total, 2_560);
 }

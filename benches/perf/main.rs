@@ -8,22 +8,19 @@
 
 mod frames;
 mod process;
+mod sandbox;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use keydeck::providers::cometchat::{
-    AppEndpoint, CometChatClient, NewAuthToken, NewUser, UserQuery,
-};
+use keydeck::providers::cometchat::{AppEndpoint, CometChatClient, NewUser, UserQuery};
 use keydeck::providers::http::RetryPolicy;
 use keydeck::sandbox::{Sandbox, SandboxOptions};
 use keydeck::secret::Secret;
 
 const RUNS: usize = 5;
-const BULK_TOKENS: usize = 1_000;
-const BULK_CONCURRENCY: usize = 8;
 const FETCH_USERS: usize = 100_000;
 const FETCH_PAGE: u32 = 1_000;
 const FETCH_CONCURRENCY: usize = 4;
@@ -206,10 +203,12 @@ fn main() {
             .expect("sandbox");
             let app_id = sb.info().cometchat.apps[0].app_id.clone();
             sb.set_rate_limit(&app_id, None);
-            let (c, base, key) = client(&sb);
-            rows.push(bulk_tokens(&c, &base, &key).await);
+            rows.push(sandbox::bulk_tokens(&sb).await);
             sb.shutdown().await;
         });
+    }
+    if want("million") {
+        rows.extend(sandbox::million_rows(&rt, work.path()));
     }
 
     rows.extend(window_rows(&rt, work.path(), &users_db, &want));
@@ -449,85 +448,6 @@ fn skipped_row(figure: &str, why: &str) -> Row {
         reference: why.into(),
         target: "—".into(),
         verdict: "skipped".into(),
-    }
-}
-
-async fn bulk_tokens(c: &CometChatClient, base: &str, key: &str) -> Row {
-    create_users(c, "bulk-", 0, BULK_TOKENS).await;
-    let mut app_rates = Vec::new();
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let ok = futures::stream::iter(0..BULK_TOKENS)
-            .map(|i| {
-                let c = c.clone();
-                async move {
-                    c.create_auth_token(
-                        &format!("bulk-{i:06}"),
-                        &NewAuthToken {
-                            force: true,
-                            ..NewAuthToken::default()
-                        },
-                    )
-                    .await
-                    .is_ok()
-                }
-            })
-            .buffer_unordered(BULK_CONCURRENCY)
-            .filter(|ok| std::future::ready(*ok))
-            .count()
-            .await;
-        assert_eq!(ok, BULK_TOKENS, "every token issued");
-        app_rates.push(BULK_TOKENS as f64 / started.elapsed().as_secs_f64());
-    }
-    let app = median(app_rates);
-    let url = format!("{base}/users/bulk-000000/auth_tokens");
-    let lua = "wrk.method = \"POST\"\nwrk.body = '{\"force\":true}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n";
-    let ceiling = if have("wrk") {
-        let runs: Vec<f64> = (0..3)
-            .filter_map(|_| wrk_rps(&url, key, BULK_CONCURRENCY, 3, Some(lua)))
-            .collect();
-        (!runs.is_empty()).then(|| median(runs))
-    } else {
-        None
-    };
-    let curl = if have("curl") {
-        let n = 100;
-        let started = Instant::now();
-        for _ in 0..n {
-            let _ = Command::new("curl")
-                .args(["-s", "-o", "/dev/null", "-X", "POST", "-H"])
-                .arg(format!("apikey: {key}"))
-                .args([
-                    "-H",
-                    "content-type: application/json",
-                    "-d",
-                    "{\"force\":true}",
-                ])
-                .arg(&url)
-                .status();
-        }
-        Some(n as f64 / started.elapsed().as_secs_f64())
-    } else {
-        None
-    };
-    let (reference, verdict) = match (ceiling, curl) {
-        (Some(w), Some(cu)) => (
-            format!("wrk ceiling {w:.0}/s (c={BULK_CONCURRENCY}); curl loop {cu:.0}/s"),
-            format!(
-                "{:.2}× ceiling, {:.0}× curl → {}",
-                app / w,
-                app / cu,
-                pass(app / w >= 0.7 && app / cu >= 20.0)
-            ),
-        ),
-        _ => ("wrk or curl missing".into(), "skipped".into()),
-    };
-    Row {
-        figure: format!("bulk tokens ({BULK_TOKENS}, c={BULK_CONCURRENCY})"),
-        value: format!("{app:.0} tokens/s"),
-        reference,
-        target: "≥ 0.7 × ceiling; ≥ 20 × curl".into(),
-        verdict,
     }
 }
 

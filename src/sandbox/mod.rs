@@ -26,6 +26,7 @@ mod http;
 mod management;
 mod serve;
 mod store;
+mod user_blocks;
 
 use std::fmt;
 use std::io::Write as _;
@@ -47,6 +48,7 @@ use cometly::CometlyLimiter;
 pub use faults::{Fault, FaultRule};
 use http::RateLimiter;
 use store::Store;
+pub use user_blocks::SeedReport;
 
 /// How to start the sandbox.
 #[derive(Debug, Clone)]
@@ -654,6 +656,31 @@ impl Sandbox {
             })
     }
 
+    /// Adds synthetic users `user-0000001 … user-{n}` (demo names, a few roles, statuses and
+    /// tags, about one in a thousand deactivated) that the app does not have yet, in one
+    /// transaction: a million take seconds. `app_id` `None` is the first live app (the demo
+    /// app). Requests wait while it runs.
+    pub async fn seed_users(&self, app_id: Option<&str>, n: u64) -> anyhow::Result<SeedReport> {
+        let store = self.state.store.clone();
+        let app_id = app_id.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            store.with_tx(|tx| {
+                let app = match app_id {
+                    Some(id) => store::get_app(tx, &id)?
+                        .filter(|a| a.deleted_at.is_none())
+                        .with_context(|| format!("no live app {id} to seed users into"))?,
+                    None => store::live_apps(tx)?
+                        .into_iter()
+                        .next()
+                        .context("no live app to seed users into")?,
+                };
+                user_blocks::seed_many(tx, &app.id, n)
+            })
+        })
+        .await
+        .context("seeding users")?
+    }
+
     /// Changes an app's per-minute limit at run time (`None` = unlimited; default 20,000/min).
     /// Starts a fresh 60-second window for that app.
     pub fn set_rate_limit(&self, app_id: &str, per_minute: Option<u32>) {
@@ -681,11 +708,14 @@ pub struct CliOptions {
     pub ably_rest_port: u16,
     pub data: Option<PathBuf>,
     pub print_secrets: bool,
+    /// Seed synthetic users `user-0000001 … user-{n}` into the demo app before serving.
+    pub seed_users: u64,
 }
 
 /// The CLI entry: `keydeck sandbox [--port N] [--ably-rest-port N] [--data FILE]
-/// [--print-secrets]`. Prints the StartupInfo JSON as the FIRST line of stdout (masked unless
-/// `print_secrets`), flushes, then serves until Ctrl-C/SIGTERM. The headless sandbox serves
+/// [--print-secrets] [--seed-users N]`. Seeds the users first (saying so on stderr), then
+/// prints the StartupInfo JSON as the FIRST line of stdout (masked unless `print_secrets`),
+/// flushes, then serves until Ctrl-C/SIGTERM. The headless sandbox serves
 /// Ably REST at the root of its own listener and the fault endpoint (with the run's token,
 /// printed under `faults`).
 pub async fn run_cli(cli: CliOptions) -> anyhow::Result<()> {
@@ -703,6 +733,16 @@ pub async fn run_cli(cli: CliOptions) -> anyhow::Result<()> {
         },
     )
     .await?;
+    if cli.seed_users > 0 {
+        let r = sandbox.seed_users(None, cli.seed_users).await?;
+        eprintln!(
+            "keydeck sandbox: app {} has users user-0000001 … {} ({} added in {:.2} s)",
+            r.app_id,
+            user_blocks::seeded_uid(r.seeded),
+            r.added,
+            r.elapsed.as_secs_f64()
+        );
+    }
     let info = sandbox.info();
     let shown = if print_secrets { info } else { info.masked() };
     let line = serde_json::to_string(&shown)?;

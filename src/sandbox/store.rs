@@ -11,6 +11,8 @@ use rand::RngCore as _;
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 use serde_json::{Value, json};
 
+use super::user_blocks;
+
 /// Current unix time in seconds.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -89,7 +91,9 @@ pub fn new_auth_token(uid: &str, created_at: i64) -> String {
     format!("{uid}_{created_at:010}{}", random_hex(15))
 }
 
-const SCHEMA: &str = r#"
+/// The schema; every statement is `IF NOT EXISTS`, so running it again recreates only what is
+/// missing (a bulk seed drops indexes and runs it to build them again).
+pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -277,9 +281,13 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store {
+        conn.execute_batch(user_blocks::SCHEMA)?;
+        conn.execute_batch(user_blocks::TRIGGERS)?;
+        let store = Store {
             conn: Arc::new(Mutex::new(conn)),
-        })
+        };
+        store.with_tx(|tx| Ok(user_blocks::migrate(tx)?))?;
+        Ok(store)
     }
 
     /// Runs `f` in one transaction on the calling thread; commits on `Ok`.
@@ -666,7 +674,8 @@ pub fn insert_user(conn: &Connection, app_id: &str, u: &NewUser) -> rusqlite::Re
             u.created_at
         ],
     )?;
-    write_user_index(conn, app_id, &u.uid, &u.name, &u.tags)
+    write_user_index(conn, app_id, &u.uid, &u.name, &u.tags)?;
+    user_blocks::split_if_full(conn, app_id, &u.uid)
 }
 
 /// Writes every mutable field of `u` back.
@@ -881,7 +890,14 @@ const LAST: [&str; 60] = [
     "fernandez",
 ];
 
-fn title(s: &str) -> String {
+/// The `i`-th first and last name of the demo lists (every pair once in 3,600).
+pub fn demo_name(i: u64) -> (&'static str, &'static str) {
+    let at = |n: u64| usize::try_from(n % 60).unwrap_or(0);
+    (FIRST[at(i)], LAST[at(i / 60)])
+}
+
+/// `alice` → `Alice`.
+pub fn title(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
