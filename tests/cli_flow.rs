@@ -1174,3 +1174,71 @@ fn on_a_terminal_destructive_commands_ask_and_prod_wants_the_name_typed() {
     env.assert_no_leak(&[&key, &app.rest_api_key]);
     forget_connection_secrets(&env);
 }
+
+#[test]
+fn scan_finds_the_key_a_connection_stores_and_prints_only_its_mask() {
+    let Some(env) = env() else { return };
+    env.add_app("Shop");
+    let key = env.info.cometchat.apps[0].rest_api_key.clone();
+    let tree = env.dir.path().join("checkout");
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::write(
+        tree.join("src/client.js"),
+        format!("// the client\nconst app = init({{\n  apiKey: \"{key}\",\n}});\n"),
+    )
+    .unwrap();
+    std::fs::write(tree.join(".gitignore"), "local/\n").unwrap();
+    std::fs::create_dir_all(tree.join("local")).unwrap();
+    std::fs::write(tree.join("local/secrets.txt"), &key).unwrap();
+    let tree_arg = tree.display().to_string();
+
+    let found = env.run(&["scan", &tree_arg]);
+    assert_eq!(found.code, 6, "a secret found: exit 6 {found:?}");
+    let masked = Secret::new(key.clone()).masked();
+    let line = found
+        .stdout
+        .lines()
+        .find(|l| l.contains("client.js"))
+        .unwrap_or_else(|| panic!("no finding printed: {found:?}"));
+    assert!(line.contains("src/client.js:3:12"), "{line}");
+    assert!(line.contains("CometChat API key"), "{line}");
+    assert!(line.contains(&masked), "{line}");
+    assert!(line.contains("Shop (REST API key)"), "{line}");
+    assert!(
+        !found.stdout.contains("local/secrets.txt"),
+        "a .gitignored file is not scanned: {found:?}"
+    );
+    assert!(found.stderr.contains("1 match in 1 file"), "{found:?}");
+
+    let json = env.run(&["scan", &tree_arg, "--output", "json"]);
+    assert_eq!(json.code, 6, "{json:?}");
+    let v = json.json();
+    assert_eq!(v["outcome"], "completed");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["findings"][0]["line"], 3);
+    assert_eq!(v["findings"][0]["column"], 12);
+    assert_eq!(v["findings"][0]["masked"], masked.as_str());
+    assert_eq!(v["findings"][0]["origins"][0]["connection"], "Shop");
+
+    std::fs::remove_file(tree.join("src/client.js")).unwrap();
+    let clean = env.run(&["scan", &tree_arg]);
+    assert_eq!(clean.code, 0, "nothing found: exit 0 {clean:?}");
+    assert!(clean.stderr.contains("no secret found"), "{clean:?}");
+    let missing = env.run(&["scan", &format!("{tree_arg}/nope")]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+
+    let scans: Vec<keydeck::audit::Record> = env
+        .audit()
+        .into_iter()
+        .filter(|r| r.action == "scan.completed")
+        .collect();
+    assert_eq!(scans.len(), 3, "{scans:?}");
+    assert!(scans.iter().all(|r| r.via() == "cli" && r.outcome == "ok"));
+    assert!(scans[0].target.contains("1 match ("), "{:?}", scans[0]);
+    assert!(scans[2].target.contains("0 matches"), "{:?}", scans[2]);
+    for run in env.runs.borrow().iter() {
+        assert!(!run.stdout.contains(&key), "the key on stdout: {run:?}");
+    }
+    env.assert_no_leak(&[&key]);
+    forget_connection_secrets(&env);
+}

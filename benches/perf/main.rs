@@ -1,14 +1,16 @@
 //! Keydeck's benchmark table: `cargo bench --bench perf`.
 //!
 //! Each figure is the median of several runs, printed next to the reference it is judged
-//! against, measured in the same run. Needs `wrk` and `curl` on the PATH, and `Xvfb` with Mesa's
-//! software OpenGL for the window figures (Debian: `wrk curl xvfb libgl1-mesa-dri`); a figure
-//! whose tool is missing is reported as skipped, not guessed.
+//! against, measured in the same run. Needs `wrk` and `curl` on the PATH, `rg` for the leak
+//! scan's reference, and `Xvfb` with Mesa's software OpenGL for the window figures (Debian:
+//! `wrk curl ripgrep xvfb libgl1-mesa-dri`); a figure whose tool is missing is reported as
+//! skipped, not guessed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod frames;
 mod process;
 mod sandbox;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,6 +213,9 @@ fn main() {
         rows.extend(sandbox::million_rows(&rt, work.path()));
     }
 
+    if want("scan") {
+        rows.push(scan::scan_row());
+    }
     rows.extend(window_rows(&rt, work.path(), &users_db, &want));
     if want("size") {
         rows.push(binary_size());

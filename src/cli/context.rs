@@ -171,6 +171,11 @@ impl Ctx {
         self.recorder.for_connection(&conn.label)
     }
 
+    /// The audit recorder for what acts through no one connection (`keydeck scan`).
+    pub fn recorder_unbound(&self) -> Recorder {
+        self.recorder.clone()
+    }
+
     /// What a destructive action on `conn` asks first (`core::ops::Guard`, as in the window).
     pub fn guard(conn: &Connection, name: &str) -> Guard {
         Guard::destructive(conn.environment, name)

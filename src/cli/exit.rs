@@ -17,6 +17,10 @@ pub enum Exit {
     Unavailable = 4,
     /// It already exists, or the name is ambiguous.
     Conflict = 5,
+    /// `keydeck scan` found a secret Keydeck holds in a file (even if it was then cancelled).
+    LeaksFound = 6,
+    /// Stopped by Ctrl-C before it was done (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 /// A failed command: its exit status and what to print on stderr.

@@ -5,7 +5,8 @@
 //! `core::connect::resolve`, operations from `core::ops` (which write their own audit records;
 //! this face's recorder marks them `via: "cli"`), errors in the words of
 //! `core::errors::explain`. Exit codes: 0 ok, 1 usage, 2 not found, 3 auth or permission,
-//! 4 network or provider down, 5 conflict ([`exit::Exit`]).
+//! 4 network or provider down, 5 conflict, 6 leaks found by `scan`, 130 stopped by Ctrl-C
+//! ([`exit::Exit`]).
 
 pub mod ably;
 pub mod apps;
@@ -15,6 +16,7 @@ pub mod exit;
 pub mod keys;
 pub mod output;
 pub mod prompt;
+pub mod scan;
 pub mod tokens;
 pub mod users;
 
@@ -33,9 +35,11 @@ pub const OVERVIEW: &str =
   keydeck users list|get|create|update|deactivate|reactivate|delete
   keydeck tokens issue|list|revoke|revoke-all|bulk  keydeck apps list|create|delete
   keydeck ably apps|keys|revoke-tokens              keydeck completions bash|zsh|fish|powershell
+  keydeck scan PATH                                 (finds the secrets Keydeck holds in files)
 
 Exit status: 0 ok, 1 usage, 2 not found, 3 auth or permission, 4 network or provider down,
-5 conflict. `keydeck COMMAND --help` shows examples.";
+5 conflict, 6 `scan` found a secret, 130 stopped by Ctrl-C. `keydeck COMMAND --help` shows
+examples.";
 
 /// Options every command takes, before or after its name.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -93,6 +97,9 @@ pub enum CliCommand {
         #[command(subcommand)]
         command: ably::Command,
     },
+    /// Looks for the secrets Keydeck holds in the files under a folder (a leak scan).
+    #[command(after_help = scan::EXAMPLES)]
+    Scan(scan::Args),
     /// Prints a shell completion script.
     #[command(
         after_help = "Example:\n  keydeck completions bash > ~/.local/share/bash-completion/completions/keydeck\n  keydeck completions zsh > \"${fpath[1]}/_keydeck\""
@@ -137,6 +144,7 @@ fn dispatch(cmd: CliCommand, ctx: &mut Ctx) -> CliResult {
         CliCommand::Tokens { command } => tokens::run(command, ctx),
         CliCommand::Apps { command } => apps::run(command, ctx),
         CliCommand::Ably { command } => ably::run(command, ctx),
+        CliCommand::Scan(args) => scan::run(args, ctx),
         CliCommand::Completions { .. } => Ok(()),
     }
 }

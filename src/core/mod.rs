@@ -8,6 +8,7 @@
 pub mod client;
 pub mod connect;
 pub mod errors;
+pub mod hygiene;
 pub mod kinds;
 pub mod open_app;
 pub mod ops;
