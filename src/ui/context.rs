@@ -41,10 +41,17 @@ pub enum Tab {
     Users,
     Apps,
     Connections,
+    Hygiene,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Keys, Tab::Users, Tab::Apps, Tab::Connections];
+    pub const ALL: [Tab; 5] = [
+        Tab::Keys,
+        Tab::Users,
+        Tab::Apps,
+        Tab::Connections,
+        Tab::Hygiene,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -52,6 +59,7 @@ impl Tab {
             Tab::Users => "Users & tokens",
             Tab::Apps => "Apps",
             Tab::Connections => "Connections",
+            Tab::Hygiene => "Hygiene",
         }
     }
 }

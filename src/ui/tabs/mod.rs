@@ -7,6 +7,7 @@ pub mod activity;
 pub mod apps;
 pub mod connection_profiles;
 pub mod connections;
+pub mod hygiene;
 pub mod keys;
 pub mod users;
 
@@ -23,16 +24,18 @@ pub struct Tabs {
     pub users: users::UsersTab,
     pub apps: apps::AppsTab,
     pub connections: connections::ConnectionsTab,
+    pub hygiene: hygiene::HygieneTab,
 }
 
 impl Tabs {
     /// The tabs in the order of [`Tab::ALL`].
-    pub fn all_mut(&mut self) -> [&mut dyn TabView; 4] {
+    pub fn all_mut(&mut self) -> [&mut dyn TabView; 5] {
         [
             &mut self.keys,
             &mut self.users,
             &mut self.apps,
             &mut self.connections,
+            &mut self.hygiene,
         ]
     }
 
@@ -42,6 +45,7 @@ impl Tabs {
             Tab::Users => &mut self.users,
             Tab::Apps => &mut self.apps,
             Tab::Connections => &mut self.connections,
+            Tab::Hygiene => &mut self.hygiene,
         }
     }
 
