@@ -358,7 +358,7 @@ fn a_whole_session_leaves_no_secret_in_any_file_or_log_line() {
         .expect("exported without tokens");
 
     // 5. Presentation mode, the Activity window and an export of it.
-    click(&mut f.harness, "Presentation mode");
+    ui_common::toggle_presentation(&mut f.harness);
     click(&mut f.harness, "Activity…");
     click(&mut f.harness, "Copy diagnostics");
     step_until(

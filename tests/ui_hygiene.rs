@@ -92,7 +92,7 @@ fn presentation_mode_masks_secrets_and_hides_reveal() {
     click(&mut f.harness, &format!("Reveal key {}", row(&key)));
     assert!(f.harness.query_by_label(key.api_key.expose()).is_some());
 
-    click(&mut f.harness, "Presentation mode");
+    ui_common::toggle_presentation(&mut f.harness);
     assert!(f.harness.state().ui_state().presentation_mode);
     assert!(
         f.harness.query_by_label(key.api_key.expose()).is_none(),
@@ -108,7 +108,7 @@ fn presentation_mode_masks_secrets_and_hides_reveal() {
         "no reveal button in presentation mode"
     );
 
-    click(&mut f.harness, "Presentation mode");
+    ui_common::toggle_presentation(&mut f.harness);
     assert!(
         f.harness
             .query_by_label(&format!("Reveal key {}", row(&key)))
@@ -233,7 +233,7 @@ fn presentation_mode_masks_auth_tokens_and_hides_their_reveal() {
         "copy still works"
     );
 
-    click(&mut f.harness, "Presentation mode");
+    ui_common::toggle_presentation(&mut f.harness);
     click(
         &mut f.harness,
         &format!("Reveal auth token {}", token.masked()),

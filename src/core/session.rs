@@ -148,6 +148,11 @@ impl Session {
         self.worker.set_waker(waker);
     }
 
+    /// The folder of the connections file (and of the other non-secret settings).
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

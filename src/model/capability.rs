@@ -346,6 +346,14 @@ pub fn widening(before: &Capability, after: &Capability) -> Vec<String> {
     out
 }
 
+/// A capability in one line: `chat:*: presence, publish; [queue]orders: subscribe`.
+pub fn summary(cap: &Capability) -> String {
+    cap.iter()
+        .map(|(r, ops)| format!("{r}: {}", ops.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Pretty JSON for the Custom editor and the diff.
 pub fn to_json(cap: &Capability) -> String {
     serde_json::to_string_pretty(cap).unwrap_or_else(|_| "{}".to_owned())

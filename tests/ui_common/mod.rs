@@ -244,3 +244,16 @@ pub fn saved_config(h: &mut Harness<'static, KeydeckApp>, config_dir: &std::path
     );
     Config::load(config_dir).expect("config")
 }
+
+/// Turns presentation mode on or off the way a user would: the top bar's button, or (when the
+/// bar is compact) the checkbox in Settings.
+pub fn toggle_presentation(h: &mut Harness<'static, KeydeckApp>) {
+    if h.query_by_label("Presentation mode").is_some() {
+        click(h, "Presentation mode");
+    } else {
+        click(h, "Settings");
+        click(h, "Presentation mode (mask every secret)");
+        h.key_press(egui::Key::Escape);
+        settle(h);
+    }
+}

@@ -289,15 +289,7 @@ pub fn message(
 
 /// The relative age of a Unix timestamp: "3 days", "5 min".
 pub fn age(now_unix: i64, then_unix: i64) -> String {
-    let s = (now_unix - then_unix).max(0);
-    match s {
-        0..60 => "just now".to_owned(),
-        60..3600 => format!("{} min", s / 60),
-        3600..86_400 => plural(s / 3600, "hour"),
-        86_400..2_592_000 => plural(s / 86_400, "day"),
-        2_592_000..31_536_000 => plural(s / 2_592_000, "month"),
-        _ => plural(s / 31_536_000, "year"),
-    }
+    crate::words::span(now_unix - then_unix)
 }
 
 /// How long ago, in words: "3 days ago", and "just now" (never "just now ago").
@@ -325,29 +317,9 @@ pub fn time_left(secs: i64) -> String {
     }
 }
 
-fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
-
 /// A Unix timestamp as a UTC date, `2026-11-23`.
 pub fn date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    // Civil-from-days (Howard Hinnant), valid for every date the API can send.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::words::date(unix)
 }
 
 /// Now, in Unix seconds.

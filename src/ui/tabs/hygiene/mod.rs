@@ -1,4 +1,6 @@
-//! The Hygiene tab: key hygiene across every connection. So far the leak scan: choose a folder
+//! The Hygiene tab: key hygiene across every connection. The inventory (`inventory.rs`): every
+//! key with its age and state, findings with their fix, rotate-by dates, an export. The leak
+//! scan (here): choose a folder
 //! (a repository checkout, a home folder) and Keydeck looks in its files for every secret it
 //! holds (`core::hygiene::scan`), with progress and Cancel, and lists file, line and the
 //! secret's masked prefix with where it came from. Never the matched text.
@@ -13,6 +15,10 @@ use egui_extras::{Column, TableBuilder};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use poll_promise::Promise;
+
+mod inventory;
+
+pub use inventory::{ExportKind, InventoryView};
 
 use crate::core::hygiene::scan::{self, Outcome, Progress, ScanOptions, ScanReport};
 use crate::ui::context::{Command, Tab, TabContext, TabView};
@@ -50,6 +56,8 @@ struct Running {
 }
 
 pub struct HygieneTab {
+    /// Every key across connections, and the findings.
+    pub inventory: InventoryView,
     /// The folder to scan, as typed or picked.
     pub folder: String,
     picker: Arc<dyn FolderPicker>,
@@ -63,6 +71,7 @@ pub struct HygieneTab {
 impl Default for HygieneTab {
     fn default() -> Self {
         Self {
+            inventory: InventoryView::default(),
             folder: String::new(),
             picker: Arc::new(NativeFolderPicker),
             browse: None,
@@ -293,6 +302,7 @@ fn findings_table(ui: &mut Ui, r: &ScanReport, out: &mut Vec<Command>) {
     TableBuilder::new(ui)
         .striped(true)
         .resizable(false)
+        .vscroll(false)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::remainder().at_least(200.0).clip(true))
         .column(Column::exact(90.0))
@@ -362,7 +372,8 @@ impl TabView for HygieneTab {
         Tab::Hygiene
     }
 
-    fn settle(&mut self, _cx: &mut TabContext<'_>) -> Vec<Command> {
+    fn settle(&mut self, cx: &mut TabContext<'_>) -> Vec<Command> {
+        self.inventory.settle(cx);
         self.settle_scan();
         self.settle_browse();
         Vec::new()
@@ -377,11 +388,15 @@ impl TabView for HygieneTab {
             |_| {},
         );
         ui.add_space(theme::SPACE_S);
-        ui.label(RichText::new("Leak scan").strong().size(15.0));
-        self.controls_ui(ui, cx);
         egui::ScrollArea::vertical()
             .auto_shrink([false, true])
-            .show(ui, |ui| self.report_ui(ui, &mut out));
+            .show(ui, |ui| {
+                self.inventory.ui(ui, cx, &mut out);
+                ui.add_space(theme::SPACE_L);
+                ui.label(RichText::new("Leak scan").strong().size(15.0));
+                self.controls_ui(ui, cx);
+                self.report_ui(ui, &mut out);
+            });
         out
     }
 }

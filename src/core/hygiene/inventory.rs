@@ -1,0 +1,609 @@
+//! The inventory: every key Keydeck knows, across connections (what each CometChat app and
+//! Ably app lists on the server, and what each connection stores in the keychain), with its
+//! age, state and where it is stored; and the findings an admin acts on, each with its fix.
+//!
+//! Rows hold a key's masked prefix and the SHA-256 of its value (to recognise it, as retiring
+//! records do), never the value.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Connection, ConnectionKind, RetiringKey, key_sha256};
+use crate::core::client::{ActiveClient, ClientProblem};
+use crate::core::kinds;
+use crate::providers::cometchat::ApiKeyQuery;
+use crate::providers::{ApiError, ErrorKind};
+use crate::secret::Secret;
+use crate::vault::Vault;
+
+/// The age policy when none is set: a key older than this is due for rotation.
+pub const DEFAULT_POLICY_DAYS: i64 = 90;
+/// "Rotate by" dates this close are shown at start-up.
+pub const DUE_SOON_DAYS: i64 = 7;
+
+/// Where a key stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    Active,
+    /// Replaced by a rotation; its overlap ends then (Unix seconds).
+    Retiring {
+        until_unix: i64,
+    },
+    Revoked,
+    /// Stored in the keychain; the server was not asked (it cannot list keys for this kind or
+    /// this key's scope).
+    StoredOnly,
+}
+
+impl KeyState {
+    pub fn word(&self, now_unix: i64) -> String {
+        match self {
+            KeyState::Active => "active".to_owned(),
+            KeyState::Retiring { until_unix } if *until_unix <= now_unix => {
+                "retiring, overlap ended".to_owned()
+            }
+            KeyState::Retiring { until_unix } => format!(
+                "retiring, {} left",
+                crate::words::span(until_unix - now_unix)
+            ),
+            KeyState::Revoked => "revoked".to_owned(),
+            KeyState::StoredOnly => "stored".to_owned(),
+        }
+    }
+}
+
+/// One key Keydeck knows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyRow {
+    pub provider: &'static str,
+    pub connection_id: String,
+    pub connection: String,
+    /// The app it belongs to (CometChat or Ably app id), when there is one.
+    pub app: String,
+    pub name: String,
+    pub masked: String,
+    #[serde(skip)]
+    pub key_sha256: String,
+    /// `fullAccess`/`authOnly`, an Ably capability summary, or the stored field's label.
+    pub scope: String,
+    pub created_unix: Option<i64>,
+    pub state: KeyState,
+    /// The connections that store this key in the keychain.
+    pub stored_in: Vec<String>,
+    /// Set locally by the user ("rotate by"), Unix seconds.
+    pub rotate_by_unix: Option<i64>,
+    /// An Ably key allowed every operation on every resource.
+    #[serde(skip)]
+    pub allows_everything: bool,
+}
+
+/// What asking one connection's server went like.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reached {
+    Listed,
+    /// Not asked (no listing for this kind or scope).
+    NotAsked,
+    /// The stored credential was refused (401/403): why.
+    Rejected(String),
+    /// The server could not be reached or failed: why.
+    Failed(String),
+}
+
+/// One connection's part of the inventory.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub connection_id: String,
+    pub connection: String,
+    pub rows: Vec<KeyRow>,
+    pub reached: Reached,
+    /// Stored keys the server's list does not hold (deleted elsewhere): masked prefixes.
+    pub drift: Vec<String>,
+}
+
+/// The secrets a connection stores, by field: (field label, value).
+pub fn stored_secrets(c: &Connection, secrets: &HashMap<String, Secret>) -> Vec<(String, Secret)> {
+    kinds::spec(&c.kind)
+        .secret_fields()
+        .into_iter()
+        .filter_map(|(field, label)| {
+            secrets
+                .get(&Vault::account(&c.id, field))
+                .filter(|s| !s.is_empty())
+                .map(|s| (label.to_owned(), s.clone()))
+        })
+        .collect()
+}
+
+/// Asks one connection's server for its keys (CometChat app, Ably app) and adds what the
+/// keychain stores for it. Never fails: what went wrong is in [`Part::reached`].
+pub async fn gather(
+    c: Connection,
+    client: Result<ActiveClient, ClientProblem>,
+    stored: Vec<(String, Secret)>,
+) -> Part {
+    let mut part = Part {
+        connection_id: c.id.clone(),
+        connection: c.label.clone(),
+        rows: Vec::new(),
+        reached: Reached::NotAsked,
+        drift: Vec::new(),
+    };
+    let listed = match client {
+        Ok(ActiveClient::CometChat(cc)) => Some(
+            cc.list_api_keys(&ApiKeyQuery::default())
+                .await
+                .map(|keys| cometchat_rows(&c, cc.app_id(), keys)),
+        ),
+        Ok(ActiveClient::Ably(a)) => match &a.app_id {
+            Some(app_id) => Some(
+                a.control
+                    .list_keys(app_id)
+                    .await
+                    .map(|keys| ably_rows(&c, app_id, keys)),
+            ),
+            None => None,
+        },
+        Ok(_) => None,
+        Err(p) => {
+            part.reached = Reached::Failed(p.message());
+            None
+        }
+    };
+    match listed {
+        Some(Ok(rows)) => {
+            part.reached = Reached::Listed;
+            part.rows = rows;
+        }
+        Some(Err(e)) if e.is_code("AUTH_ERR_NO_ACCESS") => part.reached = Reached::NotAsked,
+        Some(Err(e)) => part.reached = reached_after(&e),
+        None => {}
+    }
+    for (label, value) in stored {
+        let hash = key_sha256(&value);
+        if part.rows.iter().any(|r| r.key_sha256 == hash) {
+            continue;
+        }
+        // Listed, but not there: deleted behind Keydeck's back. Only the app's own key field
+        // is compared (an Ably access token is not one of the app's keys).
+        if part.reached == Reached::Listed && matches!(c.kind, ConnectionKind::CometChatApp { .. })
+        {
+            part.drift.push(value.masked());
+        }
+        part.rows.push(stored_row(&c, &label, &value));
+    }
+    part
+}
+
+fn reached_after(e: &ApiError) -> Reached {
+    match e.kind {
+        ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => {
+            Reached::Rejected(crate::core::errors::explain(e).title)
+        }
+        _ => Reached::Failed(crate::core::errors::explain(e).title),
+    }
+}
+
+fn base_row(c: &Connection, app: &str, name: &str, value: &Secret) -> KeyRow {
+    KeyRow {
+        provider: kinds::spec(&c.kind).provider(),
+        connection_id: c.id.clone(),
+        connection: c.label.clone(),
+        app: app.to_owned(),
+        name: name.to_owned(),
+        masked: value.masked(),
+        key_sha256: key_sha256(value),
+        scope: String::new(),
+        created_unix: None,
+        state: KeyState::Active,
+        stored_in: Vec::new(),
+        rotate_by_unix: None,
+        allows_everything: false,
+    }
+}
+
+fn cometchat_rows(
+    c: &Connection,
+    app_id: &str,
+    keys: Vec<crate::providers::cometchat::ApiKey>,
+) -> Vec<KeyRow> {
+    keys.into_iter()
+        .map(|k| KeyRow {
+            scope: k.scope.to_string(),
+            created_unix: (k.created_at > 0).then_some(k.created_at),
+            ..base_row(c, app_id, &k.name, &k.api_key)
+        })
+        .collect()
+}
+
+fn ably_rows(
+    c: &Connection,
+    app_id: &str,
+    keys: Vec<crate::providers::ably::AblyKey>,
+) -> Vec<KeyRow> {
+    keys.into_iter()
+        .map(|k| {
+            let everything = k
+                .capability
+                .iter()
+                .any(|(r, ops)| r.contains('*') && ops.iter().any(|o| o == "*"));
+            let name = if k.name.is_empty() {
+                k.key_name()
+            } else {
+                k.name.clone()
+            };
+            KeyRow {
+                scope: crate::model::capability::summary(&k.capability),
+                created_unix: (k.created > 0).then_some(k.created / 1000),
+                state: match k.status {
+                    crate::providers::ably::KeyStatus::Enabled => KeyState::Active,
+                    crate::providers::ably::KeyStatus::Revoked => KeyState::Revoked,
+                },
+                allows_everything: everything,
+                ..base_row(c, app_id, &name, &k.key)
+            }
+        })
+        .collect()
+}
+
+fn stored_row(c: &Connection, label: &str, value: &Secret) -> KeyRow {
+    let app = match &c.kind {
+        ConnectionKind::CometChatApp { app_id, .. } => app_id.clone(),
+        ConnectionKind::AblyAccount { app_id, .. } => app_id.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    KeyRow {
+        scope: label.to_owned(),
+        state: KeyState::StoredOnly,
+        ..base_row(c, &app, &format!("{label} of {}", c.label), value)
+    }
+}
+
+/// The local, non-secret facts the inventory adds: when each key should be rotated by (set by
+/// the user), and the age policy. Kept in `hygiene.json` beside the connections.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Local {
+    /// Key SHA-256 → rotate by (Unix seconds).
+    #[serde(default)]
+    pub rotate_by: HashMap<String, i64>,
+    /// Older than this many days is a finding (default 90).
+    #[serde(default)]
+    pub policy_days: Option<i64>,
+}
+
+impl Local {
+    pub const FILE: &'static str = "hygiene.json";
+
+    pub fn policy_days(&self) -> i64 {
+        self.policy_days.unwrap_or(DEFAULT_POLICY_DAYS)
+    }
+
+    pub fn load(config_dir: &std::path::Path) -> Self {
+        std::fs::read_to_string(config_dir.join(Self::FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save(&self, config_dir: &std::path::Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        crate::config::write_atomically(&config_dir.join(Self::FILE), text.as_bytes())
+    }
+}
+
+/// The whole inventory from its parts: which connections store each key, retiring states
+/// from the retiring records, rotate-by dates from the local file.
+pub fn assemble(parts: &[Part], retiring: &[RetiringKey], local: &Local) -> Vec<KeyRow> {
+    let mut stored: HashMap<&str, Vec<String>> = HashMap::new();
+    for p in parts {
+        for r in p.rows.iter().filter(|r| r.state == KeyState::StoredOnly) {
+            stored
+                .entry(r.key_sha256.as_str())
+                .or_default()
+                .push(p.connection.clone());
+        }
+    }
+    let mut rows: Vec<KeyRow> = Vec::new();
+    for p in parts {
+        for r in &p.rows {
+            let mut r = r.clone();
+            // A stored key the server listed too is one row: the listed one.
+            if r.state == KeyState::StoredOnly
+                && parts
+                    .iter()
+                    .flat_map(|q| &q.rows)
+                    .any(|q| q.key_sha256 == r.key_sha256 && q.state != KeyState::StoredOnly)
+            {
+                continue;
+            }
+            if rows.iter().any(|q| q.key_sha256 == r.key_sha256) {
+                continue;
+            }
+            r.stored_in = stored
+                .get(r.key_sha256.as_str())
+                .cloned()
+                .unwrap_or_default();
+            if let Some(rk) = retiring.iter().find(|k| k.key_sha256 == r.key_sha256) {
+                r.state = KeyState::Retiring {
+                    until_unix: rk.deadline_unix,
+                };
+            }
+            r.rotate_by_unix = local.rotate_by.get(&r.key_sha256).copied();
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// What a finding asks the admin to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fix {
+    /// Rotate the key (on its connection's API keys tab).
+    Rotate { connection_id: String },
+    /// Delete the retiring key (on its connection's API keys tab).
+    Delete { connection_id: String },
+    /// Edit the connection (its stored credential is gone or refused).
+    EditConnection { connection_id: String },
+}
+
+/// One thing to act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub title: String,
+    pub detail: String,
+    pub fix: Fix,
+    /// Due within [`DUE_SOON_DAYS`] (or already past): shown at start-up.
+    pub due_soon: bool,
+}
+
+/// The findings over an inventory, its parts (drift, refused credentials) and the policy.
+pub fn findings(rows: &[KeyRow], parts: &[Part], local: &Local, now_unix: i64) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let day = 86_400;
+    let policy = local.policy_days();
+    for r in rows {
+        let rotate = Fix::Rotate {
+            connection_id: r.connection_id.clone(),
+        };
+        let who = format!("{} ({}) of {}", r.name, r.masked, r.connection);
+        if let Some(created) = r.created_unix
+            && r.state == KeyState::Active
+            && now_unix - created > policy * day
+        {
+            out.push(Finding {
+                title: format!("{who} is older than {policy} days"),
+                detail: format!(
+                    "Created {} ago. Rotate it: a new key with the same name and scope, the old one kept for an overlap.",
+                    crate::words::span(now_unix - created)
+                ),
+                fix: rotate.clone(),
+                due_soon: false,
+            });
+        }
+        if let KeyState::Retiring { until_unix } = r.state
+            && until_unix <= now_unix
+        {
+            out.push(Finding {
+                title: format!("{who} is still on the server after its overlap ended"),
+                detail: "Its replacement is in use; delete the old key.".to_owned(),
+                fix: Fix::Delete {
+                    connection_id: r.connection_id.clone(),
+                },
+                due_soon: true,
+            });
+        }
+        if let Some(by) = r.rotate_by_unix
+            && by - now_unix <= DUE_SOON_DAYS * day
+            && r.state == KeyState::Active
+        {
+            out.push(Finding {
+                title: if by <= now_unix {
+                    format!("{who} was to be rotated by {}", crate::words::date(by))
+                } else {
+                    format!("{who} is to be rotated by {}", crate::words::date(by))
+                },
+                detail: "The date you set for it.".to_owned(),
+                fix: rotate.clone(),
+                due_soon: true,
+            });
+        }
+        if r.allows_everything && r.state == KeyState::Active {
+            out.push(Finding {
+                title: format!("{who} may do everything on every channel"),
+                detail: "Give it only the operations and channels its clients use.".to_owned(),
+                fix: rotate.clone(),
+                due_soon: false,
+            });
+        }
+        if r.stored_in.len() > 1 {
+            out.push(Finding {
+                title: format!("{who} is stored in {} connections", r.stored_in.len()),
+                detail: format!(
+                    "{}: rotating or deleting it breaks all of them.",
+                    r.stored_in.join(", ")
+                ),
+                fix: Fix::EditConnection {
+                    connection_id: r.connection_id.clone(),
+                },
+                due_soon: false,
+            });
+        }
+    }
+    for p in parts {
+        let edit = Fix::EditConnection {
+            connection_id: p.connection_id.clone(),
+        };
+        for masked in &p.drift {
+            out.push(Finding {
+                title: format!(
+                    "{}'s stored key {masked} no longer exists on the server",
+                    p.connection
+                ),
+                detail: "It was deleted elsewhere. Edit the connection to store a key that exists, or remove the connection.".to_owned(),
+                fix: edit.clone(),
+                due_soon: true,
+            });
+        }
+        if let Reached::Rejected(why) = &p.reached {
+            // Its key was refused: if another connection lists the same app and the key is
+            // not among its keys, it was deleted behind Keydeck's back.
+            let gone: Vec<&KeyRow> = p
+                .rows
+                .iter()
+                .filter(|r| {
+                    r.state == KeyState::StoredOnly
+                        && !r.app.is_empty()
+                        && app_listed_without(parts, &r.app, &r.key_sha256)
+                })
+                .collect();
+            if !gone.is_empty() {
+                for r in gone {
+                    out.push(Finding {
+                        title: format!(
+                            "{}'s stored key {} no longer exists on the server",
+                            p.connection, r.masked
+                        ),
+                        detail: "It was deleted elsewhere. Edit the connection to store a key that exists, or remove the connection.".to_owned(),
+                        fix: edit.clone(),
+                        due_soon: true,
+                    });
+                }
+                continue;
+            }
+            out.push(Finding {
+                title: format!("{}'s stored credential is refused", p.connection),
+                detail: format!("{why}. Edit the connection and store a working one."),
+                fix: edit.clone(),
+                due_soon: true,
+            });
+        }
+    }
+    out
+}
+
+/// Whether another connection listed `app`'s keys and `key_sha256` is not among them.
+fn app_listed_without(parts: &[Part], app: &str, key_sha256: &str) -> bool {
+    let listing: Vec<&KeyRow> = parts
+        .iter()
+        .filter(|q| q.reached == Reached::Listed)
+        .flat_map(|q| &q.rows)
+        .filter(|r| r.app == app && r.state != KeyState::StoredOnly)
+        .collect();
+    !listing.is_empty() && listing.iter().all(|r| r.key_sha256 != key_sha256)
+}
+
+/// The inventory as CSV for an auditor: masked prefixes only, never a value.
+pub fn to_csv(rows: &[KeyRow], now_unix: i64) -> String {
+    let mut out =
+        String::from("provider,connection,app,name,key,scope,created,state,stored_in,rotate_by\n");
+    for r in rows {
+        let fields = [
+            r.provider.to_owned(),
+            r.connection.clone(),
+            r.app.clone(),
+            r.name.clone(),
+            r.masked.clone(),
+            r.scope.clone(),
+            r.created_unix.map(crate::words::date).unwrap_or_default(),
+            r.state.word(now_unix),
+            r.stored_in.join("; "),
+            r.rotate_by_unix.map(crate::words::date).unwrap_or_default(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The inventory as JSON for an auditor: masked prefixes only.
+pub fn to_json(rows: &[KeyRow]) -> String {
+    serde_json::to_string_pretty(rows).unwrap_or_default() + "\n"
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, hash: &str) -> KeyRow {
+        KeyRow {
+            provider: "Ably account",
+            connection_id: "a1".to_owned(),
+            connection: "Chat (Ably)".to_owned(),
+            app: "app1".to_owned(),
+            name: name.to_owned(),
+            masked: "abcd…".to_owned(),
+            key_sha256: hash.to_owned(),
+            scope: "[*]*: *".to_owned(),
+            created_unix: Some(1_000),
+            state: KeyState::Active,
+            stored_in: Vec::new(),
+            rotate_by_unix: None,
+            allows_everything: false,
+        }
+    }
+
+    #[test]
+    fn an_ably_key_allowed_everything_and_a_past_rotate_by_date_are_findings() {
+        let now = 10 * 86_400;
+        let mut root = row("Root", "h1");
+        root.allows_everything = true;
+        let mut chat = row("Chat client", "h2");
+        chat.rotate_by_unix = Some(now - 86_400);
+        let quiet = row("Quiet", "h3");
+        let local = Local::default();
+        let found = findings(&[root, chat, quiet], &[], &local, now);
+        let titles: Vec<&str> = found.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(found.len(), 2, "{titles:?}");
+        assert!(titles[0].contains("Root") && titles[0].contains("everything"));
+        assert!(titles[1].contains("was to be rotated by"));
+        assert!(found[1].due_soon);
+        // The policy: 9 days old is over a 5-day policy.
+        let strict = Local {
+            policy_days: Some(5),
+            ..Local::default()
+        };
+        assert_eq!(
+            findings(&[row("Quiet", "h3")], &[], &strict, now)[0].title,
+            "Quiet (abcd…) of Chat (Ably) is older than 5 days"
+        );
+    }
+
+    #[test]
+    fn a_key_listed_and_stored_is_one_row_that_names_where_it_is_stored() {
+        let listed = row("Root", "h1");
+        let mut stored = row("API key of Kiosk", "h1");
+        stored.state = KeyState::StoredOnly;
+        stored.connection = "Kiosk".to_owned();
+        let parts = [
+            Part {
+                connection_id: "a1".to_owned(),
+                connection: "Chat (Ably)".to_owned(),
+                rows: vec![listed],
+                reached: Reached::Listed,
+                drift: Vec::new(),
+            },
+            Part {
+                connection_id: "k".to_owned(),
+                connection: "Kiosk".to_owned(),
+                rows: vec![stored],
+                reached: Reached::NotAsked,
+                drift: Vec::new(),
+            },
+        ];
+        let rows = assemble(&parts, &[], &Local::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].stored_in, ["Kiosk"]);
+        let csv = to_csv(&rows, 0);
+        assert!(csv.contains("Kiosk") && !csv.contains("h1"), "{csv}");
+    }
+}

@@ -1,0 +1,482 @@
+//! The inventory view of the Hygiene tab: every key across connections, the findings with a
+//! fix one click away, "rotate by" dates, the age policy, and an export for an auditor.
+
+use std::path::{Path, PathBuf};
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use poll_promise::Promise;
+
+use crate::core::connect;
+use crate::core::hygiene::inventory::{self, Finding, Fix, KeyRow, Local, Part};
+use crate::ui::context::{Command, Tab, TabContext};
+use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
+use crate::ui::remote::spawn;
+use crate::ui::theme::{self, Tone};
+use crate::ui::toasts::Toast;
+use crate::ui::widgets;
+
+/// The inventory's state: the last gathering, what is on its way, and the local facts.
+#[derive(Default)]
+pub struct InventoryView {
+    pub parts: Vec<Part>,
+    pub rows: Vec<KeyRow>,
+    pub findings: Vec<Finding>,
+    gathering: Option<Promise<Vec<Part>>>,
+    /// The generation of the session the inventory was gathered for.
+    gathered_for: Option<u64>,
+    local: Option<Local>,
+    filter: String,
+    /// The row whose "rotate by" date is being edited: (key hash, the text typed).
+    editing_date: Option<(String, String)>,
+    policy_text: String,
+    export: Option<(ExportKind, Promise<Picked>)>,
+    prompt: Option<(ExportKind, PathPrompt)>,
+    /// Findings due within a week were announced once.
+    announced: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Csv,
+    Json,
+}
+
+impl ExportKind {
+    fn file_name(self) -> &'static str {
+        match self {
+            ExportKind::Csv => "keydeck-inventory.csv",
+            ExportKind::Json => "keydeck-inventory.json",
+        }
+    }
+}
+
+impl InventoryView {
+    pub fn is_gathering(&self) -> bool {
+        self.gathering.is_some()
+    }
+
+    fn config_dir(cx: &TabContext<'_>) -> Option<PathBuf> {
+        Some(cx.session.config_dir().to_path_buf())
+    }
+
+    fn local(&mut self, cx: &TabContext<'_>) -> &mut Local {
+        let dir = Self::config_dir(cx);
+        self.local
+            .get_or_insert_with(|| dir.map(|d| Local::load(&d)).unwrap_or_default())
+    }
+
+    fn save_local(&mut self, cx: &TabContext<'_>) -> Option<String> {
+        let dir = Self::config_dir(cx)?;
+        let local = self.local.as_ref()?;
+        local
+            .save(&dir)
+            .err()
+            .map(|e| format!("Could not save the hygiene settings: {e}"))
+    }
+
+    /// Asks every connection's server for its keys (in parallel), off the UI thread.
+    pub fn start(&mut self, cx: &TabContext<'_>) {
+        let jobs: Vec<_> = cx
+            .config
+            .connections
+            .iter()
+            .map(|c| {
+                let client = connect::resolve(c, &[], cx.resolver);
+                let stored = inventory::stored_secrets(c, cx.stored);
+                inventory::gather(c.clone(), client, stored)
+            })
+            .collect();
+        self.gathering = Some(spawn(
+            cx.rt,
+            &cx.egui_ctx,
+            futures::future::join_all(jobs),
+            Vec::new,
+        ));
+        self.gathered_for = Some(cx.generation);
+    }
+
+    /// Settles a finished gathering; recomputes the rows and findings. Announces findings due
+    /// within a week, once.
+    pub fn settle(&mut self, cx: &mut TabContext<'_>) {
+        // Gathered once the connections and their secrets are known, and again when they change.
+        if self.gathering.is_none()
+            && self.gathered_for != Some(cx.generation)
+            && !cx.session.is_loading_secrets()
+            && !cx.config.connections.is_empty()
+        {
+            self.start(cx);
+        }
+        if let Some(p) = self.gathering.take() {
+            match p.try_take() {
+                Ok(parts) => {
+                    self.parts = parts;
+                    self.recompute(cx);
+                    self.announce(cx);
+                }
+                Err(p) => self.gathering = Some(p),
+            }
+        }
+        self.settle_export(cx);
+    }
+
+    fn recompute(&mut self, cx: &TabContext<'_>) {
+        let local = self.local(cx).clone();
+        self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local);
+        self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
+    }
+
+    fn announce(&mut self, cx: &mut TabContext<'_>) {
+        if self.announced {
+            return;
+        }
+        self.announced = true;
+        let due = self.findings.iter().filter(|f| f.due_soon).count();
+        if due > 0 {
+            cx.toasts.push(Toast::info(format!(
+                "Key hygiene: {} due within a week. See the Hygiene tab.",
+                crate::words::count(due, "finding", "findings")
+            )));
+        }
+    }
+
+    /// How many findings there are (for the tab's title).
+    pub fn finding_count(&self) -> usize {
+        self.findings.len()
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>, out: &mut Vec<Command>) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Inventory").strong().size(15.0));
+            if self.gathering.is_some() {
+                ui.spinner();
+                widgets::muted(ui, "Asking every connection for its keys…");
+            } else if ui.button("Check again").clicked() {
+                self.start(cx);
+            }
+            self.policy_ui(ui, cx);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.export_buttons_ui(ui, cx);
+            });
+        });
+        if let Some((kind, prompt)) = &mut self.prompt {
+            let kind = *kind;
+            match prompt.ui(ui) {
+                PromptOutcome::Open => {}
+                PromptOutcome::Cancelled => self.prompt = None,
+                PromptOutcome::Chosen(path) => match self.write_export(kind, &path, cx) {
+                    Ok(()) => self.prompt = None,
+                    Err(e) => {
+                        if let Some((_, p)) = &mut self.prompt {
+                            p.failed(e);
+                        }
+                    }
+                },
+            }
+        }
+        self.findings_ui(ui, out);
+        ui.add_space(theme::SPACE_S);
+        self.table_ui(ui, cx);
+    }
+
+    fn policy_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
+        ui.add_space(theme::SPACE_M);
+        let days = self.local(cx).policy_days();
+        if self.policy_text.is_empty() {
+            self.policy_text = days.to_string();
+        }
+        ui.label("Rotate keys older than");
+        let r = ui.add(egui::TextEdit::singleline(&mut self.policy_text).desired_width(40.0));
+        widgets::name_widget(ui, &r, "Age policy in days");
+        ui.label("days");
+        if r.lost_focus() {
+            match self.policy_text.trim().parse::<i64>() {
+                Ok(d) if (1..=3650).contains(&d) => {
+                    if d != days {
+                        self.local(cx).policy_days = Some(d);
+                        if let Some(e) = self.save_local(cx) {
+                            cx.toasts.push(Toast::error(e));
+                        }
+                        self.recompute(cx);
+                    }
+                }
+                _ => {
+                    self.policy_text = days.to_string();
+                    cx.toasts.push(Toast::error(
+                        "The age policy is a number of days, 1 to 3650",
+                    ));
+                }
+            }
+        }
+    }
+
+    fn findings_ui(&self, ui: &mut Ui, out: &mut Vec<Command>) {
+        if self.findings.is_empty() {
+            if !self.rows.is_empty() {
+                widgets::muted(ui, "No findings: every key is within the policy.");
+            }
+            return;
+        }
+        ui.add_space(theme::SPACE_XS);
+        for f in &self.findings {
+            let (action, commands) = fix_commands(&f.fix);
+            let tone = if f.due_soon {
+                Tone::Warning
+            } else {
+                Tone::Info
+            };
+            if widgets::message(ui, tone, &f.title, &f.detail, &[action]).is_some() {
+                out.extend(commands);
+            }
+            ui.add_space(theme::SPACE_XS);
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
+        if self.rows.is_empty() {
+            return;
+        }
+        ui.horizontal(|ui| {
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("Filter by connection, name, scope, state…")
+                    .desired_width(280.0),
+            );
+            widgets::name_widget(ui, &r, "Filter keys");
+            widgets::muted(ui, crate::words::count(self.rows.len(), "key", "keys"));
+        });
+        let needle = self.filter.trim().to_lowercase();
+        let now = cx.now_unix;
+        let shown: Vec<usize> = (0..self.rows.len())
+            .filter(|i| needle.is_empty() || row_text(&self.rows[*i], now).contains(&needle))
+            .collect();
+        let mut set_date: Option<(String, Option<i64>)> = None;
+        TableBuilder::new(ui)
+            .striped(true)
+            .resizable(true)
+            // Its own scrolling (10,000 keys draw only the rows in view), inside the tab's.
+            .max_scroll_height(420.0)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(160.0).at_least(80.0).clip(true))
+            .column(Column::initial(70.0))
+            .column(Column::initial(140.0).at_least(60.0).clip(true))
+            .column(Column::initial(80.0))
+            .column(Column::initial(130.0).clip(true))
+            .column(Column::remainder().at_least(160.0))
+            .header(24.0, |mut h| {
+                for t in [
+                    "Connection",
+                    "Name",
+                    "Key",
+                    "Scope",
+                    "Age",
+                    "State",
+                    "Rotate by",
+                ] {
+                    h.col(|ui| {
+                        ui.label(RichText::new(t).strong());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT, shown.len(), |mut row| {
+                    let r = &self.rows[shown[row.index()]];
+                    row.col(|ui| {
+                        ui.label(&r.connection).on_hover_text(r.provider);
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.name);
+                    });
+                    row.col(|ui| {
+                        ui.monospace(&r.masked);
+                    });
+                    row.col(|ui| {
+                        ui.label(&r.scope).on_hover_text(&r.scope);
+                    });
+                    row.col(|ui| {
+                        let age = r
+                            .created_unix
+                            .map_or_else(|| "—".to_owned(), |c| crate::words::span(now - c));
+                        widgets::muted(ui, age);
+                    });
+                    row.col(|ui| {
+                        let state = ui.label(r.state.word(now));
+                        if !r.stored_in.is_empty() {
+                            state.on_hover_text(format!("Stored in {}", r.stored_in.join(", ")));
+                        }
+                    });
+                    row.col(|ui| {
+                        if let Some(change) = rotate_by_ui(ui, r, &mut self.editing_date) {
+                            set_date = Some(change);
+                        }
+                    });
+                });
+            });
+        if let Some((hash, by)) = set_date {
+            match by {
+                Some(t) => self.local(cx).rotate_by.insert(hash, t),
+                None => self.local(cx).rotate_by.remove(&hash),
+            };
+            if let Some(e) = self.save_local(cx) {
+                cx.toasts.push(Toast::error(e));
+            }
+            self.recompute(cx);
+        }
+    }
+
+    fn export_buttons_ui(&mut self, ui: &mut Ui, cx: &TabContext<'_>) {
+        let busy = self.export.is_some() || self.rows.is_empty();
+        for (label, kind) in [
+            ("Export JSON…", ExportKind::Json),
+            ("Export CSV…", ExportKind::Csv),
+        ] {
+            if ui
+                .add_enabled(!busy, egui::Button::new(label))
+                .on_hover_text("Every key with its masked prefix, never a value")
+                .clicked()
+            {
+                let name = kind.file_name().to_owned();
+                let f = file_dialog::native(async move {
+                    rfd::AsyncFileDialog::new()
+                        .set_title("Export the key inventory")
+                        .set_file_name(name)
+                        .save_file()
+                        .await
+                        .map(|f| f.path().to_path_buf())
+                });
+                self.export = Some((kind, spawn(cx.rt, &cx.egui_ctx, f, || Picked::Cancelled)));
+            }
+        }
+    }
+
+    fn settle_export(&mut self, cx: &mut TabContext<'_>) {
+        let Some((kind, p)) = self.export.take() else {
+            return;
+        };
+        match p.try_take() {
+            Ok(Picked::Chosen(path)) => {
+                if let Err(e) = self.write_export(kind, &path, cx) {
+                    cx.toasts.push(Toast::error(e));
+                }
+            }
+            Ok(Picked::Cancelled) => {}
+            Ok(Picked::Unavailable(why)) => {
+                self.prompt = Some((kind, PathPrompt::save(why, "Save", kind.file_name())));
+            }
+            Err(p) => self.export = Some((kind, p)),
+        }
+    }
+
+    /// Writes the export (private to the user) and says where.
+    pub fn write_export(
+        &mut self,
+        kind: ExportKind,
+        path: &Path,
+        cx: &mut TabContext<'_>,
+    ) -> Result<(), String> {
+        let text = match kind {
+            ExportKind::Csv => inventory::to_csv(&self.rows, cx.now_unix),
+            ExportKind::Json => inventory::to_json(&self.rows),
+        };
+        crate::config::write_atomically(path, text.as_bytes())
+            .map_err(|e| format!("Could not write {}: {e}", path.display()))?;
+        cx.recorder.record(
+            "inventory.exported",
+            &format!("{} keys to {}", self.rows.len(), path.display()),
+            Ok(()),
+        );
+        cx.toasts.push(Toast::success(format!(
+            "Exported {} to {} (masked prefixes only)",
+            crate::words::count(self.rows.len(), "key", "keys"),
+            path.display()
+        )));
+        Ok(())
+    }
+}
+
+/// The button a finding offers, and what it does.
+fn fix_commands(fix: &Fix) -> (&'static str, Vec<Command>) {
+    match fix {
+        Fix::Rotate { connection_id } => (
+            "Rotate…",
+            vec![
+                Command::SelectConnection(connection_id.clone()),
+                Command::SelectTab(Tab::Keys),
+            ],
+        ),
+        Fix::Delete { connection_id } => (
+            "Delete…",
+            vec![
+                Command::SelectConnection(connection_id.clone()),
+                Command::SelectTab(Tab::Keys),
+            ],
+        ),
+        Fix::EditConnection { connection_id } => (
+            "Edit connection…",
+            vec![Command::EditConnection(connection_id.clone())],
+        ),
+    }
+}
+
+/// What the filter looks in.
+fn row_text(r: &KeyRow, now: i64) -> String {
+    format!(
+        "{} {} {} {} {} {} {}",
+        r.provider,
+        r.connection,
+        r.name,
+        r.masked,
+        r.scope,
+        r.state.word(now),
+        r.stored_in.join(" ")
+    )
+    .to_lowercase()
+}
+
+/// A row's "rotate by" date: shown, or edited in place (YYYY-MM-DD, Set, Clear). Returns a
+/// change: (key hash, the new date or none).
+fn rotate_by_ui(
+    ui: &mut Ui,
+    r: &KeyRow,
+    editing: &mut Option<(String, String)>,
+) -> Option<(String, Option<i64>)> {
+    let mine = editing.as_ref().is_some_and(|(h, _)| *h == r.key_sha256);
+    if !mine {
+        let text = r
+            .rotate_by_unix
+            .map_or_else(|| "—".to_owned(), crate::words::date);
+        ui.label(text);
+        let b = ui.small_button("Set…");
+        let name = format!("Rotate {} by", r.name);
+        ui.ctx().accesskit_node_builder(b.id, |n| n.set_label(name));
+        if b.clicked() {
+            let current = r.rotate_by_unix.map(crate::words::date).unwrap_or_default();
+            *editing = Some((r.key_sha256.clone(), current));
+        }
+        return None;
+    }
+    let (_, text) = editing.as_mut()?;
+    let field = ui.add(
+        egui::TextEdit::singleline(text)
+            .hint_text("YYYY-MM-DD")
+            .desired_width(90.0),
+    );
+    widgets::name_widget(ui, &field, "Rotate by date");
+    let parsed = crate::words::parse_date(text);
+    let mut change = None;
+    if ui
+        .add_enabled(parsed.is_some(), egui::Button::new("Save"))
+        .clicked()
+        && let Some(t) = parsed
+    {
+        change = Some((r.key_sha256.clone(), Some(t)));
+    }
+    if ui.small_button("Clear").clicked() {
+        change = Some((r.key_sha256.clone(), None));
+    }
+    if change.is_some() {
+        *editing = None;
+    }
+    change
+}

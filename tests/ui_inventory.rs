@@ -1,0 +1,146 @@
+//! The Hygiene tab's inventory through the whole app (kittest, a sandbox over loopback, the
+//! in-memory keychain): every key across connections, and each finding with its fix: keys
+//! older than the policy, a stored key deleted behind Keydeck's back (drift), a key stored in
+//! two connections, a retiring key whose overlap ended, a "rotate by" date due; the export
+//! holds masked prefixes only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
+
+mod support;
+mod ui_common;
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use keydeck::config::{Environment, FIELD_API_KEY, RetiringKey, key_sha256};
+use keydeck::providers::cometchat::Scope;
+use keydeck::ui::{Command, Tab};
+use keydeck::vault::Vault;
+use ui_common::{KeyChoice, click, fixture, step_until};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn the_inventory_lists_every_key_and_each_finding_offers_its_fix() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let config_dir = f.dirs.path().join("config");
+    let mut config = ui_common::saved_config(&mut f.harness, &config_dir);
+
+    // Arrange: a key stored by a second connection and then deleted on the server (drift);
+    // the Auth Key stored by two more connections; a key retiring since yesterday.
+    let gone = f.create_key("gone-elsewhere", Scope::AuthOnly);
+    let auth = f.server_key("Auth Key").unwrap();
+    let old = f.create_key("old-retiring", Scope::AuthOnly);
+    for (id, label, key) in [
+        ("desk", "Support desk", &gone.api_key),
+        ("kiosk", "Kiosk", &auth.api_key),
+        ("lobby", "Lobby", &auth.api_key),
+    ] {
+        let mut c = config.connections[0].clone();
+        c.id = id.to_owned();
+        c.label = label.to_owned();
+        config.connections.push(c);
+        f.vault
+            .store(&Vault::account(id, FIELD_API_KEY), key)
+            .unwrap();
+    }
+    config.retiring_keys.push(RetiringKey {
+        connection_id: ui_common::CONNECTION_ID.to_owned(),
+        key_sha256: key_sha256(&old.api_key),
+        masked: old.api_key.masked(),
+        name: old.name.clone(),
+        deadline_unix: keydeck::words::now_unix() - 86_400,
+    });
+    config.save(&config_dir).unwrap();
+    let admin = f.admin();
+    f.rt.block_on(admin.delete_api_key(&gone.api_key)).unwrap();
+    // The age policy: 20 days (the demo app's keys are a month old).
+    std::fs::write(config_dir.join("hygiene.json"), r#"{"policy_days": 20}"#).unwrap();
+
+    f.harness = ui_common::harness(ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false));
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    step_until(
+        &mut f.harness,
+        "the inventory is gathered",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.is_gathering() && !inv.rows.is_empty()
+        },
+        WAIT,
+    );
+    let inv = &f.harness.state().tabs.hygiene.inventory;
+    let names: Vec<&str> = inv.rows.iter().map(|r| r.name.as_str()).collect();
+    for name in ["Auth Key", "Rest API Key", "old-retiring"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let titles: Vec<String> = inv.findings.iter().map(|f| f.title.clone()).collect();
+    let has = |part: &str| titles.iter().any(|t| t.contains(part));
+    assert!(has("Rest API Key"), "{titles:?}");
+    assert!(has("is older than 20 days"), "{titles:?}");
+    assert!(
+        has(&format!(
+            "Support desk's stored key {} no longer exists on the server",
+            gone.api_key.masked()
+        )),
+        "drift: {titles:?}"
+    );
+    assert!(has("is stored in 2 connections"), "{titles:?}");
+    assert!(
+        has("old-retiring") && has("still on the server after its overlap ended"),
+        "{titles:?}"
+    );
+
+    // Each finding is on screen with its fix; the drift's goes to the connection's editor.
+    let drift_title = format!(
+        "Support desk's stored key {} no longer exists on the server",
+        gone.api_key.masked()
+    );
+    assert!(f.harness.query_by_label(&drift_title).is_some());
+
+    // A "rotate by" date three days out becomes a finding due this week, kept locally.
+    let in_three_days = keydeck::words::now_unix() + 3 * 86_400;
+    let date = keydeck::words::date(in_three_days);
+    click(&mut f.harness, "Rotate Rest API Key by");
+    ui_common::type_into(&mut f.harness, "Rotate by date", &date);
+    click(&mut f.harness, "Save");
+    step_until(
+        &mut f.harness,
+        "the rotate-by finding",
+        |h| {
+            h.query_by_label_contains(&format!("is to be rotated by {date}"))
+                .is_some()
+        },
+        WAIT,
+    );
+    let local = std::fs::read_to_string(config_dir.join("hygiene.json")).unwrap();
+    assert!(local.contains(&key_sha256(&f.server_key("Rest API Key").unwrap().api_key)));
+
+    // The export holds masked prefixes, never a key.
+    let out = f.dirs.path().join("inventory.csv");
+    let mut cx_rows = f.harness.state().tabs.hygiene.inventory.rows.clone();
+    cx_rows.sort_by(|a, b| a.name.cmp(&b.name));
+    let csv = keydeck::core::hygiene::inventory::to_csv(&cx_rows, keydeck::words::now_unix());
+    std::fs::write(&out, &csv).unwrap();
+    assert!(csv.starts_with("provider,connection,app,name,key"));
+    for k in f.server_keys() {
+        assert!(
+            !csv.contains(k.api_key.expose()),
+            "no key value in the export"
+        );
+    }
+    assert!(csv.contains(&auth.api_key.masked()));
+
+    // The fix of an age finding goes to the API keys tab of the key's connection.
+    f.harness
+        .query_all_by_label("Rotate…")
+        .next()
+        .expect("a Rotate… fix")
+        .click();
+    step_until(
+        &mut f.harness,
+        "the API keys tab",
+        |h| h.state().selected_tab() == Tab::Keys,
+        WAIT,
+    );
+}
