@@ -74,6 +74,12 @@ pub struct KeyRow {
     pub stored_in: Vec<String>,
     /// Set locally by the user ("rotate by"), Unix seconds.
     pub rotate_by_unix: Option<i64>,
+    /// When Keydeck last acted through a connection that stores this key (its audit trail),
+    /// Unix seconds.
+    pub last_used_unix: Option<i64>,
+    /// Keydeck used it only for work an authOnly key can do (users and tokens created).
+    #[serde(skip)]
+    pub auth_only_work: bool,
     /// An Ably key allowed every operation on every resource.
     #[serde(skip)]
     pub allows_everything: bool,
@@ -199,6 +205,8 @@ fn base_row(c: &Connection, app: &str, name: &str, value: &Secret) -> KeyRow {
         state: KeyState::Active,
         stored_in: Vec::new(),
         rotate_by_unix: None,
+        last_used_unix: None,
+        auth_only_work: false,
         allows_everything: false,
     }
 }
@@ -292,9 +300,44 @@ impl Local {
     }
 }
 
+/// What Keydeck did through one connection, from the audit trail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub last_unix: i64,
+    /// Every action recorded through it (`user.created`, `key.deleted`…).
+    pub actions: std::collections::BTreeSet<String>,
+}
+
+/// The work an authOnly key can do (and what touches no server).
+const AUTH_ONLY_WORK: [&str; 2] = ["user.created", "token.issued"];
+const NO_SERVER: [&str; 6] = [
+    "connection.added",
+    "connection.changed",
+    "connection.tested",
+    "key.revealed",
+    "secret.copied",
+    "token.revealed",
+];
+
+/// What Keydeck did through each connection (by its label, as the trail names it).
+pub fn usage_from_audit(records: &[crate::audit::Record]) -> HashMap<String, Usage> {
+    let mut out: HashMap<String, Usage> = HashMap::new();
+    for r in records.iter().filter(|r| !r.connection.is_empty()) {
+        let u = out.entry(r.connection.clone()).or_default();
+        u.last_unix = u.last_unix.max(r.time_ms / 1000);
+        u.actions.insert(r.action.clone());
+    }
+    out
+}
+
 /// The whole inventory from its parts: which connections store each key, retiring states
-/// from the retiring records, rotate-by dates from the local file.
-pub fn assemble(parts: &[Part], retiring: &[RetiringKey], local: &Local) -> Vec<KeyRow> {
+/// from the retiring records, rotate-by dates from the local file, last use from the trail.
+pub fn assemble(
+    parts: &[Part],
+    retiring: &[RetiringKey],
+    local: &Local,
+    usage: &HashMap<String, Usage>,
+) -> Vec<KeyRow> {
     let mut stored: HashMap<&str, Vec<String>> = HashMap::new();
     for p in parts {
         for r in p.rows.iter().filter(|r| r.state == KeyState::StoredOnly) {
@@ -330,6 +373,13 @@ pub fn assemble(parts: &[Part], retiring: &[RetiringKey], local: &Local) -> Vec<
                 };
             }
             r.rotate_by_unix = local.rotate_by.get(&r.key_sha256).copied();
+            let used: Vec<&Usage> = r.stored_in.iter().filter_map(|c| usage.get(c)).collect();
+            r.last_used_unix = used.iter().map(|u| u.last_unix).max();
+            let actions: Vec<&String> = used.iter().flat_map(|u| &u.actions).collect();
+            r.auth_only_work = actions.iter().any(|a| AUTH_ONLY_WORK.contains(&a.as_str()))
+                && actions.iter().all(|a| {
+                    AUTH_ONLY_WORK.contains(&a.as_str()) || NO_SERVER.contains(&a.as_str())
+                });
             rows.push(r);
         }
     }
@@ -408,6 +458,14 @@ pub fn findings(rows: &[KeyRow], parts: &[Part], local: &Local, now_unix: i64) -
                 due_soon: true,
             });
         }
+        if r.auth_only_work && r.scope == "fullAccess" && r.state == KeyState::Active {
+            out.push(Finding {
+                title: format!("{who} is fullAccess but Keydeck only ever used it for authOnly work"),
+                detail: "It has only created users and issued tokens. Rotate it into an authOnly key, which cannot manage API keys or list users.".to_owned(),
+                fix: rotate.clone(),
+                due_soon: false,
+            });
+        }
         if r.allows_everything && r.state == KeyState::Active {
             out.push(Finding {
                 title: format!("{who} may do everything on every channel"),
@@ -430,6 +488,13 @@ pub fn findings(rows: &[KeyRow], parts: &[Part], local: &Local, now_unix: i64) -
             });
         }
     }
+    out.extend(connection_findings(parts));
+    out
+}
+
+/// What each connection's answer says: a stored key gone from the server, a refused credential.
+fn connection_findings(parts: &[Part]) -> Vec<Finding> {
+    let mut out = Vec::new();
     for p in parts {
         let edit = Fix::EditConnection {
             connection_id: p.connection_id.clone(),
@@ -509,6 +574,7 @@ pub fn to_csv(rows: &[KeyRow], now_unix: i64) -> String {
             r.state.word(now_unix),
             r.stored_in.join("; "),
             r.rotate_by_unix.map(crate::words::date).unwrap_or_default(),
+            r.last_used_unix.map(crate::words::date).unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -548,6 +614,8 @@ mod tests {
             state: KeyState::Active,
             stored_in: Vec::new(),
             rotate_by_unix: None,
+            last_used_unix: None,
+            auth_only_work: false,
             allows_everything: false,
         }
     }
@@ -600,10 +668,64 @@ mod tests {
                 drift: Vec::new(),
             },
         ];
-        let rows = assemble(&parts, &[], &Local::default());
+        let rows = assemble(&parts, &[], &Local::default(), &HashMap::new());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].stored_in, ["Kiosk"]);
         let csv = to_csv(&rows, 0);
         assert!(csv.contains("Kiosk") && !csv.contains("h1"), "{csv}");
+    }
+
+    #[test]
+    fn a_full_access_key_used_only_for_users_and_tokens_is_a_finding_with_its_last_use() {
+        let mut key = row("Rest API Key", "h9");
+        key.scope = "fullAccess".to_owned();
+        key.created_unix = None;
+        let mut stored = key.clone();
+        stored.state = KeyState::StoredOnly;
+        stored.connection = "Support desk".to_owned();
+        let part = |rows: Vec<KeyRow>, connection: &str, reached| Part {
+            connection_id: connection.to_owned(),
+            connection: connection.to_owned(),
+            rows,
+            reached,
+            drift: Vec::new(),
+        };
+        let parts = [
+            part(vec![key], "Chat (Ably)", Reached::Listed),
+            part(vec![stored], "Support desk", Reached::NotAsked),
+        ];
+        let record = |action: &str, secs: i64| crate::audit::Record {
+            seq: 1,
+            time_ms: secs * 1000,
+            time: String::new(),
+            user: String::new(),
+            connection: "Support desk".to_owned(),
+            action: action.to_owned(),
+            target: String::new(),
+            outcome: "ok".to_owned(),
+            prev: String::new(),
+            hash: String::new(),
+            chain: None,
+            via: None,
+        };
+        let only_users =
+            usage_from_audit(&[record("user.created", 50), record("token.issued", 70)]);
+        let rows = assemble(&parts, &[], &Local::default(), &only_users);
+        assert_eq!(rows[0].last_used_unix, Some(70));
+        let found = findings(&rows, &parts, &Local::default(), 100);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.title.contains("only ever used it for authOnly work")),
+            "{found:?}"
+        );
+        // One key deleted through it: the fullAccess scope was needed.
+        let mixed = usage_from_audit(&[record("token.issued", 50), record("key.deleted", 60)]);
+        let rows = assemble(&parts, &[], &Local::default(), &mixed);
+        assert!(
+            findings(&rows, &parts, &Local::default(), 100)
+                .iter()
+                .all(|f| !f.title.contains("authOnly work"))
+        );
     }
 }

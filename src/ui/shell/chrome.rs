@@ -111,7 +111,10 @@ impl KeydeckApp {
                 RichText::new(tab.title())
             }
         };
-        let fits = tabs_width(ui) <= ui.available_width();
+        let findings = self.tabs.hygiene.inventory.finding_count();
+        // Room for the findings count beside the Hygiene tab.
+        let badge = if findings > 0 { 32.0 } else { 0.0 };
+        let fits = tabs_width(ui) + badge <= ui.available_width();
         for tab in Tab::ALL {
             let selected = self.ui_state.tab == tab;
             if (fits || selected)
@@ -120,6 +123,18 @@ impl KeydeckApp {
                     .clicked()
             {
                 commands.push(Command::SelectTab(tab));
+            }
+            if tab == Tab::Hygiene && findings > 0 && (fits || selected) {
+                widgets::badge(
+                    ui,
+                    &crate::words::thousands(findings as u64),
+                    theme::tone(Tone::Warning, dark),
+                )
+                .on_hover_text(crate::words::count(
+                    findings,
+                    "hygiene finding",
+                    "hygiene findings",
+                ));
             }
         }
         if !fits {

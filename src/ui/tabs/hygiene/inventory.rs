@@ -122,7 +122,13 @@ impl InventoryView {
 
     fn recompute(&mut self, cx: &TabContext<'_>) {
         let local = self.local(cx).clone();
-        self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local);
+        let usage = cx
+            .recorder
+            .path()
+            .and_then(|p| crate::audit::read_readable(&p).ok())
+            .map(|records| inventory::usage_from_audit(&records))
+            .unwrap_or_default();
+        self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &usage);
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
     }
 
@@ -262,6 +268,7 @@ impl InventoryView {
             .column(Column::initial(70.0))
             .column(Column::initial(140.0).at_least(60.0).clip(true))
             .column(Column::initial(80.0))
+            .column(Column::initial(90.0))
             .column(Column::initial(130.0).clip(true))
             .column(Column::remainder().at_least(160.0))
             .header(24.0, |mut h| {
@@ -299,6 +306,14 @@ impl InventoryView {
                             .created_unix
                             .map_or_else(|| "—".to_owned(), |c| crate::words::span(now - c));
                         widgets::muted(ui, age);
+                    });
+                    row.col(|ui| {
+                        let used = r
+                            .last_used_unix
+                            .map_or_else(|| "—".to_owned(), |t| widgets::ago(now, t));
+                        widgets::muted(ui, used).on_hover_text(
+                            "When Keydeck last acted through a connection that stores it",
+                        );
                     });
                     row.col(|ui| {
                         let state = ui.label(r.state.word(now));
