@@ -278,6 +278,7 @@ impl InventoryView {
                     "Key",
                     "Scope",
                     "Age",
+                    "Last used",
                     "State",
                     "Rotate by",
                 ] {
