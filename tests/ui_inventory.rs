@@ -91,6 +91,17 @@ fn the_inventory_lists_every_key_and_each_finding_offers_its_fix() {
         "{titles:?}"
     );
 
+    // What is due this week is said at start-up, in a banner that opens the tab.
+    step_until(
+        &mut f.harness,
+        "the start-up banner",
+        |h| {
+            h.query_by_label_contains("Key hygiene: ").is_some()
+                && h.query_by_label_contains("due within a week").is_some()
+        },
+        WAIT,
+    );
+
     // Each finding is on screen with its fix; the drift's goes to the connection's editor.
     let drift_title = format!(
         "Support desk's stored key {} no longer exists on the server",
@@ -108,8 +119,9 @@ fn the_inventory_lists_every_key_and_each_finding_offers_its_fix() {
         &mut f.harness,
         "the rotate-by finding",
         |h| {
-            h.query_by_label_contains(&format!("is to be rotated by {date}"))
-                .is_some()
+            h.query_all_by_label_contains(&format!("is to be rotated by {date}"))
+                .count()
+                >= 1
         },
         WAIT,
     );

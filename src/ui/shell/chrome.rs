@@ -272,7 +272,17 @@ impl KeydeckApp {
             .recorder()
             .chain_break()
             .filter(|_| !self.activity.chain_break_dismissed);
-        if !show_sandbox && keychain.is_none() && config_problem.is_none() && chain_break.is_none()
+        let hygiene = &self.tabs.hygiene.inventory;
+        let due: Vec<String> = if hygiene.banner_dismissed {
+            Vec::new()
+        } else {
+            hygiene.due_soon().iter().map(|f| f.title.clone()).collect()
+        };
+        if !show_sandbox
+            && keychain.is_none()
+            && config_problem.is_none()
+            && chain_break.is_none()
+            && due.is_empty()
         {
             return;
         }
@@ -310,6 +320,22 @@ impl KeydeckApp {
                     ) {
                         Some(0) => self.activity.open = true,
                         Some(_) => self.activity.chain_break_dismissed = true,
+                        None => {}
+                    }
+                    ui.add_space(theme::SPACE_XS);
+                }
+                if !due.is_empty() {
+                    let title = format!(
+                        "Key hygiene: {} due within a week",
+                        crate::words::count(due.len(), "finding", "findings")
+                    );
+                    let mut body = due.iter().take(3).cloned().collect::<Vec<_>>().join(". ");
+                    if due.len() > 3 {
+                        body.push_str(&format!(". And {} more.", due.len() - 3));
+                    }
+                    match widgets::message(ui, Tone::Warning, &title, &body, &["Open Hygiene", "Dismiss"]) {
+                        Some(0) => self.commands.push(Command::SelectTab(Tab::Hygiene)),
+                        Some(_) => self.tabs.hygiene.inventory.banner_dismissed = true,
                         None => {}
                     }
                     ui.add_space(theme::SPACE_XS);

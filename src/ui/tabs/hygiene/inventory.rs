@@ -32,8 +32,8 @@ pub struct InventoryView {
     policy_text: String,
     export: Option<(ExportKind, Promise<Picked>)>,
     prompt: Option<(ExportKind, PathPrompt)>,
-    /// Findings due within a week were announced once.
-    announced: bool,
+    /// The start-up banner about findings due within a week was dismissed.
+    pub banner_dismissed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,6 @@ impl InventoryView {
                 Ok(parts) => {
                     self.parts = parts;
                     self.recompute(cx);
-                    self.announce(cx);
                 }
                 Err(p) => self.gathering = Some(p),
             }
@@ -132,18 +131,9 @@ impl InventoryView {
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
     }
 
-    fn announce(&mut self, cx: &mut TabContext<'_>) {
-        if self.announced {
-            return;
-        }
-        self.announced = true;
-        let due = self.findings.iter().filter(|f| f.due_soon).count();
-        if due > 0 {
-            cx.toasts.push(Toast::info(format!(
-                "Key hygiene: {} due within a week. See the Hygiene tab.",
-                crate::words::count(due, "finding", "findings")
-            )));
-        }
+    /// Findings due within a week (or past due), for the start-up banner.
+    pub fn due_soon(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.due_soon).collect()
     }
 
     /// How many findings there are (for the tab's title).
