@@ -310,36 +310,7 @@ impl KeydeckApp {
                     }
                     ui.add_space(theme::SPACE_XS);
                 }
-                if let Some(found) = chain_break {
-                    match widgets::message(
-                        ui,
-                        Tone::Error,
-                        &found.headline(),
-                        &found.body(),
-                        &["Show activity", "Dismiss"],
-                    ) {
-                        Some(0) => self.activity.open = true,
-                        Some(_) => self.activity.chain_break_dismissed = true,
-                        None => {}
-                    }
-                    ui.add_space(theme::SPACE_XS);
-                }
-                if !due.is_empty() {
-                    let title = format!(
-                        "Key hygiene: {} due within a week",
-                        crate::words::count(due.len(), "finding", "findings")
-                    );
-                    let mut body = due.iter().take(3).cloned().collect::<Vec<_>>().join(". ");
-                    if due.len() > 3 {
-                        body.push_str(&format!(". And {} more.", due.len() - 3));
-                    }
-                    match widgets::message(ui, Tone::Warning, &title, &body, &["Open Hygiene", "Dismiss"]) {
-                        Some(0) => self.commands.push(Command::SelectTab(Tab::Hygiene)),
-                        Some(_) => self.tabs.hygiene.inventory.banner_dismissed = true,
-                        None => {}
-                    }
-                    ui.add_space(theme::SPACE_XS);
-                }
+                self.alert_banners_ui(ui, chain_break, &due);
                 if let Some(problem) = config_problem {
                     widgets::message(
                         ui,
@@ -385,6 +356,51 @@ impl KeydeckApp {
         if before != Some(height) {
             ui.ctx().data_mut(|d| d.insert_temp(id, height));
             ui.ctx().request_repaint();
+        }
+    }
+
+    /// The audit trail found altered, and the hygiene findings due this week.
+    fn alert_banners_ui(
+        &mut self,
+        ui: &mut Ui,
+        chain_break: Option<crate::audit::ChainBreak>,
+        due: &[String],
+    ) {
+        if let Some(found) = chain_break {
+            match widgets::message(
+                ui,
+                Tone::Error,
+                &found.headline(),
+                &found.body(),
+                &["Show activity", "Dismiss"],
+            ) {
+                Some(0) => self.activity.open = true,
+                Some(_) => self.activity.chain_break_dismissed = true,
+                None => {}
+            }
+            ui.add_space(theme::SPACE_XS);
+        }
+        if !due.is_empty() {
+            let title = format!(
+                "Key hygiene: {} due within a week",
+                crate::words::count(due.len(), "finding", "findings")
+            );
+            let mut body = due.iter().take(3).cloned().collect::<Vec<_>>().join(". ");
+            if due.len() > 3 {
+                body.push_str(&format!(". And {} more.", due.len() - 3));
+            }
+            match widgets::message(
+                ui,
+                Tone::Warning,
+                &title,
+                &body,
+                &["Open Hygiene", "Dismiss"],
+            ) {
+                Some(0) => self.commands.push(Command::SelectTab(Tab::Hygiene)),
+                Some(_) => self.tabs.hygiene.inventory.banner_dismissed = true,
+                None => {}
+            }
+            ui.add_space(theme::SPACE_XS);
         }
     }
 
