@@ -22,6 +22,15 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     )
 }
 
+/// Quotes a CSV field when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
 /// Now, in Unix seconds.
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
@@ -113,5 +122,12 @@ mod tests {
         assert_eq!(parse_date("soon"), None);
         assert_eq!(span(3 * 86_400), "3 days");
         assert_eq!(span(10), "just now");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("alice"), "alice");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

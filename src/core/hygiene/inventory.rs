@@ -108,8 +108,15 @@ pub struct Part {
     pub drift: Vec<String>,
 }
 
-/// The secrets a connection stores, by field: (field label, value).
-pub fn stored_secrets(c: &Connection, secrets: &HashMap<String, Secret>) -> Vec<(String, Secret)> {
+/// One secret a connection stores: its field, the field's label and the value.
+pub struct Stored {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub value: Secret,
+}
+
+/// The secrets a connection stores (the session's, by vault account), field by field.
+pub fn stored_secrets(c: &Connection, secrets: &HashMap<String, Secret>) -> Vec<Stored> {
     kinds::spec(&c.kind)
         .secret_fields()
         .into_iter()
@@ -117,7 +124,11 @@ pub fn stored_secrets(c: &Connection, secrets: &HashMap<String, Secret>) -> Vec<
             secrets
                 .get(&Vault::account(&c.id, field))
                 .filter(|s| !s.is_empty())
-                .map(|s| (label.to_owned(), s.clone()))
+                .map(|s| Stored {
+                    field,
+                    label,
+                    value: s.clone(),
+                })
         })
         .collect()
 }
@@ -127,7 +138,7 @@ pub fn stored_secrets(c: &Connection, secrets: &HashMap<String, Secret>) -> Vec<
 pub async fn gather(
     c: Connection,
     client: Result<ActiveClient, ClientProblem>,
-    stored: Vec<(String, Secret)>,
+    stored: Vec<Stored>,
 ) -> Part {
     let mut part = Part {
         connection_id: c.id.clone(),
@@ -166,7 +177,7 @@ pub async fn gather(
         Some(Err(e)) => part.reached = reached_after(&e),
         None => {}
     }
-    for (label, value) in stored {
+    for Stored { label, value, .. } in stored {
         let hash = key_sha256(&value);
         if part.rows.iter().any(|r| r.key_sha256 == hash) {
             continue;
@@ -177,7 +188,7 @@ pub async fn gather(
         {
             part.drift.push(value.masked());
         }
-        part.rows.push(stored_row(&c, &label, &value));
+        part.rows.push(stored_row(&c, label, &value));
     }
     part
 }
@@ -576,7 +587,7 @@ pub fn to_csv(rows: &[KeyRow], now_unix: i64) -> String {
             r.rotate_by_unix.map(crate::words::date).unwrap_or_default(),
             r.last_used_unix.map(crate::words::date).unwrap_or_default(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| crate::words::csv_field(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }
@@ -586,14 +597,6 @@ pub fn to_csv(rows: &[KeyRow], now_unix: i64) -> String {
 /// The inventory as JSON for an auditor: masked prefixes only.
 pub fn to_json(rows: &[KeyRow]) -> String {
     serde_json::to_string_pretty(rows).unwrap_or_default() + "\n"
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

@@ -36,10 +36,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
 use crate::config::{Connection, ConnectionKind, FIELD_KEY, FIELD_SECRET};
-use crate::core::kinds;
 use crate::core::recorder::Recorder;
 use crate::secret::Secret;
-use crate::vault::Vault;
 
 /// Secrets shorter than this many bytes are refused: they would match all over a folder.
 pub const MIN_SECRET_BYTES: usize = 8;
@@ -586,25 +584,22 @@ pub fn kind_label(kind: &ConnectionKind, field: &str) -> &'static str {
 /// The secrets this session holds for every connection (by the vault's account names, as
 /// [`crate::core::session::Session::secrets`] keeps them), each with its kind and origin.
 pub fn held_secrets(connections: &[Connection], secrets: &HashMap<String, Secret>) -> Vec<Target> {
-    let mut out = Vec::new();
-    for c in connections {
-        for (field, label) in kinds::spec(&c.kind).secret_fields() {
-            let Some(value) = secrets.get(&Vault::account(&c.id, field)) else {
-                continue;
-            };
-            if value.is_empty() {
-                continue;
-            }
-            out.push(Target::new(
-                value.clone(),
-                kind_label(&c.kind, field),
-                Origin {
-                    connection_id: c.id.clone(),
-                    connection: c.label.clone(),
-                    item: label.to_owned(),
-                },
-            ));
-        }
-    }
-    out
+    connections
+        .iter()
+        .flat_map(|c| {
+            super::inventory::stored_secrets(c, secrets)
+                .into_iter()
+                .map(move |s| {
+                    Target::new(
+                        s.value,
+                        kind_label(&c.kind, s.field),
+                        Origin {
+                            connection_id: c.id.clone(),
+                            connection: c.label.clone(),
+                            item: s.label.to_owned(),
+                        },
+                    )
+                })
+        })
+        .collect()
 }

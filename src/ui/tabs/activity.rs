@@ -97,7 +97,7 @@ pub fn export(records: &[Record], format: ExportFormat, path: &Path) -> std::io:
                     r.prev.clone(),
                     r.hash.clone(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                let line: Vec<String> = fields.iter().map(|f| crate::words::csv_field(f)).collect();
                 out.push_str(&line.join(","));
                 out.push('\n');
             }
@@ -105,14 +105,6 @@ pub fn export(records: &[Record], format: ExportFormat, path: &Path) -> std::io:
     }
     // Private to the user, like every file Keydeck writes.
     crate::config::write_atomically(path, out.as_bytes())
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// Whether a record matches the filter text (any field, case-insensitive).

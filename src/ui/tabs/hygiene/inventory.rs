@@ -1,6 +1,7 @@
 //! The inventory view of the Hygiene tab: every key across connections, the findings with a
 //! fix one click away, "rotate by" dates, the age policy, and an export for an auditor.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
@@ -16,13 +17,18 @@ use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
 use crate::ui::widgets;
 
+/// Every connection's part, and what Keydeck did through each connection.
+type Gathered = (Vec<Part>, HashMap<String, inventory::Usage>);
+
 /// The inventory's state: the last gathering, what is on its way, and the local facts.
 #[derive(Default)]
 pub struct InventoryView {
     pub parts: Vec<Part>,
+    /// What Keydeck did through each connection (read from the audit trail with the parts).
+    usage: HashMap<String, inventory::Usage>,
     pub rows: Vec<KeyRow>,
     pub findings: Vec<Finding>,
-    gathering: Option<Promise<Vec<Part>>>,
+    gathering: Option<Promise<Gathered>>,
     /// The generation of the session the inventory was gathered for.
     gathered_for: Option<u64>,
     local: Option<Local>,
@@ -87,12 +93,21 @@ impl InventoryView {
                 inventory::gather(c.clone(), client, stored)
             })
             .collect();
-        self.gathering = Some(spawn(
-            cx.rt,
-            &cx.egui_ctx,
-            futures::future::join_all(jobs),
-            Vec::new,
-        ));
+        let audit = cx.recorder.path();
+        let gather = async move {
+            let parts = futures::future::join_all(jobs).await;
+            // The trail is read here, off the UI thread, once per gathering.
+            let usage = tokio::task::spawn_blocking(move || {
+                audit
+                    .and_then(|p| crate::audit::read_readable(&p).ok())
+                    .map(|records| inventory::usage_from_audit(&records))
+                    .unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default();
+            (parts, usage)
+        };
+        self.gathering = Some(spawn(cx.rt, &cx.egui_ctx, gather, Default::default));
         self.gathered_for = Some(cx.generation);
     }
 
@@ -109,8 +124,9 @@ impl InventoryView {
         }
         if let Some(p) = self.gathering.take() {
             match p.try_take() {
-                Ok(parts) => {
+                Ok((parts, usage)) => {
                     self.parts = parts;
+                    self.usage = usage;
                     self.recompute(cx);
                 }
                 Err(p) => self.gathering = Some(p),
@@ -121,13 +137,7 @@ impl InventoryView {
 
     fn recompute(&mut self, cx: &TabContext<'_>) {
         let local = self.local(cx).clone();
-        let usage = cx
-            .recorder
-            .path()
-            .and_then(|p| crate::audit::read_readable(&p).ok())
-            .map(|records| inventory::usage_from_audit(&records))
-            .unwrap_or_default();
-        self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &usage);
+        self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &self.usage);
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
     }
 

@@ -66,6 +66,9 @@ pub struct HygieneTab {
     report: Option<ScanReport>,
     /// Why the last scan could not run, or a note about the folder dialog.
     problem: Option<String>,
+    /// How many secrets a scan would look for, for the session generation it was counted in
+    /// (counted when the connections or their secrets change, not every frame).
+    held: Option<(u64, usize)>,
 }
 
 impl Default for HygieneTab {
@@ -78,6 +81,7 @@ impl Default for HygieneTab {
             running: None,
             report: None,
             problem: None,
+            held: None,
         }
     }
 }
@@ -156,7 +160,14 @@ impl HygieneTab {
 
     /// The folder field, Browse…, Scan or (while scanning) the progress and Cancel.
     fn controls_ui(&mut self, ui: &mut Ui, cx: &TabContext<'_>) {
-        let held = scan::held_secrets(&cx.config.connections, cx.stored).len();
+        let held = match self.held {
+            Some((generation, n)) if generation == cx.generation => n,
+            _ => {
+                let n = scan::held_secrets(&cx.config.connections, cx.stored).len();
+                self.held = Some((cx.generation, n));
+                n
+            }
+        };
         widgets::muted(
             ui,
             format!(

@@ -323,13 +323,13 @@ impl BulkTokens {
         let mut n = 0;
         for r in &self.rows {
             let Some(outcome) = &r.outcome else { continue };
-            csv.push_str(&csv_field(r.shown_uid()));
+            csv.push_str(&crate::words::csv_field(r.shown_uid()));
             csv.push(',');
-            csv.push_str(&csv_field(&outcome.word()));
+            csv.push_str(&crate::words::csv_field(&outcome.word()));
             if include_tokens {
                 csv.push(',');
                 if let Outcome::Issued(t) = outcome {
-                    csv.push_str(&csv_field(t.expose()));
+                    csv.push_str(&crate::words::csv_field(t.expose()));
                 }
             }
             csv.push('\n');
@@ -1009,25 +1009,4 @@ fn read_text(path: &Path) -> Result<String, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("Could not read {}: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|_| format!("{} is not a UTF-8 text file", path.display()))
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("alice"), "alice");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }
