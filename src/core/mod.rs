@@ -15,4 +15,5 @@ pub mod ops;
 pub mod profiles;
 pub mod recorder;
 pub mod session;
+pub mod user_pages;
 pub mod worker;

@@ -12,6 +12,7 @@ pub mod ably;
 pub mod apps;
 pub mod keys;
 pub mod tokens;
+pub mod user_export;
 pub mod users;
 
 use crate::config::Environment;

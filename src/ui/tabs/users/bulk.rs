@@ -41,6 +41,21 @@ const NAMED_IN_SUMMARY: usize = 12;
 pub trait FilePicker: Send + Sync {
     fn pick_import(&self) -> BoxFuture<'static, Picked>;
     fn pick_export(&self, suggested_name: String) -> BoxFuture<'static, Picked>;
+
+    /// Where to save the export of the user list (CSV or JSON, from the name's extension).
+    fn pick_users_export(&self, suggested_name: String) -> BoxFuture<'static, Picked> {
+        file_dialog::native(async move {
+            rfd::AsyncFileDialog::new()
+                .set_title("Export the users")
+                .set_file_name(suggested_name)
+                .add_filter("CSV", &["csv"])
+                .add_filter("JSON", &["json"])
+                .save_file()
+                .await
+                .map(|f| f.path().to_path_buf())
+        })
+        .boxed()
+    }
 }
 
 /// The system's file dialogs (rfd).
@@ -231,6 +246,10 @@ impl BulkTokens {
     /// Replaces the file dialogs (tests use fixed paths).
     pub fn set_file_picker(&mut self, picker: Arc<dyn FilePicker>) {
         self.picker = picker;
+    }
+
+    pub(super) fn picker(&self) -> Arc<dyn FilePicker> {
+        Arc::clone(&self.picker)
     }
 
     pub(super) fn into_picker(self) -> Arc<dyn FilePicker> {

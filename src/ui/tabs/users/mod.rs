@@ -30,20 +30,26 @@ use crate::ui::widgets;
 
 pub mod bulk;
 mod detail;
+mod export;
 mod new_user;
+mod paged;
 mod store;
 
 pub use bulk::{BulkTokens, FilePicker};
 pub use detail::FRESH_TOKEN_SHOWN_SECS;
 use detail::OpenUser;
 use new_user::NewUserDialog;
+pub use paged::{Drawn, LOAD_WHOLE_UP_TO};
 use store::{Filter, FilteredView, UserStore};
 
 /// Users per page when walking the whole list, and pages in flight.
 const PAGE_SIZE: u32 = 1000;
 const PAGE_CONCURRENCY: usize = 4;
-/// Quiet time after the last keystroke before the server is searched.
+/// Quiet time after the last keystroke before the server is searched (a loaded list).
 const SEARCH_PAUSE_SECS: f64 = 0.35;
+/// The same in paged mode, where the server is the only complete search: shorter. A paste
+/// (several characters at once) or Enter asks at once.
+const PAGED_SEARCH_PAUSE_SECS: f64 = 0.15;
 /// Users asked of the server per search.
 const SEARCH_PAGE_SIZE: u32 = 100;
 
@@ -105,7 +111,13 @@ enum View {
 }
 
 enum LoadMsg {
-    Page { users: Vec<User>, total: u64 },
+    /// Page 1 of the unfiltered list, a screenful: its total decides between loading the
+    /// whole list and paging it.
+    First(crate::providers::Page<User>),
+    Page {
+        users: Vec<User>,
+        total: u64,
+    },
     Failed(ApiError),
     Done,
 }
@@ -129,6 +141,8 @@ struct Loader {
     /// Users delivered by the walk (not by searches).
     loaded: u64,
     total: Option<u64>,
+    /// What paged mode needs, should the first page say the app is too large to load whole.
+    source: Option<(CometChatClient, Handle, egui::Context)>,
 }
 
 impl Loader {
@@ -189,6 +203,14 @@ pub struct UsersTab {
     opening: Option<(String, Promise<Result<User, ApiError>>)>,
     new_user: Option<NewUserDialog>,
     pub bulk: BulkTokens,
+    /// Paged mode: an app with more users than the whole-list limit.
+    paged: Option<paged::Paged>,
+    /// The search text the server was last asked for, in paged mode.
+    server_needle: String,
+    /// Overrides [`LOAD_WHOLE_UP_TO`] (tests page a small app).
+    whole_limit: Option<u64>,
+    export: export::Export,
+    drawn: Drawn,
 }
 
 impl TabView for UsersTab {
@@ -220,9 +242,42 @@ impl UsersTab {
             || self.bulk.has_dialog()
     }
 
-    /// Users loaded so far.
+    /// Users loaded so far (a list loaded whole; in paged mode, the users opened).
     pub fn loaded_users(&self) -> usize {
         self.store.len()
+    }
+
+    /// In paged mode (an app larger than the whole-list limit), every user of the app.
+    pub fn paged_total(&self) -> Option<u64> {
+        self.paged.as_ref().map(paged::Paged::all_users)
+    }
+
+    /// The rows the table drew in the last frame: users, and placeholders for rows whose
+    /// page is on its way (paged mode).
+    pub fn drawn_rows(&self) -> Drawn {
+        self.drawn
+    }
+
+    /// In paged mode, the rows the table has (the server's count for the filters), once the
+    /// server has answered for the filters on screen.
+    pub fn paged_rows(&self) -> Option<u64> {
+        let p = self.paged.as_ref()?;
+        let filter = self.current_filter();
+        match p.shown(&filter) {
+            paged::Shown::Pages(pages) => pages.total(),
+            paged::Shown::Preview(_) => None,
+        }
+    }
+
+    /// Pages held by the paged list and its search: what bounds its memory.
+    pub fn paged_pages_held(&self) -> Option<usize> {
+        let p = self.paged.as_ref()?;
+        Some(p.home.stats().0 + p.search.as_ref().map_or(0, |(_, s)| s.stats().0))
+    }
+
+    /// Loads a list whole only up to `users` users (tests page a small app).
+    pub fn set_whole_list_limit(&mut self, users: u64) {
+        self.whole_limit = Some(users);
     }
 
     /// How many loaded users the table shows under the current search and filters.
@@ -300,11 +355,22 @@ impl UsersTab {
         }
     }
 
+    /// Asks for page 1 of the unfiltered list (a screenful, painted at once); its total
+    /// decides: an app of at most [`LOAD_WHOLE_UP_TO`] users goes on to be loaded whole, page
+    /// by page, a larger one is paged ([`paged`]).
     fn start_load(&mut self, ctx: &egui::Context, rt: &Handle, client: CometChatClient) {
         self.loader.stop();
         self.store.clear();
         self.filtered = FilteredView::default();
         self.searched = None;
+        self.paged = None;
+        self.server_needle.clear();
+        let limit = self.whole_limit.unwrap_or(LOAD_WHOLE_UP_TO);
+        let first_query = UserQuery {
+            page: Some(1),
+            per_page: Some(crate::core::user_pages::PER_PAGE),
+            ..paged::query_for(&Filter::default())
+        };
         let query = UserQuery {
             with_tags: true,
             with_deactivated: true,
@@ -312,8 +378,26 @@ impl UsersTab {
             ..UserQuery::default()
         };
         let (tx, rx) = mpsc::channel();
+        let source = Some((client.clone(), rt.clone(), ctx.clone()));
         let ctx = ctx.clone();
         let task = rt.spawn(async move {
+            match client.list_users(&first_query, None).await {
+                Ok(first) => {
+                    let total = first.pagination.total;
+                    if tx.send(LoadMsg::First(first)).is_err() {
+                        return;
+                    }
+                    ctx.request_repaint();
+                    if total > limit {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(LoadMsg::Failed(e));
+                    ctx.request_repaint();
+                    return;
+                }
+            }
             let mut pages = std::pin::pin!(client.user_pages(query, PAGE_CONCURRENCY));
             while let Some(page) = pages.next().await {
                 let msg = match page {
@@ -341,6 +425,7 @@ impl UsersTab {
             abort: Some(task.abort_handle()),
             loaded: 0,
             total: None,
+            source,
         };
     }
 
@@ -360,6 +445,22 @@ impl UsersTab {
             let mut finished = false;
             for msg in rx.try_iter() {
                 match msg {
+                    LoadMsg::First(first) => {
+                        let total = first.pagination.total;
+                        self.loader.total = Some(total);
+                        if total > self.whole_limit.unwrap_or(LOAD_WHOLE_UP_TO)
+                            && let Some((client, rt, ctx)) = self.loader.source.take()
+                        {
+                            tracing::info!("users: {total} users, paged");
+                            self.paged = Some(paged::Paged::new(client, rt, &ctx, first));
+                            self.loader.phase = LoadPhase::Done;
+                            finished = true;
+                        } else {
+                            for u in first.items {
+                                self.store.upsert(u);
+                            }
+                        }
+                    }
                     LoadMsg::Page { users, total } => {
                         self.loader.total = Some(total);
                         // Room for every user the server announced, once: growing a
@@ -456,6 +557,11 @@ impl UsersTab {
                     if !new {
                         self.filtered.recheck(&self.store, i);
                     }
+                    if let Some(p) = &mut self.paged
+                        && let Some(saved) = self.store.get(&uid)
+                    {
+                        p.update(&uid, |u| *u = saved.clone());
+                    }
                     self.new_user = None;
                     out.push(Command::Toast(Toast::success(format!(
                         "Saved the changes to user {uid}"
@@ -470,6 +576,9 @@ impl UsersTab {
                     });
                     if !new {
                         self.filtered.recheck(&self.store, i);
+                    }
+                    if let Some(p) = &mut self.paged {
+                        p.changed_on_server();
                     }
                     self.new_user = None;
                     out.push(Command::Toast(Toast::success(if with_token {
@@ -499,8 +608,14 @@ impl UsersTab {
                         }) {
                             self.filtered.recheck(&self.store, i);
                         }
+                        if let Some(p) = &mut self.paged {
+                            p.update(&uid, |u| u.deactivated_at = deactivated.then_some(now));
+                        }
                     }
                     detail::Effect::Deleted(uid) => {
+                        if let Some(p) = &mut self.paged {
+                            p.changed_on_server();
+                        }
                         if self.store.remove(&uid) {
                             self.filtered.invalidate();
                             if let Some(t) = &mut self.loader.total {
@@ -574,6 +689,7 @@ impl UsersTab {
                 bound_connection: Some(conn.id.clone()),
                 seen_generation: cx.generation,
                 bulk: BulkTokens::with_picker(picker),
+                whole_limit: self.whole_limit,
                 ..UsersTab::default()
             };
             out.push(own(UsersCommand::Load));
@@ -648,7 +764,85 @@ impl UsersTab {
 
     fn users_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>, out: &mut Vec<Command>) {
         self.toolbar_ui(ui, out);
+        self.export_ui(ui, cx);
 
+        if self.paged.is_some() {
+            self.follow_paged(ui);
+        } else {
+            self.follow_whole(ui, out);
+        }
+
+        if let LoadPhase::Failed(e) = &self.loader.phase {
+            let x = errors::explain(e);
+            let title = format!("Could not load the users: {}", x.title.to_lowercase());
+            let actions: Vec<&str> = match x.next {
+                errors::NextStep::EditConnection => vec!["Edit connection…", "Retry"],
+                _ => vec!["Retry"],
+            };
+            match widgets::message(ui, Tone::Error, &title, &x.body, &actions) {
+                Some(i) if actions[i] == "Edit connection…" => {
+                    if let Some(c) = cx.connection {
+                        out.push(Command::EditConnection(c.id.clone()));
+                    }
+                }
+                Some(_) => out.push(own(UsersCommand::Load)),
+                None => {}
+            }
+            ui.add_space(theme::SPACE_S);
+        }
+        self.paged_error_ui(ui);
+
+        self.detail_ui(ui, cx, out);
+        if self.paged.is_some() {
+            self.paged_table_ui(ui, cx.now_unix, out);
+        } else {
+            self.table_ui(ui, cx.now_unix, out);
+        }
+    }
+
+    /// Paged mode: takes in pages, asks the server for the search once typing pauses (at once
+    /// for a paste), and searches the held users meanwhile.
+    fn follow_paged(&mut self, ui: &Ui) {
+        let filter = self.current_filter();
+        let now = ui.input(|i| i.time);
+        if let Some(at) = self.search_edited_at {
+            let wait = PAGED_SEARCH_PAUSE_SECS - (now - at);
+            if wait <= 0.0 || filter.needle.is_empty() {
+                self.search_edited_at = None;
+                self.server_needle = filter.needle.clone();
+            } else {
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_secs_f64(wait));
+            }
+        }
+        let server = Filter {
+            needle: self.server_needle.clone(),
+            ..filter.clone()
+        };
+        if let Some(p) = &mut self.paged {
+            p.poll();
+            p.follow(&filter, &server);
+        }
+    }
+
+    /// A paged listing that failed: say so, with Retry.
+    fn paged_error_ui(&mut self, ui: &mut Ui) {
+        let Some(e) = self.paged.as_ref().and_then(paged::Paged::error) else {
+            return;
+        };
+        let x = errors::explain(e);
+        let title = format!("Some users could not be loaded: {}", x.title.to_lowercase());
+        if widgets::message(ui, Tone::Error, &title, &x.body, &["Retry"]).is_some()
+            && let Some(p) = &mut self.paged
+        {
+            p.retry();
+        }
+        ui.add_space(theme::SPACE_S);
+    }
+
+    /// A list loaded whole: the filter runs on it a slice per frame, and the server is
+    /// searched after a pause for what is not loaded yet.
+    fn follow_whole(&mut self, ui: &Ui, out: &mut Vec<Command>) {
         // Keep the filtered rows in step with the filter and the data.
         self.filtered.set_filter(self.current_filter());
         if self.filtered.advance(&self.store) {
@@ -672,26 +866,10 @@ impl UsersTab {
                     .request_repaint_after(std::time::Duration::from_secs_f64(wait));
             }
         }
+    }
 
-        if let LoadPhase::Failed(e) = &self.loader.phase {
-            let x = errors::explain(e);
-            let title = format!("Could not load the users: {}", x.title.to_lowercase());
-            let actions: Vec<&str> = match x.next {
-                errors::NextStep::EditConnection => vec!["Edit connection…", "Retry"],
-                _ => vec!["Retry"],
-            };
-            match widgets::message(ui, Tone::Error, &title, &x.body, &actions) {
-                Some(i) if actions[i] == "Edit connection…" => {
-                    if let Some(c) = cx.connection {
-                        out.push(Command::EditConnection(c.id.clone()));
-                    }
-                }
-                Some(_) => out.push(own(UsersCommand::Load)),
-                None => {}
-            }
-            ui.add_space(theme::SPACE_S);
-        }
-
+    /// The open user's pane, on the right.
+    fn detail_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>, out: &mut Vec<Command>) {
         if self.open.is_some() {
             egui::Panel::right("users-detail")
                 .resizable(true)
@@ -732,8 +910,6 @@ impl UsersTab {
                     }
                 });
         }
-
-        self.table_ui(ui, cx.now_unix, out);
     }
 
     fn toolbar_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
@@ -757,6 +933,7 @@ impl UsersTab {
                     self.scroll_to_cursor = true;
                 }
             }
+            let before = self.search.chars().count();
             let r = ui.add(
                 egui::TextEdit::singleline(&mut self.search)
                     .id(search_id)
@@ -770,8 +947,17 @@ impl UsersTab {
                 widgets::focus_and_select_all(ui, &r, &self.search);
             }
             if r.changed() {
-                self.search_edited_at = Some(ui.input(|i| i.time));
+                let now = ui.input(|i| i.time);
+                // A paste (several characters at once) is a whole search: no pause.
+                let pasted = self.search.chars().count() > before + 1;
+                self.search_edited_at = Some(if pasted && self.paged.is_some() {
+                    now - PAGED_SEARCH_PAUSE_SECS
+                } else {
+                    now
+                });
+                // A new search starts at its first match.
                 self.cursor = 0;
+                self.scroll_to_cursor = true;
             }
             if r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
                 self.open_cursor(out);
@@ -797,6 +983,11 @@ impl UsersTab {
                 egui::Layout::right_to_left(egui::Align::Center),
                 |ui| self.progress_ui(ui, out),
             );
+        }
+        if self.paged.is_some() {
+            self.paged_status_ui(ui);
+            ui.add_space(theme::SPACE_XS);
+            return;
         }
         let busy_line = self.filtered.is_filtering()
             || self.server_search.is_some()
@@ -837,8 +1028,72 @@ impl UsersTab {
         ui.add_space(theme::SPACE_XS);
     }
 
+    /// Paged mode's line under the toolbar: how many users match (the server's count), or
+    /// that the server is being searched and how many held users match meanwhile.
+    fn paged_status_ui(&self, ui: &mut Ui) {
+        let Some(p) = &self.paged else {
+            return;
+        };
+        let filter = self.current_filter();
+        if filter.is_default() {
+            return;
+        }
+        let all = thousands(p.all_users());
+        ui.horizontal(|ui| match (p.pending_search(&filter), p.shown(&filter)) {
+            (Some(Some(_)), _) => {
+                widgets::muted(
+                    ui,
+                    format!("The search of all {all} users failed (see above)"),
+                );
+            }
+            (Some(None), shown) => {
+                ui.spinner();
+                widgets::muted(
+                    ui,
+                    format!(
+                        "Searching all {all} users… ({} of the users held match)",
+                        thousands(shown.len())
+                    ),
+                );
+            }
+            (None, shown) => {
+                let n = shown.len();
+                widgets::muted(
+                    ui,
+                    format!(
+                        "{} of all {all} users match (searched on the server)",
+                        thousands(n)
+                    ),
+                );
+            }
+        });
+    }
+
+    /// The roles and tags to offer in the filter menus: those seen so far.
+    fn known_words(&self) -> (Vec<String>, Vec<String>) {
+        let mut roles: std::collections::BTreeSet<&String> = self.store.roles().iter().collect();
+        let mut tags: std::collections::BTreeSet<&String> = self.store.tags().iter().collect();
+        if let Some(p) = &self.paged {
+            roles.extend(p.roles());
+            tags.extend(p.tags());
+        }
+        (
+            roles.into_iter().cloned().collect(),
+            tags.into_iter().cloned().collect(),
+        )
+    }
+
+    fn clear_filters(&mut self) {
+        self.search.clear();
+        self.server_needle.clear();
+        self.status_filter = None;
+        self.role_filter = None;
+        self.tag_filter = None;
+    }
+
     /// The status, role and tag filters.
     fn filters_ui(&mut self, ui: &mut Ui) {
+        let (roles, tags) = self.known_words();
         let status_text = self.status_filter.as_deref().unwrap_or("Any status");
         let r = egui::ComboBox::from_id_salt("users-status-filter")
             .selected_text(status_text)
@@ -856,7 +1111,7 @@ impl UsersTab {
             .width(110.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.role_filter, None, "Any role");
-                for r in self.store.roles() {
+                for r in &roles {
                     ui.selectable_value(&mut self.role_filter, Some(r.clone()), r);
                 }
             });
@@ -867,7 +1122,7 @@ impl UsersTab {
             .width(110.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.tag_filter, None, "Any tag");
-                for t in self.store.tags() {
+                for t in &tags {
                     ui.selectable_value(&mut self.tag_filter, Some(t.clone()), t);
                 }
             });
@@ -875,6 +1130,25 @@ impl UsersTab {
     }
 
     fn progress_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
+        if let Some(p) = &self.paged {
+            if ui
+                .button("⟳ Refresh")
+                .on_hover_text("F5 or Ctrl+R")
+                .clicked()
+            {
+                out.push(own(UsersCommand::Load));
+            }
+            let loading = p.is_loading();
+            let all = p.all_users();
+            self.export_button_ui(ui);
+            widgets::muted(ui, format!("{} users", thousands(all))).on_hover_text(
+                "Too many to load at once: the rows on screen are fetched as you scroll, and search and filters ask the server",
+            );
+            if loading {
+                ui.spinner();
+            }
+            return;
+        }
         let loaded = self.loader.loaded;
         match &self.loader.phase {
             LoadPhase::Running => {
@@ -923,6 +1197,9 @@ impl UsersTab {
                     out.push(own(UsersCommand::Load));
                 }
                 if matches!(self.loader.phase, LoadPhase::Done) {
+                    self.export_button_ui(ui);
+                }
+                if matches!(self.loader.phase, LoadPhase::Done) {
                     let n = self.store.len() as u64;
                     widgets::muted(
                         ui,
@@ -939,6 +1216,24 @@ impl UsersTab {
 
     /// Enter in the search box: open the highlighted row, or look the typed uid up.
     fn open_cursor(&mut self, out: &mut Vec<Command>) {
+        let filter = self.current_filter();
+        if let Some(p) = &self.paged {
+            // Enter is a search now, whatever the pause.
+            self.search_edited_at = None;
+            self.server_needle = filter.needle.clone();
+            let shown = p.shown(&filter);
+            let at = (self.cursor as u64).min(shown.len().saturating_sub(1));
+            if let Some(u) = shown.user(at).cloned() {
+                let uid = u.uid.clone();
+                self.store.upsert(u);
+                self.open_user(&uid, out);
+                return;
+            }
+            if let Ok(uid) = crate::model::uid::check_uid(&self.search) {
+                out.push(own(UsersCommand::OpenByUid(uid)));
+            }
+            return;
+        }
         let rows = self.filtered.rows();
         if let Some(&i) = rows.get(self.cursor.min(rows.len().saturating_sub(1)))
             && let Some(uid) = self.store.row(i).map(|u| u.uid.to_string())
@@ -998,16 +1293,14 @@ impl UsersTab {
                     _ => "Nothing matches the search and filters.".to_owned(),
                 };
                 if super::empty_state_ui(ui, "No users match", &body, Some("Clear filters")) {
-                    self.search.clear();
-                    self.status_filter = None;
-                    self.role_filter = None;
-                    self.tag_filter = None;
+                    self.clear_filters();
                 }
             }
         }
     }
 
     fn table_ui(&mut self, ui: &mut Ui, now: i64, out: &mut Vec<Command>) {
+        self.drawn = Drawn::default();
         let rows = self.filtered.rows();
         if rows.is_empty() {
             self.no_rows_ui(ui, out);
@@ -1020,57 +1313,26 @@ impl UsersTab {
         let mut clicked: Option<String> = None;
         // Narrow (detail pane open): tags and age make way for the name.
         let wide = ui.available_width() > 900.0;
-        let mut table = TableBuilder::new(ui)
-            .id_salt("users-table")
-            .striped(true)
-            .resizable(false)
-            .sense(egui::Sense::click())
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::remainder().at_least(140.0).clip(true))
-            .column(
-                Column::initial(if wide { 170.0 } else { 150.0 })
-                    .at_least(100.0)
-                    .clip(true),
-            )
-            .column(Column::exact(90.0).clip(true))
-            .column(Column::exact(96.0));
-        if wide {
-            table = table
-                .column(Column::initial(130.0).at_least(60.0).clip(true))
-                .column(Column::exact(84.0));
-        }
-        if std::mem::take(&mut self.scroll_to_cursor) {
-            table = table.scroll_to_row(cursor, None);
-        }
+        let scroll_to = std::mem::take(&mut self.scroll_to_cursor).then_some(cursor);
         let store = &self.store;
-        table
-            .header(24.0, |mut h| {
-                let titles: &[&str] = if wide {
-                    &["Name", "UID", "Role", "Status", "Tags", "Created"]
-                } else {
-                    &["Name", "UID", "Role", "Status"]
+        let mut drawn = Drawn::default();
+        users_table(ui, wide, scroll_to).body(|body| {
+            body.rows(theme::ROW_HEIGHT, rows.len(), |mut row| {
+                let pos = row.index();
+                let Some(u) = rows.get(pos).and_then(|&i| store.row(i)) else {
+                    return;
                 };
-                for title in titles {
-                    h.col(|ui| {
-                        ui.label(RichText::new(*title).strong());
-                    });
+                drawn.rows += 1;
+                let selected = open_uid.as_deref() == Some(&*u.uid);
+                row.set_selected(selected);
+                row.set_overline(pos == cursor && !selected && pos != 0);
+                user_cells_ui(&mut row, &Cells::of_row(u, store, wide), wide, dark, now);
+                if row.response().clicked() {
+                    clicked = Some(u.uid.to_string());
                 }
-            })
-            .body(|body| {
-                body.rows(theme::ROW_HEIGHT, rows.len(), |mut row| {
-                    let pos = row.index();
-                    let Some(u) = rows.get(pos).and_then(|&i| store.row(i)) else {
-                        return;
-                    };
-                    let selected = open_uid.as_deref() == Some(&*u.uid);
-                    row.set_selected(selected);
-                    row.set_overline(pos == cursor && !selected && pos != 0);
-                    user_cells_ui(&mut row, u, store, wide, dark, now);
-                    if row.response().clicked() {
-                        clicked = Some(u.uid.to_string());
-                    }
-                });
             });
+        });
+        self.drawn = drawn;
         if let Some(uid) = clicked {
             if let Some(p) = self
                 .store
@@ -1084,47 +1346,118 @@ impl UsersTab {
     }
 }
 
+/// The users table, its columns and header: the loaded list's and the paged one's.
+fn users_table(ui: &mut Ui, wide: bool, scroll_to: Option<usize>) -> egui_extras::Table<'_> {
+    let mut table = TableBuilder::new(ui)
+        .id_salt("users-table")
+        .striped(true)
+        .resizable(false)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::remainder().at_least(140.0).clip(true))
+        .column(
+            Column::initial(if wide { 170.0 } else { 150.0 })
+                .at_least(100.0)
+                .clip(true),
+        )
+        .column(Column::exact(90.0).clip(true))
+        .column(Column::exact(96.0));
+    if wide {
+        table = table
+            .column(Column::initial(130.0).at_least(60.0).clip(true))
+            .column(Column::exact(84.0));
+    }
+    if let Some(row) = scroll_to {
+        table = table.scroll_to_row(row, None);
+    }
+    table.header(24.0, |mut h| {
+        let titles: &[&str] = if wide {
+            &["Name", "UID", "Role", "Status", "Tags", "Created"]
+        } else {
+            &["Name", "UID", "Role", "Status"]
+        };
+        for title in titles {
+            h.col(|ui| {
+                ui.label(RichText::new(*title).strong());
+            });
+        }
+    })
+}
+
+/// What one row shows, from a loaded row or a paged user.
+struct Cells<'a> {
+    name: &'a str,
+    uid: &'a str,
+    role: &'a str,
+    status: &'a str,
+    deactivated: bool,
+    /// Joined, only when the table is wide enough to show them.
+    tags: String,
+    created_at: i64,
+}
+
+impl<'a> Cells<'a> {
+    fn of_row(u: &'a store::Row, store: &'a UserStore, wide: bool) -> Self {
+        let tags = match u.tags.as_ref().filter(|t| wide && !t.is_empty()) {
+            Some(tags) => tags
+                .iter()
+                .map(|&w| store.word(w))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => String::new(),
+        };
+        Self {
+            name: &u.name,
+            uid: &u.uid,
+            role: store.word(u.role),
+            status: store.word(u.status),
+            deactivated: u.is_deactivated(),
+            tags,
+            created_at: u.created_at,
+        }
+    }
+
+    fn of_user(u: &'a User, wide: bool) -> Self {
+        Self {
+            name: &u.name,
+            uid: &u.uid,
+            role: &u.role,
+            status: &u.status,
+            deactivated: u.deactivated_at.is_some(),
+            tags: match u.tags.as_ref().filter(|t| wide && !t.is_empty()) {
+                Some(t) => t.join(", "),
+                None => String::new(),
+            },
+            created_at: u.created_at,
+        }
+    }
+}
+
 /// One user's cells: name, uid, role, status and, when wide, tags and age.
-fn user_cells_ui(
-    row: &mut TableRow<'_, '_>,
-    u: &store::Row,
-    store: &UserStore,
-    wide: bool,
-    dark: bool,
-    now: i64,
-) {
+fn user_cells_ui(row: &mut TableRow<'_, '_>, u: &Cells<'_>, wide: bool, dark: bool, now: i64) {
     row.col(|ui| {
-        avatar_ui(ui, &u.name, 20.0);
-        ui.add(egui::Label::new(&*u.name).truncate().selectable(false));
+        avatar_ui(ui, u.name, 20.0);
+        ui.add(egui::Label::new(u.name).truncate().selectable(false));
     });
     row.col(|ui| {
         ui.add(
-            egui::Label::new(RichText::new(&*u.uid).monospace())
+            egui::Label::new(RichText::new(u.uid).monospace())
                 .truncate()
                 .selectable(false),
         );
     });
     row.col(|ui| {
-        ui.add(
-            egui::Label::new(store.word(u.role))
-                .truncate()
-                .selectable(false),
-        );
+        ui.add(egui::Label::new(u.role).truncate().selectable(false));
     });
     row.col(|ui| {
-        status_ui(ui, u.is_deactivated(), store.word(u.status), dark);
+        status_ui(ui, u.deactivated, u.status, dark);
     });
     if !wide {
         return;
     }
     row.col(|ui| {
-        if let Some(tags) = u.tags.as_ref().filter(|t| !t.is_empty()) {
-            let text = tags
-                .iter()
-                .map(|&w| store.word(w))
-                .collect::<Vec<_>>()
-                .join(", ");
-            ui.add(egui::Label::new(RichText::new(text).color(theme::muted(dark))).truncate());
+        if !u.tags.is_empty() {
+            ui.add(egui::Label::new(RichText::new(&u.tags).color(theme::muted(dark))).truncate());
         }
     });
     row.col(|ui| {

@@ -310,6 +310,20 @@ impl Filter {
     pub fn is_default(&self) -> bool {
         self == &Filter::default()
     }
+
+    /// [`Filter::matches`] for a whole user (a row of a paged list).
+    pub fn matches_user(&self, u: &User) -> bool {
+        (self.include_deactivated || u.deactivated_at.is_none())
+            && self.status.as_ref().is_none_or(|s| &u.status == s)
+            && self.role.as_ref().is_none_or(|r| &u.role == r)
+            && self
+                .tag
+                .as_ref()
+                .is_none_or(|t| u.tags.as_ref().is_some_and(|tags| tags.contains(t)))
+            && (self.needle.is_empty()
+                || u.uid.contains(self.needle.as_str())
+                || u.name.to_lowercase().contains(self.needle.as_str()))
+    }
 }
 
 /// A filter being computed a slice at a time.
