@@ -158,6 +158,124 @@ impl Headless {
             shown: self.app.tabs.users.shown_users(),
         }
     }
+
+    /// Steps from the app's first frame until the Users tab has painted a first screenful
+    /// of users (`rows` of them, no placeholder). Returns the wall time.
+    pub fn first_screen(&mut self, rows: usize) -> Duration {
+        let started = Instant::now();
+        loop {
+            self.frame(Vec::new());
+            let d = self.app.tabs.users.drawn_rows();
+            if d.rows >= rows && d.placeholders == 0 {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no first screenful in 60 s ({d:?})"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+
+    /// Pastes `text` into the (focused) search field, then steps until the server's matches
+    /// are painted: `matches` rows counted, the first screenful of them drawn. Returns the
+    /// wall time from the paste.
+    pub fn paste_search(&mut self, text: &str, matches: impl Fn(u64) -> bool) -> Duration {
+        let started = Instant::now();
+        self.frame(vec![Event::Paste(text.to_owned())]);
+        loop {
+            self.frame(Vec::new());
+            let users = &self.app.tabs.users;
+            let d = users.drawn_rows();
+            if users.paged_rows().is_some_and(&matches) && d.rows > 0 && d.placeholders == 0 {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the search for {text} never painted"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+
+    /// Ctrl+A and Backspace in the focused search field, then frames until the whole list
+    /// is painted again.
+    pub fn clear_search(&mut self) {
+        self.frame(vec![key(Key::A, Modifiers::COMMAND, true)]);
+        self.frame(vec![key(Key::A, Modifiers::COMMAND, false)]);
+        self.frame(vec![key(Key::Backspace, Modifiers::NONE, true)]);
+        self.frame(vec![key(Key::Backspace, Modifiers::NONE, false)]);
+        self.settle();
+    }
+
+    /// Frames until every row drawn is a user.
+    pub fn settle(&mut self) {
+        let started = Instant::now();
+        loop {
+            self.frame(Vec::new());
+            let d = self.app.tabs.users.drawn_rows();
+            if d.rows > 0 && d.placeholders == 0 {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "never settled");
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+
+    /// The users table's vertical scroll bar, from the last frame's widgets: the tall, thin
+    /// one that senses drags.
+    fn scroll_bar(&self) -> Option<Rect> {
+        self.ctx.viewport(|v| {
+            v.prev_pass
+                .widgets
+                .layers()
+                .flat_map(|(_, w)| w.iter())
+                .filter(|w| {
+                    w.sense.senses_drag()
+                        && w.rect.width() <= 24.0
+                        && w.rect.height() >= 200.0
+                        && w.rect.left() > SCREEN.x / 2.0
+                })
+                .map(|w| w.rect)
+                .max_by(|a, b| a.height().total_cmp(&b.height()))
+        })
+    }
+
+    /// Presses the scroll bar at `fraction` of its travel (the handle jumps there, centred on
+    /// the pointer) and releases it, then steps until the rows there are painted. Returns the
+    /// wall time from the press, the first row then shown, and whether a frame drew nothing
+    /// at all (no user and no placeholder) while waiting.
+    pub fn jump(&mut self, fraction: f32) -> (Duration, bool) {
+        let bar = self.scroll_bar().expect("the users table has a scroll bar");
+        let handle = 32.0;
+        let at = Pos2::new(
+            bar.center().x,
+            bar.top() + handle / 2.0 + fraction * (bar.height() - handle),
+        );
+        let button = |pressed| Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        };
+        let started = Instant::now();
+        self.frame(vec![Event::PointerMoved(at), button(true)]);
+        self.frame(vec![button(false)]);
+        let mut blank = false;
+        loop {
+            self.frame(Vec::new());
+            let d = self.app.tabs.users.drawn_rows();
+            blank |= d.rows + d.placeholders == 0;
+            if d.rows > 0 && d.placeholders == 0 {
+                return (started.elapsed(), blank);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the jump to {fraction} never painted"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
 }
 
 pub struct Keystroke {

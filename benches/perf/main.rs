@@ -11,6 +11,7 @@ mod frames;
 mod process;
 mod sandbox;
 mod scan;
+mod users_million;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -338,14 +339,23 @@ fn window_rows(
         .expect("sandbox");
         sb.shutdown().await;
     });
-    let homes: &[&PathBuf] = if want("memory") {
+    // The million users of `million_rows`, when it ran.
+    let million_db = work.join("million.sqlite3");
+    let million_home = work.join("home-1m");
+    let million = want("memory") && million_db.is_file();
+    let mut homes: Vec<&PathBuf> = vec![&empty_home];
+    if want("memory") {
         std::fs::copy(users_db, full_home.join("data/sandbox.sqlite3")).expect("copy users");
-        &[&empty_home, &full_home]
-    } else {
-        &[&empty_home]
-    };
+        homes.push(&full_home);
+    }
+    if million {
+        std::fs::create_dir_all(million_home.join("data")).expect("home");
+        std::fs::copy(&million_db, million_home.join("data/sandbox.sqlite3"))
+            .expect("copy the million");
+        homes.push(&million_home);
+    }
     // A first launch creates the config and connections; the measured ones are later starts.
-    for home in homes {
+    for home in &homes {
         let (w, _) = process::Window::start_painted(&x, &keydeck, &[], home);
         w.wait_idle(Duration::from_secs(2), Duration::from_secs(30));
     }
@@ -405,25 +415,23 @@ fn window_rows(
         });
     }
 
-    let peak = |home: &Path, users: usize| {
+    // `logged`: what the app logs once the list is loaded (whole) or paged.
+    let peak = |home: &Path, logged: &str| {
         median(
             (0..3)
                 .map(|_| {
                     let (w, _) =
                         process::Window::start_painted(&x, &keydeck, &["--tab", "users"], home);
                     w.wait_idle(Duration::from_secs(3), Duration::from_secs(120));
-                    assert!(
-                        log_says(home, &format!("all {users} users loaded")),
-                        "the app did not log loading {users} users"
-                    );
+                    assert!(log_says(home, logged), "the app did not log “{logged}”");
                     w.peak_rss_mb()
                 })
                 .collect(),
         )
     };
     if want("memory") {
-        let none_mb = peak(&empty_home, 0);
-        let full_mb = peak(&full_home, FETCH_USERS);
+        let none_mb = peak(&empty_home, "all 0 users loaded");
+        let full_mb = peak(&full_home, &format!("all {FETCH_USERS} users loaded"));
         rows.push(Row {
             figure: "memory, peak RSS, Users tab (Xvfb, software GL)".into(),
             value: format!("100k users: {full_mb:.0} MB (+{:.0} MB)", full_mb - none_mb),
@@ -431,6 +439,19 @@ fn window_rows(
             target: "≤ +60 MB".into(),
             verdict: pass(full_mb - none_mb <= 60.0).into(),
         });
+        if million {
+            let million_mb = peak(&million_home, "users, paged");
+            rows.push(Row {
+                figure: "memory, peak RSS, Users tab at 1,000,000 users (paged; Xvfb)".into(),
+                value: format!(
+                    "1,000,000 users: {million_mb:.0} MB (+{:.0} MB)",
+                    million_mb - none_mb
+                ),
+                reference: format!("no users: {none_mb:.0} MB"),
+                target: "≤ +80 MB".into(),
+                verdict: pass(million_mb - none_mb <= 80.0).into(),
+            });
+        }
     }
     rows
 }
