@@ -1242,3 +1242,66 @@ fn scan_finds_the_key_a_connection_stores_and_prints_only_its_mask() {
     env.assert_no_leak(&[&key]);
     forget_connection_secrets(&env);
 }
+
+#[test]
+fn users_are_exported_page_by_page_to_csv_or_json_and_never_with_a_token() {
+    let Some(env) = env() else { return };
+    env.add_app("Support");
+    env.run(&["users", "create", "exp-ada", "--name", "=Ada, Countess"])
+        .ok();
+    let issued = env
+        .run(&[
+            "tokens", "issue", "exp-ada", "--force", "--reveal", "--output", "json",
+        ])
+        .ok()
+        .json();
+    let token = issued["authToken"]
+        .as_str()
+        .or_else(|| issued["token"].as_str())
+        .map(str::to_owned);
+    let total = env.run(&["users", "list", "--output", "json"]).ok().json()["total"]
+        .as_u64()
+        .unwrap();
+    assert!(total >= 1);
+
+    let csv = env.dir.path().join("users.csv");
+    let run = env
+        .run(&["users", "export", &csv.display().to_string()])
+        .ok();
+    assert!(
+        run.stdout.contains(&format!("Exported {total} user")),
+        "{run:?}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count() as u64, total + 1, "{text}");
+    assert!(
+        text.contains("exp-ada,\"'=Ada, Countess\""),
+        "a formula is escaped: {text}"
+    );
+    if let Some(t) = &token {
+        assert!(!text.contains(t.as_str()), "no token in the export");
+    }
+
+    let json = env.dir.path().join("users.json");
+    let v = env
+        .run(&[
+            "users",
+            "export",
+            &json.display().to_string(),
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["exported"].as_u64(), Some(total));
+    assert_eq!(v["format"], "json");
+    let users: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(users.len() as u64, total);
+
+    // A folder that does not exist: a plain error, exit 1, nothing written.
+    let nowhere = env.dir.path().join("nowhere/users.csv");
+    let bad = env.run(&["users", "export", &nowhere.display().to_string()]);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    assert!(bad.stderr.contains("could not write"), "{bad:?}");
+}

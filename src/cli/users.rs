@@ -3,6 +3,9 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
+use std::io::IsTerminal;
+
+use crate::core::ops::user_export::{self, ExportError, ExportFormat, ExportProgress};
 use crate::core::ops::users;
 use crate::model::uid::{check_name, check_role, check_uid, parse_tags};
 use crate::providers::cometchat::{CometChatClient, NewUser, User, UserQuery, UserUpdate};
@@ -19,7 +22,8 @@ pub const EXAMPLES: &str = "Examples:
   keydeck users update alice --name 'Alice L.'
   keydeck users deactivate alice
   keydeck users reactivate alice
-  keydeck users delete alice --yes";
+  keydeck users delete alice --yes
+  keydeck users export users.csv --with-deactivated";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -75,12 +79,43 @@ pub enum Command {
     /// Deletes a user and everything of theirs, for good (asks first).
     #[command(after_help = "Example:\n  keydeck users delete alice --yes")]
     Delete { uid: String },
+    /// Exports every user (never a token) to a CSV or JSON file, page by page; Ctrl-C stops
+    /// and leaves no file.
+    #[command(
+        after_help = "Examples:\n  keydeck users export users.csv\n  keydeck users export moderators.json --role moderator --with-deactivated"
+    )]
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The file to write (.json is JSON, anything else CSV, unless --format says).
+    file: std::path::PathBuf,
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Include deactivated users.
+    #[arg(long)]
+    with_deactivated: bool,
+    #[arg(long)]
+    role: Option<String>,
+    /// available or offline.
+    #[arg(long, value_parser = ["available", "offline"])]
+    status: Option<String>,
+    #[arg(long)]
+    tag: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    Csv,
+    Json,
 }
 
 pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
     let (conn, client, rec) = ctx.cometchat()?;
     let out = ctx.out;
     match cmd {
+        Command::Export(args) => export(ctx, &client, &rec, args),
         Command::List {
             search,
             limit,
@@ -183,6 +218,85 @@ pub fn run(cmd: Command, ctx: &mut Ctx) -> CliResult {
             );
             Ok(())
         }
+    }
+}
+
+/// `users export`: a bar on a terminal, Ctrl-C cancels between pages.
+fn export(
+    ctx: &Ctx,
+    client: &CometChatClient,
+    rec: &crate::core::ops::Recorder,
+    args: ExportArgs,
+) -> CliResult {
+    let query = UserQuery {
+        role: role_arg(args.role.as_deref())?,
+        status: args.status,
+        tags: args.tag.into_iter().collect(),
+        with_deactivated: args.with_deactivated,
+        ..UserQuery::default()
+    };
+    let file = args.file.as_path();
+    let format = match args.format {
+        Some(FormatArg::Csv) => ExportFormat::Csv,
+        Some(FormatArg::Json) => ExportFormat::Json,
+        None => ExportFormat::for_path(file),
+    };
+    let progress = ExportProgress::new();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} users exported ({eta} left)",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let result = ctx.rt.block_on(async {
+        let watch = {
+            let (progress, bar) = (std::sync::Arc::clone(&progress), bar.clone());
+            tokio::spawn(async move {
+                loop {
+                    let (written, total) = progress.counts();
+                    bar.set_length(total);
+                    bar.set_position(written);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+        };
+        let stop = {
+            let progress = std::sync::Arc::clone(&progress);
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    progress.cancel();
+                }
+            })
+        };
+        let r = user_export::export(client, rec, query, format, file, progress).await;
+        watch.abort();
+        stop.abort();
+        r
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(n) => {
+            ctx.out.done(
+                &format!(
+                    "Exported {} to {} (no tokens)",
+                    crate::words::count(usize::try_from(n).unwrap_or(usize::MAX), "user", "users"),
+                    file.display()
+                ),
+                &json!({ "exported": n, "file": file.display().to_string(), "format": format.extension() }),
+            );
+            Ok(())
+        }
+        Err(ExportError::Cancelled) => Err(CliError::new(
+            super::exit::Exit::Interrupted,
+            "Export cancelled; no file was written",
+        )),
+        Err(ExportError::Api(e)) => Err(e.into()),
+        Err(e @ ExportError::Io { .. }) => Err(CliError::usage(e.to_string())),
     }
 }
 

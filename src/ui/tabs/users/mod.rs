@@ -211,6 +211,8 @@ pub struct UsersTab {
     whole_limit: Option<u64>,
     export: export::Export,
     drawn: Drawn,
+    /// The search and filters of the last frame, to start again at the top when they change.
+    shown_filter: Filter,
 }
 
 impl TabView for UsersTab {
@@ -456,6 +458,8 @@ impl UsersTab {
                             self.loader.phase = LoadPhase::Done;
                             finished = true;
                         } else {
+                            self.store
+                                .reserve(usize::try_from(total).unwrap_or(usize::MAX));
                             for u in first.items {
                                 self.store.upsert(u);
                             }
@@ -765,6 +769,13 @@ impl UsersTab {
     fn users_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>, out: &mut Vec<Command>) {
         self.toolbar_ui(ui, out);
         self.export_ui(ui, cx);
+        // Another search or filter starts at its first match.
+        let filter = self.current_filter();
+        if filter != self.shown_filter {
+            self.shown_filter = filter;
+            self.cursor = 0;
+            self.scroll_to_cursor = true;
+        }
 
         if self.paged.is_some() {
             self.follow_paged(ui);
@@ -955,9 +966,7 @@ impl UsersTab {
                 } else {
                     now
                 });
-                // A new search starts at its first match.
                 self.cursor = 0;
-                self.scroll_to_cursor = true;
             }
             if r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
                 self.open_cursor(out);

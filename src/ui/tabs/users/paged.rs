@@ -383,3 +383,55 @@ fn placeholder_cells_ui(row: &mut TableRow<'_, '_>, wide: bool, dark: bool) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_filter_goes_to_the_server_and_the_held_users_are_matched_alike() {
+        let f = Filter {
+            needle: "ali".to_owned(),
+            status: Some("available".to_owned()),
+            role: Some("moderator".to_owned()),
+            tag: Some("vip".to_owned()),
+            include_deactivated: true,
+        };
+        let q = query_for(&f);
+        assert_eq!(q.search_key.as_deref(), Some("ali"));
+        assert_eq!(q.status.as_deref(), Some("available"));
+        assert_eq!(q.role.as_deref(), Some("moderator"));
+        assert_eq!(q.tags, vec!["vip".to_owned()]);
+        assert!(q.with_deactivated && q.with_tags);
+        assert_eq!(query_for(&Filter::default()).search_key, None);
+
+        let alice = User {
+            uid: "alice".to_owned(),
+            name: "Alice Liddell".to_owned(),
+            status: "available".to_owned(),
+            role: "moderator".to_owned(),
+            tags: Some(vec!["vip".to_owned()]),
+            deactivated_at: Some(1),
+            ..User::default()
+        };
+        assert!(f.matches_user(&alice));
+        let by_name = Filter {
+            needle: "liddell".to_owned(),
+            ..Filter::default()
+        };
+        assert!(
+            !by_name.matches_user(&alice),
+            "a deactivated user is hidden unless asked for"
+        );
+        let active = User {
+            deactivated_at: None,
+            ..alice.clone()
+        };
+        assert!(by_name.matches_user(&active));
+        let other_tag = Filter {
+            tag: Some("beta".to_owned()),
+            ..Filter::default()
+        };
+        assert!(!other_tag.matches_user(&active));
+    }
+}
