@@ -147,7 +147,10 @@ impl PathPrompt {
             ui,
             Tone::Warning,
             "Type the file's path instead",
-            &format!("{} You can also drop a file on the window.", self.why),
+            &match self.usage {
+                PathUse::Open => format!("{} You can also drop a file on the window.", self.why),
+                PathUse::Save => self.why.clone(),
+            },
             &[],
         );
         let label = match self.usage {

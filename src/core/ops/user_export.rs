@@ -181,6 +181,7 @@ impl PartFile {
             .filter(|p| !p.as_os_str().is_empty())
             .ok_or_else(|| std::io::Error::other("the path has no folder"))?;
         let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("users");
+        remove_stale_parts(dir, name);
         let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
         // A part left by a crash may have another mode: replace it, never reuse it.
         match std::fs::remove_file(&tmp) {
@@ -220,6 +221,34 @@ impl Drop for PartFile {
     fn drop(&mut self) {
         if self.out.take().is_some() {
             let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Removes the part files of earlier exports to the same name whose process is gone (killed
+/// mid-export: a clean exit or a cancel removes its own). Where there is no `/proc` to ask,
+/// nothing is removed.
+fn remove_stale_parts(dir: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.is_dir() {
+        return;
+    }
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".part"))
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if !proc.join(pid).exists() {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -310,6 +339,21 @@ mod tests {
     fn an_unfinished_file_is_removed_and_a_finished_one_is_private() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("users.csv");
+        // Left by an export that was killed (no such process), and one of a live process.
+        let stale = dir.path().join(".users.csv.4294967.part");
+        let live = dir
+            .path()
+            .join(format!(".users.csv.{}.part", std::process::id()));
+        std::fs::write(&stale, "half").unwrap();
+        if Path::new("/proc").is_dir() {
+            let f = PartFile::create(&dest).unwrap();
+            assert!(!stale.exists(), "a dead export's part is removed");
+            assert!(live.exists(), "this process's own part is its own");
+            drop(f);
+            assert!(!live.exists());
+        } else {
+            std::fs::remove_file(&stale).unwrap();
+        }
         let mut f = PartFile::create(&dest).unwrap();
         f.write("half".to_owned()).unwrap();
         drop(f);
