@@ -226,6 +226,12 @@ fn a_page_that_fails_says_so_keeps_its_placeholders_and_retry_fetches_it() {
         h.state().tabs.users.drawn_rows().placeholders > 0,
         "the rows that failed stay placeholders, never blank"
     );
+    assert!(
+        h.query_all_by_label("Not loaded (see above)")
+            .next()
+            .is_some(),
+        "a row whose page failed says so"
+    );
 
     env.sb.clear_faults();
     h.get_by_label("Retry").click();

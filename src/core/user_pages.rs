@@ -161,6 +161,14 @@ impl UserPages {
         self.pages.get(&page)?.users.get(at)
     }
 
+    /// Whether row `index`'s page failed (until [`UserPages::retry`]).
+    pub fn failed(&self, index: u64) -> bool {
+        let page = index / u64::from(self.per_page);
+        self.error
+            .as_ref()
+            .is_some_and(|(p, _)| u64::from(*p) == page)
+    }
+
     /// Every user held, page by page (for an instant local search while the server answers).
     pub fn held(&self) -> impl Iterator<Item = &User> {
         let mut numbers: Vec<&u32> = self.pages.keys().collect();

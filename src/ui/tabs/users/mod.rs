@@ -1147,15 +1147,11 @@ impl UsersTab {
             {
                 out.push(own(UsersCommand::Load));
             }
-            let loading = p.is_loading();
             let all = p.all_users();
             self.export_button_ui(ui);
             widgets::muted(ui, format!("{} users", thousands(all))).on_hover_text(
                 "Too many to load at once: the rows on screen are fetched as you scroll, and search and filters ask the server",
             );
-            if loading {
-                ui.spinner();
-            }
             return;
         }
         let loaded = self.loader.loaded;

@@ -55,6 +55,11 @@ impl Shown<'_> {
             Shown::Preview(v) => usize::try_from(index).ok().and_then(|i| v.get(i)),
         }
     }
+
+    /// Whether the row's page failed to load (its placeholder says so).
+    fn failed(&self, index: u64) -> bool {
+        matches!(self, Shown::Pages(p) if p.failed(index))
+    }
 }
 
 /// The listing a filter asks the server for.
@@ -200,10 +205,6 @@ impl Paged {
         self.home.len()
     }
 
-    pub(super) fn is_loading(&self) -> bool {
-        self.home.is_loading() || self.search.as_ref().is_some_and(|(_, p)| p.is_loading())
-    }
-
     pub(super) fn error(&self) -> Option<&crate::providers::ApiError> {
         self.home
             .error()
@@ -289,7 +290,7 @@ impl UsersTab {
                     );
                     let Some(u) = shown.user(pos) else {
                         drawn.placeholders += 1;
-                        placeholder_cells_ui(&mut row, wide, dark);
+                        placeholder_cells_ui(&mut row, wide, dark, shown.failed(pos));
                         return;
                     };
                     drawn.rows += 1;
@@ -364,19 +365,29 @@ impl UsersTab {
     }
 }
 
-/// A row whose page is on its way: muted bars where its cells will be.
-fn placeholder_cells_ui(row: &mut TableRow<'_, '_>, wide: bool, dark: bool) {
+/// A row whose page is on its way: muted bars where its cells will be. A row whose page
+/// failed says so (the message above has Retry).
+fn placeholder_cells_ui(row: &mut TableRow<'_, '_>, wide: bool, dark: bool, failed: bool) {
     let columns = if wide { 6 } else { 4 };
     for c in 0..columns {
         row.col(|ui| {
             if c == 0 {
+                let text = if failed {
+                    "Not loaded (see above)"
+                } else {
+                    "Loading…"
+                };
                 ui.add(
-                    egui::Label::new(RichText::new("Loading…").color(theme::muted(dark)))
+                    egui::Label::new(RichText::new(text).color(theme::muted(dark)))
+                        .truncate()
                         .selectable(false),
                 );
                 return;
             }
-            let width = ui.available_width().min(90.0);
+            if failed {
+                return;
+            }
+            let width = (ui.available_width() - 12.0).clamp(0.0, 90.0);
             let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 8.0), egui::Sense::hover());
             ui.painter()
                 .rect_filled(rect, 4.0, theme::muted(dark).gamma_multiply(0.25));
