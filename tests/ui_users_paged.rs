@@ -246,3 +246,68 @@ fn a_page_that_fails_says_so_keeps_its_placeholders_and_retry_fetches_it() {
             .is_none()
     );
 }
+
+#[test]
+fn a_search_that_failed_is_retried_and_a_refresh_keeps_asking_the_server() {
+    let env = Env::new();
+    let mut h = paged_app(&env);
+    step_until(
+        &mut h,
+        "the first rows",
+        all_rows_drawn,
+        Duration::from_secs(30),
+    );
+    let (total, _) = listing(&env, 0);
+    let expected = |env: &Env| {
+        env.rt
+            .block_on(env.client.list_users(
+                &UserQuery {
+                    search_key: Some("user-00023".to_owned()),
+                    ..UserQuery::default()
+                },
+                None,
+            ))
+            .unwrap()
+            .pagination
+            .total
+    };
+    let matched = format!(
+        "{} of all {} users match (searched on the server)",
+        thousands(expected(&env)),
+        thousands(total)
+    );
+
+    // The server fails the search: it says so, and Retry asks again.
+    env.sb.set_fault(FaultRule {
+        method: Some("GET".to_owned()),
+        path_contains: "/users".to_owned(),
+        fault: Fault::Malformed,
+        times: None,
+    });
+    h.get_by_label("Search users").click();
+    h.step();
+    h.get_by_label("Search users").type_text("user-00023");
+    step_until_label_contains(&mut h, "Some users could not be loaded");
+    step_until_label_contains(&mut h, "The search of all");
+    env.sb.clear_faults();
+    h.get_by_label("Retry").click();
+    step_until_label_contains(&mut h, &matched);
+    step_until(
+        &mut h,
+        "the matches drawn",
+        all_rows_drawn,
+        Duration::from_secs(30),
+    );
+    assert!(h.query_by_label("user-0002300").is_some());
+
+    // F5 with the search still typed: the server is asked again, never left spinning.
+    h.key_press(Key::F5);
+    h.run_steps(2);
+    step_until_label_contains(&mut h, &matched);
+    step_until(
+        &mut h,
+        "the matches drawn again",
+        all_rows_drawn,
+        Duration::from_secs(30),
+    );
+}

@@ -52,7 +52,10 @@ pub struct UserPages {
     in_flight: HashMap<u32, AbortHandle>,
     /// The pages the last [`UserPages::show`] needed: never dropped to make room.
     wanted: HashSet<u32>,
-    error: Option<(u32, ApiError)>,
+    /// The last failure, and every page that failed: none is asked for again until
+    /// [`UserPages::retry`] (a server that is down is not hammered).
+    error: Option<ApiError>,
+    failed: HashSet<u32>,
     tx: mpsc::Sender<Arrival>,
     rx: mpsc::Receiver<Arrival>,
     /// Bumped by [`UserPages::refresh`], so an answer to an earlier request is ignored.
@@ -87,6 +90,7 @@ impl UserPages {
             in_flight: HashMap::new(),
             wanted: HashSet::new(),
             error: None,
+            failed: HashSet::new(),
             tx,
             rx,
             generation: 0,
@@ -102,12 +106,6 @@ impl UserPages {
     /// Keeps at most `pages` pages (at least 4).
     pub fn with_capacity(mut self, pages: usize) -> Self {
         self.capacity = pages.max(4);
-        self
-    }
-
-    /// Starts with a page already fetched (page 1 of [`PER_PAGE`] users of the same query).
-    pub fn with_first_page(mut self, page: Page<User>) -> Self {
-        self.take_page(0, page);
         self
     }
 
@@ -136,7 +134,7 @@ impl UserPages {
 
     /// The last failure, until [`UserPages::retry`].
     pub fn error(&self) -> Option<&ApiError> {
-        self.error.as_ref().map(|(_, e)| e)
+        self.error.as_ref()
     }
 
     /// Pages held now, and requests sent and cancelled so far.
@@ -163,10 +161,7 @@ impl UserPages {
 
     /// Whether row `index`'s page failed (until [`UserPages::retry`]).
     pub fn failed(&self, index: u64) -> bool {
-        let page = index / u64::from(self.per_page);
-        self.error
-            .as_ref()
-            .is_some_and(|(p, _)| u64::from(*p) == page)
+        u32::try_from(index / u64::from(self.per_page)).is_ok_and(|p| self.failed.contains(&p))
     }
 
     /// Every user held, page by page (for an instant local search while the server answers).
@@ -191,8 +186,13 @@ impl UserPages {
             match a.result {
                 Ok(page) => self.take_page(a.page, page),
                 Err(e) => {
-                    tracing::warn!("users: page {} failed: {}", a.page + 1, e.message);
-                    self.error = Some((a.page, e));
+                    tracing::warn!(
+                        "users: page {} failed: {}",
+                        a.page.saturating_add(1),
+                        e.message
+                    );
+                    self.failed.insert(a.page);
+                    self.error = Some(e);
                 }
             }
         }
@@ -203,7 +203,16 @@ impl UserPages {
     }
 
     fn take_page(&mut self, number: u32, page: Page<User>) {
-        self.total = Some(page.pagination.total);
+        let total = page.pagination.total;
+        if self.total.is_some_and(|t| t < total) {
+            // The list grew: a page held short (the last one then) would stay short.
+            let per = u64::from(self.per_page);
+            self.pages.retain(|p, c| {
+                let full = total.saturating_sub(u64::from(*p) * per).min(per);
+                c.users.len() as u64 >= full
+            });
+        }
+        self.total = Some(total);
         for u in &page.items {
             if !self.roles.contains(&u.role) {
                 self.roles.insert(u.role.clone());
@@ -276,13 +285,12 @@ impl UserPages {
                 self.cancelled += 1;
             }
         }
-        let failed_page = self.error.as_ref().map(|(p, _)| *p);
         let mut missing: Vec<u32> = wanted
             .iter()
             .filter(|p| {
                 !self.pages.contains_key(p)
                     && !self.in_flight.contains_key(p)
-                    && failed_page != Some(**p)
+                    && !self.failed.contains(p)
             })
             .copied()
             .collect();
@@ -295,7 +303,7 @@ impl UserPages {
 
     fn fetch(&mut self, page: u32) {
         let query = UserQuery {
-            page: Some(page + 1),
+            page: Some(page.saturating_add(1)),
             per_page: Some(self.per_page),
             ..self.query.clone()
         };
@@ -343,6 +351,7 @@ impl UserPages {
     /// Forgets the failure, so the next [`UserPages::show`] asks again.
     pub fn retry(&mut self) {
         self.error = None;
+        self.failed.clear();
     }
 
     /// Forgets every page (the list changed on the server: a user deleted or created); the
@@ -354,6 +363,7 @@ impl UserPages {
         self.generation += 1;
         self.pages.clear();
         self.error = None;
+        self.failed.clear();
     }
 
     /// Changes the held copy of a user (after an edit or a deactivation).

@@ -50,6 +50,8 @@ pub struct ExportProgress {
     written: AtomicU64,
     total: AtomicU64,
     cancel: AtomicBool,
+    /// Wakes an export waiting on a page when it is cancelled.
+    cancelled: tokio::sync::Notify,
 }
 
 impl ExportProgress {
@@ -67,6 +69,14 @@ impl ExportProgress {
 
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
+        self.cancelled.notify_one();
+    }
+
+    /// Resolves once [`ExportProgress::cancel`] has been called.
+    async fn until_cancelled(&self) {
+        while !self.is_cancelled() {
+            self.cancelled.notified().await;
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -134,10 +144,16 @@ async fn write_all(
     };
     let mut pages = std::pin::pin!(client.user_pages(query, EXPORT_CONCURRENCY));
     let mut written = 0u64;
-    while let Some(page) = pages.next().await {
-        if progress.is_cancelled() {
-            return Err(ExportError::Cancelled);
-        }
+    loop {
+        // A cancel does not wait for a slow page.
+        let page = tokio::select! {
+            biased;
+            () = progress.until_cancelled() => return Err(ExportError::Cancelled),
+            page = pages.next() => page,
+        };
+        let Some(page) = page else {
+            break;
+        };
         let page = page.map_err(ExportError::Api)?;
         progress
             .total
@@ -176,13 +192,20 @@ struct PartFile {
 
 impl PartFile {
     fn create(dest: &Path) -> std::io::Result<Self> {
-        let dir = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .ok_or_else(|| std::io::Error::other("the path has no folder"))?;
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("users");
+        // A bare file name is in the current folder.
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let name = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
         remove_stale_parts(dir, name);
-        let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
+        // Unique per export: two exports to one name never share a part file.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}-{n}.part", std::process::id()));
         // A part left by a crash may have another mode: replace it, never reuse it.
         match std::fs::remove_file(&tmp) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -206,14 +229,20 @@ impl PartFile {
         }
     }
 
+    /// Flushes, syncs and renames the part into place; on any failure the part is removed.
     fn finish(mut self) -> std::io::Result<()> {
         let Some(out) = self.out.take() else {
             return Err(std::io::Error::other("the export file is closed"));
         };
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.dest)
+        let result = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.tmp, &self.dest));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result
     }
 }
 
@@ -243,6 +272,7 @@ fn remove_stale_parts(dir: &Path, name: &str) {
             .to_str()
             .and_then(|f| f.strip_prefix(&prefix))
             .and_then(|f| f.strip_suffix(".part"))
+            .map(|f| f.split_once('-').map_or(f, |(pid, _)| pid))
             .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         else {
             continue;
@@ -340,20 +370,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("users.csv");
         // Left by an export that was killed (no such process), and one of a live process.
-        let stale = dir.path().join(".users.csv.4294967.part");
-        let live = dir
-            .path()
-            .join(format!(".users.csv.{}.part", std::process::id()));
+        let stale = dir.path().join(".users.csv.4294967-0.part");
         std::fs::write(&stale, "half").unwrap();
         if Path::new("/proc").is_dir() {
-            let f = PartFile::create(&dest).unwrap();
+            let first = PartFile::create(&dest).unwrap();
+            let second = PartFile::create(&dest).unwrap();
             assert!(!stale.exists(), "a dead export's part is removed");
-            assert!(live.exists(), "this process's own part is its own");
-            drop(f);
-            assert!(!live.exists());
+            assert!(first.tmp.exists(), "this process's own part is its own");
+            assert_ne!(first.tmp, second.tmp, "two exports, two parts");
+            drop((first, second));
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         } else {
             std::fs::remove_file(&stale).unwrap();
         }
+        // A bare name is in the current folder (not refused as "no folder").
+        let bare = PartFile::create(Path::new("keydeck-export-test.csv")).unwrap();
+        assert_eq!(bare.tmp.parent(), Some(Path::new(".")));
+        drop(bare);
         let mut f = PartFile::create(&dest).unwrap();
         f.write("half".to_owned()).unwrap();
         drop(f);

@@ -40,6 +40,15 @@ pub(super) enum Export {
     },
 }
 
+impl Export {
+    /// Cancels a running export (the connection changed); anything else is dropped.
+    pub(super) fn cancel(&self) {
+        if let Export::Running { progress, .. } = self {
+            progress.cancel();
+        }
+    }
+}
+
 /// What is exported: the filters on screen, but not the search text (a search finds a user;
 /// an export is of a population), and deactivated users only when they are shown.
 fn export_query(f: &Filter) -> UserQuery {

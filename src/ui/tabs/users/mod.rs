@@ -368,10 +368,13 @@ impl UsersTab {
         self.paged = None;
         self.server_needle.clear();
         let limit = self.whole_limit.unwrap_or(LOAD_WHOLE_UP_TO);
+        // Deactivated users too, as the whole list is loaded: they count towards its size.
         let first_query = UserQuery {
             page: Some(1),
             per_page: Some(crate::core::user_pages::PER_PAGE),
-            ..paged::query_for(&Filter::default())
+            with_tags: true,
+            with_deactivated: true,
+            ..UserQuery::default()
         };
         let query = UserQuery {
             with_tags: true,
@@ -454,7 +457,11 @@ impl UsersTab {
                             && let Some((client, rt, ctx)) = self.loader.source.take()
                         {
                             tracing::info!("users: {total} users, paged");
-                            self.paged = Some(paged::Paged::new(client, rt, &ctx, first));
+                            self.paged = Some(paged::Paged::new(client, rt, &ctx));
+                            // A search typed while the first page was on its way goes to
+                            // the server now.
+                            self.server_needle = self.search.trim().to_lowercase();
+                            self.search_edited_at = None;
                             self.loader.phase = LoadPhase::Done;
                             finished = true;
                         } else {
@@ -612,8 +619,9 @@ impl UsersTab {
                         }) {
                             self.filtered.recheck(&self.store, i);
                         }
+                        // In or out of the lists (the unfiltered one holds active users only).
                         if let Some(p) = &mut self.paged {
-                            p.update(&uid, |u| u.deactivated_at = deactivated.then_some(now));
+                            p.changed_on_server();
                         }
                     }
                     detail::Effect::Deleted(uid) => {
@@ -689,7 +697,11 @@ impl UsersTab {
         // Follow the active connection: another one starts empty, a changed one reloads.
         if self.bound_connection.as_deref() != Some(conn.id.as_str()) {
             let picker = std::mem::take(&mut self.bulk).into_picker();
+            // An export of the other connection's users stops (its toast still says so).
+            let export = std::mem::take(&mut self.export);
+            export.cancel();
             *self = UsersTab {
+                export,
                 bound_connection: Some(conn.id.clone()),
                 seen_generation: cx.generation,
                 bulk: BulkTokens::with_picker(picker),
@@ -927,7 +939,7 @@ impl UsersTab {
         let toolbar = ui.horizontal(|ui| {
             let search_id = egui::Id::unique("users-search");
             let has_focus = ui.memory(|m| m.has_focus(search_id));
-            let rows = self.filtered.rows().len();
+            let rows = self.shown_len();
             if has_focus {
                 let (down, up) = ui.input_mut(|i| {
                     (
@@ -1057,12 +1069,14 @@ impl UsersTab {
             }
             (Some(None), shown) => {
                 ui.spinner();
+                let held = if p.preview_capped() {
+                    format!("at least {}", thousands(shown.len()))
+                } else {
+                    thousands(shown.len())
+                };
                 widgets::muted(
                     ui,
-                    format!(
-                        "Searching all {all} users… ({} of the users held match)",
-                        thousands(shown.len())
-                    ),
+                    format!("Searching all {all} users… ({held} of the users held match)"),
                 );
             }
             (None, shown) => {
@@ -1076,6 +1090,14 @@ impl UsersTab {
                 );
             }
         });
+    }
+
+    /// The rows the table shows now (the cursor moves among them).
+    fn shown_len(&self) -> usize {
+        match &self.paged {
+            Some(p) => usize::try_from(p.shown(&self.current_filter()).len()).unwrap_or(usize::MAX),
+            None => self.filtered.rows().len(),
+        }
     }
 
     /// The roles and tags to offer in the filter menus: those seen so far.
@@ -1226,15 +1248,34 @@ impl UsersTab {
             // Enter is a search now, whatever the pause.
             self.search_edited_at = None;
             self.server_needle = filter.needle.clone();
+            let typed_uid = crate::model::uid::check_uid(&self.search).ok();
             let shown = p.shown(&filter);
-            let at = (self.cursor as u64).min(shown.len().saturating_sub(1));
-            if let Some(u) = shown.user(at).cloned() {
+            let pick = match shown {
+                // The server has not answered: the user whose uid was typed, else the
+                // server is asked for that uid, else the highlighted match held.
+                paged::Shown::Preview(held) => {
+                    match held.iter().find(|u| Some(&u.uid) == typed_uid.as_ref()) {
+                        Some(u) => Some(u.clone()),
+                        None if typed_uid.is_some() => None,
+                        None => held
+                            .get(self.cursor.min(held.len().saturating_sub(1)))
+                            .cloned(),
+                    }
+                }
+                // The highlighted row, once its page is here (nothing on a placeholder).
+                paged::Shown::Pages(pages) => {
+                    let at = (self.cursor as u64).min(pages.len().saturating_sub(1));
+                    match pages.user(at) {
+                        Some(u) => Some(u.clone()),
+                        None => return,
+                    }
+                }
+            };
+            if let Some(u) = pick {
                 let uid = u.uid.clone();
                 self.store.upsert(u);
                 self.open_user(&uid, out);
-                return;
-            }
-            if let Ok(uid) = crate::model::uid::check_uid(&self.search) {
+            } else if let Some(uid) = typed_uid {
                 out.push(own(UsersCommand::OpenByUid(uid)));
             }
             return;

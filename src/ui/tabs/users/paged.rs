@@ -12,7 +12,6 @@ use egui_extras::TableRow;
 
 use crate::core::user_pages::UserPages;
 use crate::core::worker::Waker;
-use crate::providers::Page;
 use crate::providers::cometchat::{CometChatClient, User, UserQuery};
 use crate::ui::context::Command;
 use crate::ui::theme;
@@ -94,22 +93,21 @@ pub(super) struct Paged {
 }
 
 impl Paged {
-    /// Paged mode, starting from page 1 of the unfiltered list (already fetched).
+    /// Paged mode; the unfiltered list's first page is asked for at once.
     pub(super) fn new(
         client: CometChatClient,
         rt: tokio::runtime::Handle,
         ctx: &egui::Context,
-        first: Page<User>,
     ) -> Self {
         let ctx = ctx.clone();
         let wake: Waker = Arc::new(move || ctx.request_repaint());
-        let home = UserPages::new(
+        let mut home = UserPages::new(
             client.clone(),
             rt.clone(),
             wake.clone(),
             query_for(&Filter::default()),
-        )
-        .with_first_page(first);
+        );
+        home.show(0..FIRST_SCREEN);
         Self {
             client,
             rt,
@@ -174,15 +172,24 @@ impl Paged {
         Shown::Preview(self.preview.as_ref().map_or(&[], |(_, v)| v.as_slice()))
     }
 
-    /// The source on screen for `current`, to tell which rows it needs.
+    /// The source for `current`, to tell which rows it needs: before its first answer
+    /// (shown as the preview meanwhile) that asks for its first page again after a Retry or
+    /// a refresh.
     fn shown_mut(&mut self, current: &Filter) -> Option<&mut UserPages> {
         if current.is_default() {
             return Some(&mut self.home);
         }
         match &mut self.search {
-            Some((f, p)) if f == current && p.total().is_some() => Some(p),
+            Some((f, p)) if f == current => Some(p),
             _ => None,
         }
+    }
+
+    /// Whether the held users shown while the server searches were cut at [`PREVIEW_MAX`].
+    pub(super) fn preview_capped(&self) -> bool {
+        self.preview
+            .as_ref()
+            .is_some_and(|(_, v)| v.len() >= PREVIEW_MAX)
     }
 
     /// The server search for `current` that has not answered yet, and its failure if any.
@@ -218,11 +225,12 @@ impl Paged {
         }
     }
 
-    /// A user changed (edited, deactivated): the held copies follow.
+    /// A user was edited: the held copies follow; a search or filter is asked again (the
+    /// edit may take the user in or out of it).
     pub(super) fn update(&mut self, uid: &str, f: impl Fn(&mut User)) {
         self.home.update(uid, &f);
         if let Some((_, p)) = &mut self.search {
-            p.update(uid, &f);
+            p.refresh();
         }
         if let Some((_, v)) = &mut self.preview
             && let Some(u) = v.iter_mut().find(|u| u.uid == uid)
@@ -231,7 +239,8 @@ impl Paged {
         }
     }
 
-    /// Users were created or deleted: every listing is fetched again.
+    /// Users were created, deleted, deactivated or reactivated: every listing is fetched
+    /// again.
     pub(super) fn changed_on_server(&mut self) {
         self.home.refresh();
         if let Some((_, p)) = &mut self.search {
@@ -267,6 +276,10 @@ impl UsersTab {
         let len = shown.len();
         self.drawn = Drawn::default();
         if len == 0 {
+            // Still ask for the first page (after a Retry or a refresh, nothing else will).
+            if let Some(source) = self.paged.as_mut().and_then(|p| p.shown_mut(&filter)) {
+                source.show(0..FIRST_SCREEN);
+            }
             self.paged_empty_ui(ui, &filter, out);
             return;
         }
