@@ -156,3 +156,73 @@ fn the_inventory_lists_every_key_and_each_finding_offers_its_fix() {
         WAIT,
     );
 }
+
+#[test]
+fn a_connections_own_age_policy_is_set_in_the_tab_and_turns_its_old_keys_into_findings() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let config_dir = f.dirs.path().join("config");
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    step_until(
+        &mut f.harness,
+        "the inventory is gathered",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.is_gathering() && !inv.rows.is_empty()
+        },
+        WAIT,
+    );
+    // The demo app's keys are a month old: within the default 90 days.
+    let old = |h: &egui_kittest::Harness<'_, keydeck::ui::KeydeckApp>| {
+        h.state()
+            .tabs
+            .hygiene
+            .inventory
+            .findings
+            .iter()
+            .filter(|f| f.title.contains("is older than 20 days"))
+            .count()
+    };
+    assert_eq!(old(&f.harness), 0);
+
+    // Test app's own policy: 20 days.
+    click(&mut f.harness, "Per connection…");
+    ui_common::type_into(&mut f.harness, "Age policy of Test app in days", "20");
+    f.harness.key_press(egui::Key::Enter);
+    step_until(
+        &mut f.harness,
+        "the keys older than 20 days are findings",
+        |h| {
+            old(h) >= 1
+                && h.query_all_by_label_contains("is older than 20 days")
+                    .next()
+                    .is_some()
+        },
+        WAIT,
+    );
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert_eq!(local.policy_days_for(ui_common::CONNECTION_ID), 20);
+    assert_eq!(local.policy_days, None, "the global policy is untouched");
+
+    // A policy that is no number of days is refused, and the saved one kept.
+    ui_common::type_into(&mut f.harness, "Age policy of Test app in days", "x");
+    f.harness.key_press(egui::Key::Enter);
+    ui_common::settle(&mut f.harness);
+    assert_eq!(
+        keydeck::core::hygiene::inventory::Local::load(&config_dir)
+            .policy_days_for(ui_common::CONNECTION_ID),
+        20
+    );
+
+    // Back to the default: the findings go.
+    click(&mut f.harness, "Use the default policy for Test app");
+    step_until(
+        &mut f.harness,
+        "the age findings are gone",
+        |h| old(h) == 0,
+        WAIT,
+    );
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert!(local.connection_policy_days.is_empty());
+}

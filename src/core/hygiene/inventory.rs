@@ -5,7 +5,7 @@
 //! Rows hold a key's masked prefix and the SHA-256 of its value (to recognise it, as retiring
 //! records do), never the value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -289,13 +289,26 @@ pub struct Local {
     /// Older than this many days is a finding (default 90).
     #[serde(default)]
     pub policy_days: Option<i64>,
+    /// Connection id → its own age policy in days, where the user set one (a prod app rotated
+    /// monthly, a sandbox never): it replaces [`Self::policy_days`] for that connection's keys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub connection_policy_days: BTreeMap<String, i64>,
 }
 
 impl Local {
     pub const FILE: &'static str = "hygiene.json";
 
+    /// The policy every connection without its own follows.
     pub fn policy_days(&self) -> i64 {
         self.policy_days.unwrap_or(DEFAULT_POLICY_DAYS)
+    }
+
+    /// The policy of one connection: its own when set, else the global one.
+    pub fn policy_days_for(&self, connection_id: &str) -> i64 {
+        self.connection_policy_days
+            .get(connection_id)
+            .copied()
+            .unwrap_or_else(|| self.policy_days())
     }
 
     pub fn load(config_dir: &std::path::Path) -> Self {
@@ -422,8 +435,8 @@ pub struct Finding {
 pub fn findings(rows: &[KeyRow], parts: &[Part], local: &Local, now_unix: i64) -> Vec<Finding> {
     let mut out = Vec::new();
     let day = 86_400;
-    let policy = local.policy_days();
     for r in rows {
+        let policy = local.policy_days_for(&r.connection_id);
         let rotate = Fix::Rotate {
             connection_id: r.connection_id.clone(),
         };
@@ -647,6 +660,45 @@ mod tests {
             findings(&[row("Quiet", "h3")], &[], &strict, now)[0].title,
             "Quiet (abcd…) of Chat (Ably) is older than 5 days"
         );
+    }
+
+    #[test]
+    fn a_connections_own_age_policy_replaces_the_global_one_for_its_keys_only() {
+        let now = 10 * 86_400;
+        let mut other = row("Elsewhere", "h4");
+        other.connection_id = "b2".to_owned();
+        other.connection = "Other".to_owned();
+        // Both keys are 9 days old; the global policy is 90 days, a1's own is 5.
+        let local = Local {
+            connection_policy_days: [("a1".to_owned(), 5)].into_iter().collect(),
+            ..Local::default()
+        };
+        assert_eq!(local.policy_days_for("a1"), 5);
+        assert_eq!(local.policy_days_for("b2"), DEFAULT_POLICY_DAYS);
+        let found = findings(&[row("Quiet", "h3"), other.clone()], &[], &local, now);
+        let titles: Vec<&str> = found.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["Quiet (abcd…) of Chat (Ably) is older than 5 days"]
+        );
+        // A longer one of its own keeps a connection quiet under a strict global policy.
+        let strict = Local {
+            policy_days: Some(5),
+            connection_policy_days: [("b2".to_owned(), 30)].into_iter().collect(),
+            ..Local::default()
+        };
+        let found = findings(&[row("Quiet", "h3"), other], &[], &strict, now);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].title.starts_with("Quiet"));
+        // Kept in hygiene.json beside the global one, and read back.
+        let dir = tempfile::tempdir().unwrap();
+        strict.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(Local::FILE)).unwrap();
+        assert!(text.contains("connection_policy_days"), "{text}");
+        assert_eq!(Local::load(dir.path()), strict);
+        // A file written before per-connection policies reads as none.
+        std::fs::write(dir.path().join(Local::FILE), r#"{"policy_days": 20}"#).unwrap();
+        assert_eq!(Local::load(dir.path()).policy_days_for("b2"), 20);
     }
 
     #[test]

@@ -36,6 +36,10 @@ pub struct InventoryView {
     /// The row whose "rotate by" date is being edited: (key hash, the text typed).
     editing_date: Option<(String, String)>,
     policy_text: String,
+    /// The per-connection age policies are being edited (under the global one).
+    per_connection_open: bool,
+    /// What is typed for each connection's own policy, by connection id (empty: the global).
+    connection_policy_text: HashMap<String, String>,
     export: Option<(ExportKind, Promise<Picked>)>,
     prompt: Option<(ExportKind, PathPrompt)>,
     /// The start-up banner about findings due within a week was dismissed.
@@ -161,6 +165,8 @@ impl InventoryView {
                 self.start(cx);
             }
             self.policy_ui(ui, cx);
+            ui.toggle_value(&mut self.per_connection_open, "Per connection…")
+                .on_hover_text("An age policy of its own for a connection");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.export_buttons_ui(ui, cx);
             });
@@ -180,9 +186,84 @@ impl InventoryView {
                 },
             }
         }
+        if self.per_connection_open {
+            self.connection_policies_ui(ui, cx);
+        }
         self.findings_ui(ui, out);
         ui.add_space(theme::SPACE_S);
         self.table_ui(ui, cx);
+    }
+
+    /// Each connection's own age policy: a number of days, or empty to follow the global one.
+    fn connection_policies_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
+        let global = self.local(cx).policy_days();
+        let own = self.local(cx).connection_policy_days.clone();
+        widgets::muted(
+            ui,
+            format!(
+                "A connection's own policy replaces the {global} days above for its keys; empty follows them"
+            ),
+        );
+        let mut change: Option<(String, Option<i64>)> = None;
+        let mut refused = false;
+        egui::Grid::new("connection_policies")
+            .num_columns(4)
+            .spacing([theme::SPACE_S, theme::SPACE_XS])
+            .show(ui, |ui| {
+                for c in &cx.config.connections {
+                    ui.label(&c.label);
+                    let saved = own.get(&c.id).map(i64::to_string).unwrap_or_default();
+                    let text = self
+                        .connection_policy_text
+                        .entry(c.id.clone())
+                        .or_insert_with(|| saved.clone());
+                    let r = ui.add(
+                        egui::TextEdit::singleline(text)
+                            .hint_text(global.to_string())
+                            .desired_width(40.0),
+                    );
+                    widgets::name_widget(ui, &r, &format!("Age policy of {} in days", c.label));
+                    ui.label("days");
+                    if r.lost_focus() && *text != saved {
+                        match parse_policy(text) {
+                            Ok(days) => change = Some((c.id.clone(), days)),
+                            Err(()) => {
+                                *text = saved.clone();
+                                refused = true;
+                            }
+                        }
+                    }
+                    if own.contains_key(&c.id) {
+                        let b = ui.small_button("Use the default");
+                        let name = format!("Use the default policy for {}", c.label);
+                        ui.ctx().accesskit_node_builder(b.id, |n| n.set_label(name));
+                        if b.clicked() {
+                            change = Some((c.id.clone(), None));
+                        }
+                    } else {
+                        ui.label("");
+                    }
+                    ui.end_row();
+                }
+            });
+        if refused {
+            cx.toasts.push(Toast::error(
+                "An age policy is a number of days, 1 to 3650 (empty: the default)",
+            ));
+        }
+        if let Some((id, days)) = change {
+            let text = days.map(|d| d.to_string()).unwrap_or_default();
+            self.connection_policy_text.insert(id.clone(), text);
+            let own = &mut self.local(cx).connection_policy_days;
+            match days {
+                Some(d) => own.insert(id, d),
+                None => own.remove(&id),
+            };
+            if let Some(e) = self.save_local(cx) {
+                cx.toasts.push(Toast::error(e));
+            }
+            self.recompute(cx);
+        }
     }
 
     fn policy_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -432,6 +513,18 @@ fn fix_commands(fix: &Fix) -> (&'static str, Vec<Command>) {
             "Edit connection…",
             vec![Command::EditConnection(connection_id.clone())],
         ),
+    }
+}
+
+/// A connection's own age policy as typed: empty is none (the global one applies).
+fn parse_policy(text: &str) -> Result<Option<i64>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => Ok(Some(d)),
+        _ => Err(()),
     }
 }
 
