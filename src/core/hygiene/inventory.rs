@@ -293,6 +293,10 @@ pub struct Local {
     /// monthly, a sandbox never): it replaces [`Self::policy_days`] for that connection's keys.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub connection_policy_days: BTreeMap<String, i64>,
+    /// Key SHA-256 → the day (`YYYY-MM-DD`, UTC) its rotate-by reminder was last shown as a
+    /// desktop notification: at most one a day ([`super::remind`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notified: BTreeMap<String, String>,
 }
 
 impl Local {

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -10,9 +11,10 @@ use poll_promise::Promise;
 
 use crate::core::connect;
 use crate::core::hygiene::inventory::{self, Finding, Fix, KeyRow, Local, Part};
+use crate::core::hygiene::remind::{self, DesktopNotifier, Notifier};
 use crate::ui::context::{Command, Tab, TabContext};
 use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
-use crate::ui::remote::spawn;
+use crate::ui::remote::{spawn, spawn_blocking};
 use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
 use crate::ui::widgets;
@@ -44,6 +46,34 @@ pub struct InventoryView {
     prompt: Option<(ExportKind, PathPrompt)>,
     /// The start-up banner about findings due within a week was dismissed.
     pub banner_dismissed: bool,
+    reminders: Reminders,
+}
+
+/// What sending a batch of reminders gave: the keys announced, or why it stopped and the keys
+/// announced before.
+type Sent = Result<Vec<String>, (String, Vec<String>)>;
+
+/// Rotate-by reminders as desktop notifications, sent off the UI thread, at most once a key a
+/// day. Where no notification service answers, the start-up banner (which lists the same
+/// findings) is all the user gets, and no notification is tried again in this run.
+struct Reminders {
+    notifier: Arc<dyn Notifier>,
+    sending: Option<Promise<Sent>>,
+    /// The rows changed: look for reminders due.
+    check: bool,
+    /// No notification service answered in this run.
+    unavailable: bool,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self {
+            notifier: Arc::new(DesktopNotifier),
+            sending: None,
+            check: false,
+            unavailable: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +94,16 @@ impl ExportKind {
 impl InventoryView {
     pub fn is_gathering(&self) -> bool {
         self.gathering.is_some()
+    }
+
+    /// Replaces the desktop notifications (tests).
+    pub fn set_notifier(&mut self, notifier: Arc<dyn Notifier>) {
+        self.reminders.notifier = notifier;
+    }
+
+    /// Reminders are being sent.
+    pub fn is_notifying(&self) -> bool {
+        self.reminders.sending.is_some()
     }
 
     fn config_dir(cx: &TabContext<'_>) -> Option<PathBuf> {
@@ -137,12 +177,58 @@ impl InventoryView {
             }
         }
         self.settle_export(cx);
+        self.settle_reminders(cx);
+    }
+
+    /// Records the reminders a finished send announced; sends the ones due and not yet
+    /// announced today, off the UI thread.
+    fn settle_reminders(&mut self, cx: &mut TabContext<'_>) {
+        if let Some(p) = self.reminders.sending.take() {
+            let sent = match p.try_take() {
+                Ok(Ok(sent)) => sent,
+                Ok(Err((why, sent))) => {
+                    tracing::debug!(
+                        "no desktop notification for the rotate-by reminders (the start-up banner lists them): {why}"
+                    );
+                    self.reminders.unavailable = true;
+                    sent
+                }
+                Err(p) => {
+                    self.reminders.sending = Some(p);
+                    return;
+                }
+            };
+            if !sent.is_empty() {
+                let now = cx.now_unix;
+                remind::mark_notified(self.local(cx), &sent, now);
+                if let Some(e) = self.save_local(cx) {
+                    cx.toasts.push(Toast::error(e));
+                }
+            }
+        }
+        if !self.reminders.check || self.reminders.unavailable || self.gathering.is_some() {
+            return;
+        }
+        self.reminders.check = false;
+        let local = self.local(cx).clone();
+        let due = remind::due_reminders(&self.rows, &local, cx.now_unix);
+        if due.is_empty() {
+            return;
+        }
+        let notifier = Arc::clone(&self.reminders.notifier);
+        self.reminders.sending = Some(spawn_blocking(
+            cx.rt,
+            &cx.egui_ctx,
+            move || remind::send(notifier.as_ref(), &due),
+            || Err(("the notifier stopped".to_owned(), Vec::new())),
+        ));
     }
 
     fn recompute(&mut self, cx: &TabContext<'_>) {
         let local = self.local(cx).clone();
         self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &self.usage);
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
+        self.reminders.check = true;
     }
 
     /// Findings due within a week (or past due), for the start-up banner.
