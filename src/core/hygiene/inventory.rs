@@ -1,5 +1,6 @@
-//! The inventory: every key Keydeck knows, across connections (what each CometChat app and
-//! Ably app lists on the server, and what each connection stores in the keychain), with its
+//! The inventory: every key Keydeck knows, across connections (what each CometChat app lists
+//! on the server, the keys of every app an Ably access token sees, and what each connection
+//! stores in the keychain), with its
 //! age, state and where it is stored; and the findings an admin acts on, each with its fix.
 //!
 //! Rows hold a key's masked prefix and the SHA-256 of its value (to recognise it, as retiring
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Connection, ConnectionKind, RetiringKey, key_sha256};
-use crate::core::client::{ActiveClient, ClientProblem};
+use crate::core::client::{AblyAccess, ActiveClient, ClientProblem};
 use crate::core::kinds;
 use crate::providers::cometchat::ApiKeyQuery;
 use crate::providers::{ApiError, ErrorKind};
@@ -153,15 +154,7 @@ pub async fn gather(
                 .await
                 .map(|keys| cometchat_rows(&c, cc.app_id(), keys)),
         ),
-        Ok(ActiveClient::Ably(a)) => match &a.app_id {
-            Some(app_id) => Some(
-                a.control
-                    .list_keys(app_id)
-                    .await
-                    .map(|keys| ably_rows(&c, app_id, keys)),
-            ),
-            None => None,
-        },
+        Ok(ActiveClient::Ably(a)) => Some(ably_account_rows(&c, &a).await),
         Ok(_) => None,
         Err(p) => {
             part.reached = Reached::Failed(p.message());
@@ -191,6 +184,52 @@ pub async fn gather(
         part.rows.push(stored_row(&c, label, &value));
     }
     part
+}
+
+/// The keys of every app the access token sees, not only the connection's chosen app (that is
+/// only where its tabs open): the account's apps, then each app's keys, in parallel. When the
+/// apps cannot be listed (a token without `read:app`), the chosen app's keys alone. An app
+/// whose keys cannot be listed is left out (logged); an error only when no app could be.
+async fn ably_account_rows(c: &Connection, a: &AblyAccess) -> Result<Vec<KeyRow>, ApiError> {
+    let apps = match account_apps(a).await {
+        Ok(apps) => apps,
+        Err(e) => match &a.app_id {
+            Some(app) => vec![app.clone()],
+            None => return Err(e),
+        },
+    };
+    let lists = futures::future::join_all(apps.iter().map(|app| a.control.list_keys(app))).await;
+    let mut rows = Vec::new();
+    let mut failed: Vec<(&String, ApiError)> = Vec::new();
+    for (app, listed) in apps.iter().zip(lists) {
+        match listed {
+            Ok(keys) => rows.extend(ably_rows(c, app, keys)),
+            Err(e) => failed.push((app, e)),
+        }
+    }
+    if rows.is_empty()
+        && let Some((_, e)) = failed.pop()
+    {
+        return Err(e);
+    }
+    for (app, e) in failed {
+        tracing::warn!(
+            "the keys of Ably app {app} were left out of the inventory of {}: {}",
+            c.label,
+            crate::core::errors::explain(&e).title
+        );
+    }
+    Ok(rows)
+}
+
+/// The ids of the account's apps (the connection's account, else the token's).
+async fn account_apps(a: &AblyAccess) -> Result<Vec<String>, ApiError> {
+    let account = match &a.account_id {
+        Some(id) => id.clone(),
+        None => a.control.me().await?.account.id,
+    };
+    let apps = a.control.list_apps(&account).await?;
+    Ok(apps.into_iter().map(|app| app.id).collect())
 }
 
 fn reached_after(e: &ApiError) -> Reached {

@@ -458,7 +458,13 @@ impl InventoryView {
                 body.rows(theme::ROW_HEIGHT, shown.len(), |mut row| {
                     let r = &self.rows[shown[row.index()]];
                     row.col(|ui| {
-                        ui.label(&r.connection).on_hover_text(r.provider);
+                        // An Ably account lists the keys of all its apps: which one, on hover.
+                        let r2 = ui.label(&r.connection);
+                        if r.app.is_empty() {
+                            r2.on_hover_text(r.provider);
+                        } else {
+                            r2.on_hover_text(format!("{}, app {}", r.provider, r.app));
+                        }
                     });
                     row.col(|ui| {
                         ui.label(&r.name);
