@@ -367,3 +367,43 @@ fn without_a_notification_service_the_banner_says_it_and_the_window_does_not_wai
     let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
     assert!(local.notified.is_empty(), "not marked as shown: {local:?}");
 }
+
+#[test]
+fn hundreds_of_findings_show_a_few_in_full_and_list_the_rest_one_line_each_drawing_only_those_in_view()
+ {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    // 500 keys created a day apart: about 400 are older than the 90-day policy.
+    f.rt.block_on(f.sandbox.seed_api_keys(None, 500)).unwrap();
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    ui_common::settle(&mut f.harness);
+    if !f.harness.state().tabs.hygiene.inventory.is_gathering() {
+        click(&mut f.harness, "Check again");
+    }
+    step_until(
+        &mut f.harness,
+        "the 500 keys are gathered",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.is_gathering() && inv.rows.len() >= 500
+        },
+        WAIT,
+    );
+    let findings = f.harness.state().tabs.hygiene.inventory.findings.len();
+    assert!(findings > 300, "{findings} findings");
+    let more = format!("{} more findings", findings - 8);
+    click(&mut f.harness, &more);
+    ui_common::settle(&mut f.harness);
+    let fixes = f.harness.query_all_by_label("Rotate…").count();
+    assert!(
+        (1..60).contains(&fixes),
+        "8 in full and the lines in view, not all {findings}: {fixes}"
+    );
+    assert!(
+        f.harness
+            .query_all_by_label_contains("many-key-")
+            .next()
+            .is_some()
+    );
+}

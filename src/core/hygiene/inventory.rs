@@ -414,22 +414,25 @@ pub fn assemble(
                 .push(p.connection.clone());
         }
     }
+    // By hash, so that 10,000 keys cost one pass and not one pass per key.
+    let listed: std::collections::HashSet<&str> = parts
+        .iter()
+        .flat_map(|q| &q.rows)
+        .filter(|q| q.state != KeyState::StoredOnly)
+        .map(|q| q.key_sha256.as_str())
+        .collect();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut rows: Vec<KeyRow> = Vec::new();
     for p in parts {
         for r in &p.rows {
-            let mut r = r.clone();
             // A stored key the server listed too is one row: the listed one.
-            if r.state == KeyState::StoredOnly
-                && parts
-                    .iter()
-                    .flat_map(|q| &q.rows)
-                    .any(|q| q.key_sha256 == r.key_sha256 && q.state != KeyState::StoredOnly)
-            {
+            if r.state == KeyState::StoredOnly && listed.contains(r.key_sha256.as_str()) {
                 continue;
             }
-            if rows.iter().any(|q| q.key_sha256 == r.key_sha256) {
+            if !seen.insert(r.key_sha256.as_str()) {
                 continue;
             }
+            let mut r = r.clone();
             r.stored_in = stored
                 .get(r.key_sha256.as_str())
                 .cloned()

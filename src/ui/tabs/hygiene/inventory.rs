@@ -35,6 +35,12 @@ pub struct InventoryView {
     gathered_for: Option<u64>,
     local: Option<Local>,
     filter: String,
+    /// The findings past the first few are listed.
+    more_findings_open: bool,
+    /// Each row's text as the filter searches it (lowercase), made with the rows.
+    row_texts: Vec<String>,
+    /// The rows the filter shows: (the filter they were found for, their indices).
+    shown: Option<(String, Vec<usize>)>,
     /// The row whose "rotate by" date is being edited: (key hash, the text typed).
     editing_date: Option<(String, String)>,
     policy_text: String,
@@ -228,6 +234,10 @@ impl InventoryView {
         let local = self.local(cx).clone();
         self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &self.usage);
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
+        // Those due soon first: only the first few are shown in full.
+        self.findings.sort_by_key(|f| !f.due_soon);
+        self.row_texts = self.rows.iter().map(|r| row_text(r, cx.now_unix)).collect();
+        self.shown = None;
         self.reminders.check = true;
     }
 
@@ -383,7 +393,10 @@ impl InventoryView {
         }
     }
 
-    fn findings_ui(&self, ui: &mut Ui, out: &mut Vec<Command>) {
+    /// The first findings in full (those due soon first), the rest as a scrolled list of one
+    /// line each that draws only the lines in view: thousands of old keys are thousands of
+    /// findings, and laying each out as a message every frame made the tab crawl.
+    fn findings_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
         if self.findings.is_empty() {
             if !self.rows.is_empty() {
                 widgets::muted(ui, "No findings: every key is within the policy.");
@@ -391,7 +404,7 @@ impl InventoryView {
             return;
         }
         ui.add_space(theme::SPACE_XS);
-        for f in &self.findings {
+        for f in self.findings.iter().take(FINDINGS_IN_FULL) {
             let (action, commands) = fix_commands(&f.fix);
             let tone = if f.due_soon {
                 Tone::Warning
@@ -403,6 +416,35 @@ impl InventoryView {
             }
             ui.add_space(theme::SPACE_XS);
         }
+        let rest = self.findings.get(FINDINGS_IN_FULL..).unwrap_or_default();
+        if rest.is_empty() {
+            return;
+        }
+        let label = match rest.len() {
+            1 => "1 more finding".to_owned(),
+            n => format!("{} more findings", crate::words::thousands(n as u64)),
+        };
+        ui.toggle_value(&mut self.more_findings_open, label);
+        if !self.more_findings_open {
+            return;
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("more_findings")
+            .max_height(MORE_FINDINGS_HEIGHT)
+            .auto_shrink([false, true])
+            .show_rows(ui, theme::ROW_HEIGHT, rest.len(), |ui, range| {
+                for f in &rest[range] {
+                    ui.horizontal(|ui| {
+                        ui.set_height(theme::ROW_HEIGHT);
+                        let (action, commands) = fix_commands(&f.fix);
+                        if ui.small_button(action).clicked() {
+                            out.extend(commands);
+                        }
+                        ui.add(egui::Label::new(&f.title).truncate())
+                            .on_hover_text(&f.detail);
+                    });
+                }
+            });
     }
 
     fn table_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -420,9 +462,15 @@ impl InventoryView {
         });
         let needle = self.filter.trim().to_lowercase();
         let now = cx.now_unix;
-        let shown: Vec<usize> = (0..self.rows.len())
-            .filter(|i| needle.is_empty() || row_text(&self.rows[*i], now).contains(&needle))
-            .collect();
+        // Filtered once per change of the filter (or of the rows), not every frame.
+        let shown = match self.shown.take() {
+            Some((n, shown)) if n == needle => shown,
+            _ => (0..self.rows.len())
+                .filter(|i| {
+                    needle.is_empty() || self.row_texts.get(*i).is_some_and(|t| t.contains(&needle))
+                })
+                .collect(),
+        };
         let mut set_date: Option<(String, Option<i64>)> = None;
         TableBuilder::new(ui)
             .striped(true)
@@ -502,6 +550,7 @@ impl InventoryView {
                     });
                 });
             });
+        self.shown = Some((needle, shown));
         if let Some((hash, by)) = set_date {
             match by {
                 Some(t) => self.local(cx).rotate_by.insert(hash, t),
@@ -583,6 +632,10 @@ impl InventoryView {
         Ok(())
     }
 }
+
+/// Findings shown in full; the rest are one line each, in a list of this height.
+const FINDINGS_IN_FULL: usize = 8;
+const MORE_FINDINGS_HEIGHT: f32 = 240.0;
 
 /// The button a finding offers, and what it does.
 fn fix_commands(fix: &Fix) -> (&'static str, Vec<Command>) {
