@@ -751,3 +751,89 @@ async fn null_is_refused_where_the_control_document_does_not_allow_it() {
     assert_eq!(resp.status(), 201);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_inventory_lists_the_keys_of_every_app_the_access_token_sees() {
+    use keydeck::config::{Connection, ConnectionKind, Environment};
+    use keydeck::core::client::{AblyAccess, ActiveClient};
+    use keydeck::core::hygiene::inventory::{self, Reached};
+
+    let sb = common::sandbox().await;
+    let c = control(&sb);
+    let account = sb.info().ably.account_id.clone();
+    let (demo_app, demo_keys) = demo(&c, &account).await;
+    // A second app with a key of its own, beside the demo app the connection has chosen.
+    let other = c.create_app(&account, "Second app").await.unwrap();
+    let extra = c
+        .create_key(
+            &other.id,
+            &NewAblyKey {
+                name: "second-app-key".to_owned(),
+                capability: cap(&[("news:*", &["subscribe"])]),
+                revocable_tokens: None,
+            },
+        )
+        .await
+        .unwrap();
+    let other_keys = c.list_keys(&other.id).await.unwrap();
+
+    for (token_of, client, chosen) in [
+        (
+            "full token, demo app chosen",
+            control(&sb),
+            Some(demo_app.clone()),
+        ),
+        ("full token, no app chosen", control(&sb), None),
+        ("read-only token", read_only(&sb), Some(demo_app.clone())),
+    ] {
+        let conn = Connection {
+            id: "ably".to_owned(),
+            label: "Ably".to_owned(),
+            kind: ConnectionKind::AblyAccount {
+                account_id: None,
+                app_id: chosen.clone(),
+            },
+            environment: Environment::Dev,
+            base_url: None,
+            embedded_sandbox: false,
+        };
+        let access = AblyAccess {
+            control: client,
+            account_id: None,
+            app_id: chosen,
+            rest_url: None,
+        };
+        let part = inventory::gather(conn, Ok(ActiveClient::Ably(access)), Vec::new()).await;
+        assert_eq!(part.reached, Reached::Listed, "{token_of}");
+        let listed: Vec<(&str, &str, &str)> = part
+            .rows
+            .iter()
+            .map(|r| (r.app.as_str(), r.name.as_str(), r.masked.as_str()))
+            .collect();
+        for (app, keys) in [(&demo_app, &demo_keys), (&other.id, &other_keys)] {
+            for k in keys.iter() {
+                assert!(
+                    listed.contains(&(app.as_str(), k.name.as_str(), k.key.masked().as_str())),
+                    "{token_of}: {} of app {app} in {listed:?}",
+                    k.name
+                );
+            }
+        }
+        assert_eq!(
+            part.rows.len(),
+            demo_keys.len() + other_keys.len(),
+            "{token_of}"
+        );
+        let second = part
+            .rows
+            .iter()
+            .find(|r| r.name == "second-app-key")
+            .unwrap();
+        assert_eq!(second.key_sha256, keydeck::config::key_sha256(&extra.key));
+        assert!(
+            !format!("{:?}", part.rows).contains(extra.key.expose()),
+            "{token_of}: no key value in the rows"
+        );
+    }
+    sb.shutdown().await;
+}

@@ -2,8 +2,10 @@
 //! and where, which it does not and why (ignored folder, binary, wrapped over two lines, too
 //! large, inside `.git`), cancellation, and that neither its results nor its audit record hold
 //! a planted value. The command line's `keydeck scan` is in `tests/cli_flow.rs` (it needs the
-//! keychain).
+//! keychain). Auth tokens issued in this session (against the sandbox) are looked for too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
+
+mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -402,7 +404,7 @@ fn the_secrets_held_for_each_connection_are_named_by_kind_and_origin() {
     .into_iter()
     .map(|(k, v)| (k, Secret::new(v)))
     .collect();
-    let held = scan::held_secrets(&connections, &secrets);
+    let held = scan::held_secrets(&connections, &secrets, &[]);
     let named: Vec<(&str, &str, &str)> = held
         .iter()
         .map(|t| {
@@ -425,4 +427,159 @@ fn the_secrets_held_for_each_connection_are_named_by_kind_and_origin() {
     );
     assert_eq!(held[0].origin.connection_id, "c1");
     assert_eq!(held[0].masked(), "3f9c…");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_tokens_issued_this_session_are_found_with_their_user_and_only_masked() {
+    use keydeck::core::ops::{tokens, users};
+    use keydeck::providers::cometchat::{NewAuthToken, NewUser};
+
+    let sb = common::sandbox().await;
+    let client = common::full_client(&sb);
+    let logs = tempfile::tempdir().unwrap();
+    let audit = logs.path().join("audit.jsonl");
+    let rec = Recorder::new(AuditLog::open(&audit, &Vault::memory()).map_err(|e| e.to_string()));
+    let shop = Connection {
+        id: "c-shop".to_owned(),
+        label: "Shop".to_owned(),
+        kind: ConnectionKind::CometChatApp {
+            app_id: common::endpoint(&sb).app_id,
+            region: "us".to_owned(),
+        },
+        environment: Environment::Dev,
+        base_url: None,
+        embedded_sandbox: false,
+    };
+    let through_shop = rec.for_profile(&shop);
+
+    // Issued three ways: with a new user, one by one, and in a bulk run.
+    let alice = users::create(
+        &client,
+        &through_shop,
+        &NewUser {
+            uid: "alice".to_owned(),
+            name: "Alice".to_owned(),
+            with_auth_token: true,
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap()
+    .auth_token
+    .expect("a first token");
+    for uid in ["bob", "carol"] {
+        client
+            .create_user(&NewUser {
+                uid: uid.to_owned(),
+                name: uid.to_owned(),
+                ..NewUser::default()
+            })
+            .await
+            .unwrap();
+    }
+    let bob = tokens::issue(&client, &through_shop, "bob", &NewAuthToken::default())
+        .await
+        .unwrap()
+        .auth_token;
+    let mut carol = None;
+    tokens::issue_many(
+        &client,
+        &through_shop,
+        vec![(0, "carol".to_owned())],
+        1,
+        std::sync::Arc::new(AtomicBool::new(false)),
+        |_, r| {
+            carol = r.ok();
+            true
+        },
+    )
+    .await;
+    let carol = carol.expect("carol's token");
+    let issued = rec.issued_tokens();
+    assert_eq!(
+        issued.len(),
+        3,
+        "every clone of the recorder shares the list"
+    );
+
+    // Planted in a checkout: alice's and carol's; bob's is nowhere.
+    let tree = tempfile::tempdir().unwrap();
+    write(
+        tree.path(),
+        "scripts/login.sh",
+        format!("#!/bin/sh\n# alice\nTOKEN={}\n", alice.expose()).as_bytes(),
+    );
+    write(
+        tree.path(),
+        "fixtures/carol.json",
+        format!("{{\"authToken\": \"{}\"}}\n", carol.expose()).as_bytes(),
+    );
+    let targets = scan::held_secrets(&[], &HashMap::new(), &issued);
+    assert_eq!(targets.len(), 3);
+    let report = scan::scan(
+        tree.path(),
+        &targets,
+        options(),
+        &Progress::default(),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let found: Vec<(&str, u64, &str, &str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.file_name().unwrap().to_str().unwrap(),
+                f.line,
+                f.kind.as_str(),
+                f.origins[0].connection_id.as_str(),
+                f.origins[0].item.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "carol.json",
+                1,
+                scan::AUTH_TOKEN,
+                "c-shop",
+                "auth token of user carol, issued this session"
+            ),
+            (
+                "login.sh",
+                3,
+                scan::AUTH_TOKEN,
+                "c-shop",
+                "auth token of user alice, issued this session"
+            ),
+        ]
+    );
+    assert_eq!(report.findings[1].masked, alice.masked());
+    assert_eq!(report.findings[1].origins[0].connection, "Shop");
+
+    // Nothing the scan returns, the recorder prints or the trail holds has a token in it.
+    scan::record(&rec, &report);
+    for _ in 0..500 {
+        if rec.is_idle() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let trail = std::fs::read_to_string(&audit).unwrap();
+    assert!(trail.contains("token.issued") && trail.contains("scan.completed"));
+    for (what, text) in [
+        ("the report", format!("{report:?}")),
+        ("the issued list", format!("{issued:?}")),
+        ("the targets", format!("{targets:?}")),
+        ("the trail", trail),
+    ] {
+        for token in [&alice, &bob, &carol] {
+            assert!(
+                !text.contains(token.expose()),
+                "{what} holds a token: {text}"
+            );
+        }
+    }
 }

@@ -156,3 +156,254 @@ fn the_inventory_lists_every_key_and_each_finding_offers_its_fix() {
         WAIT,
     );
 }
+
+#[test]
+fn a_connections_own_age_policy_is_set_in_the_tab_and_turns_its_old_keys_into_findings() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let config_dir = f.dirs.path().join("config");
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    step_until(
+        &mut f.harness,
+        "the inventory is gathered",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.is_gathering() && !inv.rows.is_empty()
+        },
+        WAIT,
+    );
+    // The demo app's keys are a month old: within the default 90 days.
+    let old = |h: &egui_kittest::Harness<'_, keydeck::ui::KeydeckApp>| {
+        h.state()
+            .tabs
+            .hygiene
+            .inventory
+            .findings
+            .iter()
+            .filter(|f| f.title.contains("is older than 20 days"))
+            .count()
+    };
+    assert_eq!(old(&f.harness), 0);
+
+    // Test app's own policy: 20 days.
+    click(&mut f.harness, "Per connection…");
+    ui_common::type_into(&mut f.harness, "Age policy of Test app in days", "20");
+    f.harness.key_press(egui::Key::Enter);
+    step_until(
+        &mut f.harness,
+        "the keys older than 20 days are findings",
+        |h| {
+            old(h) >= 1
+                && h.query_all_by_label_contains("is older than 20 days")
+                    .next()
+                    .is_some()
+        },
+        WAIT,
+    );
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert_eq!(local.policy_days_for(ui_common::CONNECTION_ID), 20);
+    assert_eq!(local.policy_days, None, "the global policy is untouched");
+
+    // A policy that is no number of days is refused, and the saved one kept.
+    ui_common::type_into(&mut f.harness, "Age policy of Test app in days", "x");
+    f.harness.key_press(egui::Key::Enter);
+    ui_common::settle(&mut f.harness);
+    assert_eq!(
+        keydeck::core::hygiene::inventory::Local::load(&config_dir)
+            .policy_days_for(ui_common::CONNECTION_ID),
+        20
+    );
+
+    // Back to the default: the findings go.
+    click(&mut f.harness, "Use the default policy for Test app");
+    step_until(
+        &mut f.harness,
+        "the age findings are gone",
+        |h| old(h) == 0,
+        WAIT,
+    );
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert!(local.connection_policy_days.is_empty());
+}
+
+/// Notifications as a test sees them: what was shown, or a service that never answers.
+struct FakeNotifier {
+    shown: std::sync::Mutex<Vec<String>>,
+    answers: bool,
+}
+
+impl keydeck::core::hygiene::remind::Notifier for FakeNotifier {
+    fn notify(&self, r: &keydeck::core::hygiene::remind::Reminder) -> Result<(), String> {
+        if !self.answers {
+            // A session bus that takes its time to say no one serves notifications.
+            std::thread::sleep(Duration::from_secs(3));
+            return Err("org.freedesktop.DBus.Error.ServiceUnknown".to_owned());
+        }
+        self.shown
+            .lock()
+            .unwrap()
+            .push(format!("{}: {}", r.summary, r.body));
+        Ok(())
+    }
+}
+
+/// The app over a config whose Rest API Key is to be rotated by tomorrow, with `notifier`.
+fn app_with_a_rotate_by_date_due(
+    f: &mut ui_common::Fixture,
+    notifier: std::sync::Arc<FakeNotifier>,
+) -> std::path::PathBuf {
+    let config_dir = f.dirs.path().join("config");
+    ui_common::saved_config(&mut f.harness, &config_dir);
+    let key = f.server_key("Rest API Key").unwrap().api_key;
+    let tomorrow = keydeck::words::now_unix() + 86_400;
+    std::fs::write(
+        config_dir.join("hygiene.json"),
+        format!(r#"{{"rotate_by": {{"{}": {tomorrow}}}}}"#, key_sha256(&key)),
+    )
+    .unwrap();
+    let mut app = ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false);
+    app.tabs.hygiene.inventory.set_notifier(notifier);
+    f.harness = ui_common::harness(app);
+    config_dir
+}
+
+#[test]
+fn a_rotate_by_date_due_is_a_desktop_notification_once_a_day_with_no_secret_in_it() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let notifier = std::sync::Arc::new(FakeNotifier {
+        shown: std::sync::Mutex::new(Vec::new()),
+        answers: true,
+    });
+    let config_dir = app_with_a_rotate_by_date_due(&mut f, notifier.clone());
+    // Sent at start-up, whichever tab is open.
+    step_until(
+        &mut f.harness,
+        "the reminder is sent",
+        |h| {
+            !notifier.shown.lock().unwrap().is_empty()
+                && !h.state().tabs.hygiene.inventory.is_notifying()
+                && h.state().is_settled()
+        },
+        WAIT,
+    );
+    let key = f.server_key("Rest API Key").unwrap().api_key;
+    let shown = notifier.shown.lock().unwrap().clone();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].starts_with(&format!("Rotate Rest API Key ({})", key.masked())),
+        "{shown:?}"
+    );
+    assert!(shown[0].contains("is to be rotated by"), "{shown:?}");
+    for k in f.server_keys() {
+        assert!(
+            !shown[0].contains(k.api_key.expose()),
+            "no key in {shown:?}"
+        );
+    }
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert_eq!(
+        local.notified.get(&key_sha256(&key)),
+        Some(&keydeck::words::date(keydeck::words::now_unix()))
+    );
+
+    // Gathered again the same day (and the app started again): not sent twice.
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    click(&mut f.harness, "Check again");
+    step_until(
+        &mut f.harness,
+        "gathered again",
+        |h| !h.state().tabs.hygiene.inventory.is_gathering(),
+        WAIT,
+    );
+    ui_common::settle(&mut f.harness);
+    let mut app = ui_common::app(&f.rt, &f.dirs, f.vault.clone(), false);
+    app.tabs.hygiene.inventory.set_notifier(notifier.clone());
+    f.harness = ui_common::harness(app);
+    step_until(
+        &mut f.harness,
+        "gathered after a restart",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.rows.is_empty() && !inv.is_gathering() && !inv.is_notifying()
+        },
+        WAIT,
+    );
+    ui_common::settle(&mut f.harness);
+    assert_eq!(notifier.shown.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn without_a_notification_service_the_banner_says_it_and_the_window_does_not_wait() {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    let notifier = std::sync::Arc::new(FakeNotifier {
+        shown: std::sync::Mutex::new(Vec::new()),
+        answers: false,
+    });
+    let config_dir = app_with_a_rotate_by_date_due(&mut f, notifier);
+    step_until(
+        &mut f.harness,
+        "the reminder is tried",
+        |h| h.state().tabs.hygiene.inventory.is_notifying(),
+        WAIT,
+    );
+    // The service takes 3 s to answer; frames go on meanwhile.
+    let started = std::time::Instant::now();
+    f.harness.step();
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(f.harness.state().tabs.hygiene.inventory.is_notifying());
+    step_until(
+        &mut f.harness,
+        "the banner",
+        |h| {
+            !h.state().tabs.hygiene.inventory.is_notifying()
+                && h.query_by_label_contains("is to be rotated by").is_some()
+                && h.query_by_label_contains("due within a week").is_some()
+        },
+        WAIT,
+    );
+    let local = keydeck::core::hygiene::inventory::Local::load(&config_dir);
+    assert!(local.notified.is_empty(), "not marked as shown: {local:?}");
+}
+
+#[test]
+fn hundreds_of_findings_show_a_few_in_full_and_list_the_rest_one_line_each_drawing_only_those_in_view()
+ {
+    let mut f = fixture(KeyChoice::FullAccess, Environment::Dev);
+    // 500 keys created a day apart: about 400 are older than the 90-day policy.
+    f.rt.block_on(f.sandbox.seed_api_keys(None, 500)).unwrap();
+    f.harness
+        .state_mut()
+        .push_command(Command::SelectTab(Tab::Hygiene));
+    ui_common::settle(&mut f.harness);
+    if !f.harness.state().tabs.hygiene.inventory.is_gathering() {
+        click(&mut f.harness, "Check again");
+    }
+    step_until(
+        &mut f.harness,
+        "the 500 keys are gathered",
+        |h| {
+            let inv = &h.state().tabs.hygiene.inventory;
+            !inv.is_gathering() && inv.rows.len() >= 500
+        },
+        WAIT,
+    );
+    let findings = f.harness.state().tabs.hygiene.inventory.findings.len();
+    assert!(findings > 300, "{findings} findings");
+    let more = format!("{} more findings", findings - 8);
+    click(&mut f.harness, &more);
+    ui_common::settle(&mut f.harness);
+    let fixes = f.harness.query_all_by_label("Rotate…").count();
+    assert!(
+        (1..60).contains(&fixes),
+        "8 in full and the lines in view, not all {findings}: {fixes}"
+    );
+    assert!(
+        f.harness
+            .query_all_by_label_contains("many-key-")
+            .next()
+            .is_some()
+    );
+}

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)] // a test may stop at the first surprise, and a scripted flow reads top to bottom
 
 mod frames;
+mod inventory;
 mod process;
 mod sandbox;
 mod scan;
@@ -216,6 +217,9 @@ fn main() {
 
     if want("scan") {
         rows.push(scan::scan_row());
+    }
+    if want("inventory") {
+        rows.extend(inventory::inventory_rows(&rt));
     }
     rows.extend(window_rows(&rt, work.path(), &users_db, &want));
     if want("size") {

@@ -168,7 +168,7 @@ impl Ctx {
 
     /// The audit recorder for actions through `conn`.
     pub fn recorder(&self, conn: &Connection) -> Recorder {
-        self.recorder.for_connection(&conn.label)
+        self.recorder.for_profile(conn)
     }
 
     /// The audit recorder for what acts through no one connection (`keydeck scan`).

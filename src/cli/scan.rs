@@ -39,7 +39,10 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> CliResult {
     let connections = ctx.config().connections.clone();
-    let targets = scan::held_secrets(&connections, ctx.session().secrets());
+    // The tokens this process issued: none (each command is a run of its own), kept for the
+    // same list as the window's.
+    let issued = ctx.recorder_unbound().issued_tokens();
+    let targets = scan::held_secrets(&connections, ctx.session().secrets(), &issued);
     let options = ScanOptions {
         max_file_bytes: args.max_file_mib.saturating_mul(1024 * 1024),
         ..ScanOptions::default()

@@ -5,6 +5,11 @@
 //! moves the head anchor there on every line, and no keychain call may block the window. A
 //! recorder can start before the keychain is open ([`Recorder::waiting`]): records are held in
 //! order until [`Recorder::open`] opens the log with the vault, then written.
+//!
+//! The recorder is also where operations leave the auth tokens they issued in this run
+//! ([`Recorder::remember_issued`]): every operation already takes one, and every clone shares
+//! the list. It is kept in memory only, for the leak scan to look for (issue 14), and is never
+//! written to the trail, a file or the keychain.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditLog, ChainBreak, Event};
 use crate::providers::ApiError;
+use crate::secret::Secret;
 use crate::vault::Vault;
 
 use super::errors;
@@ -24,6 +30,9 @@ use super::worker::Worker;
 pub struct Recorder {
     shared: Arc<Shared>,
     connection: String,
+    /// The id of that connection, when the recorder was made for a profile
+    /// ([`for_profile`](Self::for_profile)): what an issued token links back to.
+    connection_id: String,
     /// Which face acts: `None` for the window, `Some("cli")` for the command line. Kept by
     /// [`for_connection`](Self::for_connection), so every record of a run says it.
     via: Option<&'static str>,
@@ -54,6 +63,19 @@ struct Shared {
     problem_taken: AtomicBool,
     /// The trail was found altered when it was opened, and recording went on in a new segment.
     chain_break: Mutex<Option<ChainBreak>>,
+    /// Auth tokens issued in this run, in memory only (never appended to the trail).
+    issued: Mutex<Vec<IssuedToken>>,
+}
+
+/// An auth token an operation issued in this run: what the leak scan looks for beside the
+/// stored secrets. In memory only; `Debug` prints its mask (the value is a [`Secret`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub connection_id: String,
+    /// The connection's label.
+    pub connection: String,
+    pub uid: String,
+    pub token: Secret,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -77,8 +99,10 @@ impl Recorder {
                 problem: Mutex::new(None),
                 problem_taken: AtomicBool::new(false),
                 chain_break: Mutex::new(None),
+                issued: Mutex::new(Vec::new()),
             }),
             connection: String::new(),
+            connection_id: String::new(),
             via: None,
         }
     }
@@ -152,8 +176,48 @@ impl Recorder {
         Self {
             shared: Arc::clone(&self.shared),
             connection: label.to_owned(),
+            connection_id: String::new(),
             via: self.via,
         }
+    }
+
+    /// The same log, for actions through `c`: records name its label, and the tokens issued
+    /// through it link back to its id.
+    pub fn for_profile(&self, c: &crate::config::Connection) -> Self {
+        Self {
+            connection_id: c.id.clone(),
+            ..self.for_connection(&c.label)
+        }
+    }
+
+    /// Keeps an auth token issued for `uid` through this recorder's connection, in memory for
+    /// the rest of the run, so that the leak scan looks for it. Never written anywhere.
+    pub fn remember_issued(&self, uid: &str, token: &Secret) {
+        if token.is_empty() {
+            return;
+        }
+        if let Ok(mut issued) = self.shared.issued.lock() {
+            issued.push(IssuedToken {
+                connection_id: self.connection_id.clone(),
+                connection: self.connection.clone(),
+                uid: uid.to_owned(),
+                token: token.clone(),
+            });
+        }
+    }
+
+    /// The auth tokens issued in this run, oldest first.
+    pub fn issued_tokens(&self) -> Vec<IssuedToken> {
+        self.shared
+            .issued
+            .lock()
+            .map(|i| i.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many auth tokens were issued in this run (cheap: a view counts them every frame).
+    pub fn issued_count(&self) -> usize {
+        self.shared.issued.lock().map(|i| i.len()).unwrap_or(0)
     }
 
     /// Where the log is (or will be) written, when it has a place.
@@ -337,6 +401,36 @@ mod tests {
         assert!(targets[0].starts_with("audit.segment_started"));
         assert_eq!(targets[1], "key.created second");
         assert!(crate::audit::verify(&path, &vault).unwrap().is_proven());
+    }
+
+    #[test]
+    fn issued_tokens_are_shared_by_every_clone_name_their_connection_and_print_masked() {
+        let rec = Recorder::new(Err("no trail in this test".into()));
+        let conn = crate::config::Connection {
+            id: "c1".to_owned(),
+            label: "Shop".to_owned(),
+            kind: crate::config::ConnectionKind::Cometly,
+            environment: crate::config::Environment::Dev,
+            base_url: None,
+            embedded_sandbox: false,
+        };
+        rec.for_profile(&conn)
+            .remember_issued("alice", &Secret::new("tok_0123456789abcdef"));
+        rec.remember_issued("bob", &Secret::new(""));
+        let issued = rec.issued_tokens();
+        assert_eq!(issued.len(), 1, "an empty token is not kept");
+        assert_eq!(rec.issued_count(), 1);
+        assert_eq!(
+            (
+                issued[0].connection_id.as_str(),
+                issued[0].connection.as_str()
+            ),
+            ("c1", "Shop")
+        );
+        assert_eq!(issued[0].uid, "alice");
+        let debug = format!("{issued:?}");
+        assert!(!debug.contains("0123456789abcdef"), "{debug}");
+        assert!(debug.contains("tok_…"), "{debug}");
     }
 
     #[test]

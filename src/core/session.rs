@@ -223,10 +223,12 @@ impl Session {
         self.generation += 1;
     }
 
-    /// The recorder for the active connection.
+    /// The recorder for the active connection (tokens issued through it name its id).
     pub fn recorder(&self) -> Recorder {
-        let label = self.active_connection().map(|c| c.label.as_str());
-        self.recorder.for_connection(label.unwrap_or_default())
+        match self.active_connection() {
+            Some(c) => self.recorder.for_profile(c),
+            None => self.recorder.for_connection(""),
+        }
     }
 
     pub fn is_loading_secrets(&self) -> bool {

@@ -681,6 +681,44 @@ impl Sandbox {
         .context("seeding users")?
     }
 
+    /// Adds `n` API keys to an app (`many-key-00001 …`, alternately fullAccess and authOnly,
+    /// created a day apart over the past two years) in one transaction: a large key inventory
+    /// without `n` requests (the inventory benchmark). `app_id` `None` is the first live app
+    /// (the demo app).
+    pub async fn seed_api_keys(&self, app_id: Option<&str>, n: u64) -> anyhow::Result<()> {
+        let store = self.state.store.clone();
+        let app_id = app_id.map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            store.with_tx(|tx| {
+                let app = match app_id {
+                    Some(id) => store::get_app(tx, &id)?
+                        .filter(|a| a.deleted_at.is_none())
+                        .with_context(|| format!("no live app {id} to seed keys into"))?,
+                    None => store::live_apps(tx)?
+                        .into_iter()
+                        .next()
+                        .context("no live app to seed keys into")?,
+                };
+                let now = store::now();
+                for i in 1..=n {
+                    let scope = if i % 2 == 0 { "fullAccess" } else { "authOnly" };
+                    let age_days = i64::try_from(i % 730).unwrap_or(0);
+                    store::insert_key(
+                        tx,
+                        &app.id,
+                        &format!("many-key-{i:05}"),
+                        scope,
+                        "seed",
+                        now - age_days * 86_400,
+                    )?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .context("seeding API keys")?
+    }
+
     /// Changes an app's per-minute limit at run time (`None` = unlimited; default 20,000/min).
     /// Starts a fresh 60-second window for that app.
     pub fn set_rate_limit(&self, app_id: &str, per_minute: Option<u32>) {

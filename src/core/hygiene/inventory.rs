@@ -1,16 +1,17 @@
-//! The inventory: every key Keydeck knows, across connections (what each CometChat app and
-//! Ably app lists on the server, and what each connection stores in the keychain), with its
+//! The inventory: every key Keydeck knows, across connections (what each CometChat app lists
+//! on the server, the keys of every app an Ably access token sees, and what each connection
+//! stores in the keychain), with its
 //! age, state and where it is stored; and the findings an admin acts on, each with its fix.
 //!
 //! Rows hold a key's masked prefix and the SHA-256 of its value (to recognise it, as retiring
 //! records do), never the value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Connection, ConnectionKind, RetiringKey, key_sha256};
-use crate::core::client::{ActiveClient, ClientProblem};
+use crate::core::client::{AblyAccess, ActiveClient, ClientProblem};
 use crate::core::kinds;
 use crate::providers::cometchat::ApiKeyQuery;
 use crate::providers::{ApiError, ErrorKind};
@@ -153,15 +154,7 @@ pub async fn gather(
                 .await
                 .map(|keys| cometchat_rows(&c, cc.app_id(), keys)),
         ),
-        Ok(ActiveClient::Ably(a)) => match &a.app_id {
-            Some(app_id) => Some(
-                a.control
-                    .list_keys(app_id)
-                    .await
-                    .map(|keys| ably_rows(&c, app_id, keys)),
-            ),
-            None => None,
-        },
+        Ok(ActiveClient::Ably(a)) => Some(ably_account_rows(&c, &a).await),
         Ok(_) => None,
         Err(p) => {
             part.reached = Reached::Failed(p.message());
@@ -191,6 +184,52 @@ pub async fn gather(
         part.rows.push(stored_row(&c, label, &value));
     }
     part
+}
+
+/// The keys of every app the access token sees, not only the connection's chosen app (that is
+/// only where its tabs open): the account's apps, then each app's keys, in parallel. When the
+/// apps cannot be listed (a token without `read:app`), the chosen app's keys alone. An app
+/// whose keys cannot be listed is left out (logged); an error only when no app could be.
+async fn ably_account_rows(c: &Connection, a: &AblyAccess) -> Result<Vec<KeyRow>, ApiError> {
+    let apps = match account_apps(a).await {
+        Ok(apps) => apps,
+        Err(e) => match &a.app_id {
+            Some(app) => vec![app.clone()],
+            None => return Err(e),
+        },
+    };
+    let lists = futures::future::join_all(apps.iter().map(|app| a.control.list_keys(app))).await;
+    let mut rows = Vec::new();
+    let mut failed: Vec<(&String, ApiError)> = Vec::new();
+    for (app, listed) in apps.iter().zip(lists) {
+        match listed {
+            Ok(keys) => rows.extend(ably_rows(c, app, keys)),
+            Err(e) => failed.push((app, e)),
+        }
+    }
+    if rows.is_empty()
+        && let Some((_, e)) = failed.pop()
+    {
+        return Err(e);
+    }
+    for (app, e) in failed {
+        tracing::warn!(
+            "the keys of Ably app {app} were left out of the inventory of {}: {}",
+            c.label,
+            crate::core::errors::explain(&e).title
+        );
+    }
+    Ok(rows)
+}
+
+/// The ids of the account's apps (the connection's account, else the token's).
+async fn account_apps(a: &AblyAccess) -> Result<Vec<String>, ApiError> {
+    let account = match &a.account_id {
+        Some(id) => id.clone(),
+        None => a.control.me().await?.account.id,
+    };
+    let apps = a.control.list_apps(&account).await?;
+    Ok(apps.into_iter().map(|app| app.id).collect())
 }
 
 fn reached_after(e: &ApiError) -> Reached {
@@ -289,13 +328,30 @@ pub struct Local {
     /// Older than this many days is a finding (default 90).
     #[serde(default)]
     pub policy_days: Option<i64>,
+    /// Connection id → its own age policy in days, where the user set one (a prod app rotated
+    /// monthly, a sandbox never): it replaces [`Self::policy_days`] for that connection's keys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub connection_policy_days: BTreeMap<String, i64>,
+    /// Key SHA-256 → the day (`YYYY-MM-DD`, UTC) its rotate-by reminder was last shown as a
+    /// desktop notification: at most one a day ([`super::remind`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notified: BTreeMap<String, String>,
 }
 
 impl Local {
     pub const FILE: &'static str = "hygiene.json";
 
+    /// The policy every connection without its own follows.
     pub fn policy_days(&self) -> i64 {
         self.policy_days.unwrap_or(DEFAULT_POLICY_DAYS)
+    }
+
+    /// The policy of one connection: its own when set, else the global one.
+    pub fn policy_days_for(&self, connection_id: &str) -> i64 {
+        self.connection_policy_days
+            .get(connection_id)
+            .copied()
+            .unwrap_or_else(|| self.policy_days())
     }
 
     pub fn load(config_dir: &std::path::Path) -> Self {
@@ -358,22 +414,25 @@ pub fn assemble(
                 .push(p.connection.clone());
         }
     }
+    // By hash, so that 10,000 keys cost one pass and not one pass per key.
+    let listed: std::collections::HashSet<&str> = parts
+        .iter()
+        .flat_map(|q| &q.rows)
+        .filter(|q| q.state != KeyState::StoredOnly)
+        .map(|q| q.key_sha256.as_str())
+        .collect();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut rows: Vec<KeyRow> = Vec::new();
     for p in parts {
         for r in &p.rows {
-            let mut r = r.clone();
             // A stored key the server listed too is one row: the listed one.
-            if r.state == KeyState::StoredOnly
-                && parts
-                    .iter()
-                    .flat_map(|q| &q.rows)
-                    .any(|q| q.key_sha256 == r.key_sha256 && q.state != KeyState::StoredOnly)
-            {
+            if r.state == KeyState::StoredOnly && listed.contains(r.key_sha256.as_str()) {
                 continue;
             }
-            if rows.iter().any(|q| q.key_sha256 == r.key_sha256) {
+            if !seen.insert(r.key_sha256.as_str()) {
                 continue;
             }
+            let mut r = r.clone();
             r.stored_in = stored
                 .get(r.key_sha256.as_str())
                 .cloned()
@@ -422,8 +481,8 @@ pub struct Finding {
 pub fn findings(rows: &[KeyRow], parts: &[Part], local: &Local, now_unix: i64) -> Vec<Finding> {
     let mut out = Vec::new();
     let day = 86_400;
-    let policy = local.policy_days();
     for r in rows {
+        let policy = local.policy_days_for(&r.connection_id);
         let rotate = Fix::Rotate {
             connection_id: r.connection_id.clone(),
         };
@@ -647,6 +706,45 @@ mod tests {
             findings(&[row("Quiet", "h3")], &[], &strict, now)[0].title,
             "Quiet (abcd…) of Chat (Ably) is older than 5 days"
         );
+    }
+
+    #[test]
+    fn a_connections_own_age_policy_replaces_the_global_one_for_its_keys_only() {
+        let now = 10 * 86_400;
+        let mut other = row("Elsewhere", "h4");
+        other.connection_id = "b2".to_owned();
+        other.connection = "Other".to_owned();
+        // Both keys are 9 days old; the global policy is 90 days, a1's own is 5.
+        let local = Local {
+            connection_policy_days: [("a1".to_owned(), 5)].into_iter().collect(),
+            ..Local::default()
+        };
+        assert_eq!(local.policy_days_for("a1"), 5);
+        assert_eq!(local.policy_days_for("b2"), DEFAULT_POLICY_DAYS);
+        let found = findings(&[row("Quiet", "h3"), other.clone()], &[], &local, now);
+        let titles: Vec<&str> = found.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["Quiet (abcd…) of Chat (Ably) is older than 5 days"]
+        );
+        // A longer one of its own keeps a connection quiet under a strict global policy.
+        let strict = Local {
+            policy_days: Some(5),
+            connection_policy_days: [("b2".to_owned(), 30)].into_iter().collect(),
+            ..Local::default()
+        };
+        let found = findings(&[row("Quiet", "h3"), other], &[], &strict, now);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].title.starts_with("Quiet"));
+        // Kept in hygiene.json beside the global one, and read back.
+        let dir = tempfile::tempdir().unwrap();
+        strict.save(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(Local::FILE)).unwrap();
+        assert!(text.contains("connection_policy_days"), "{text}");
+        assert_eq!(Local::load(dir.path()), strict);
+        // A file written before per-connection policies reads as none.
+        std::fs::write(dir.path().join(Local::FILE), r#"{"policy_days": 20}"#).unwrap();
+        assert_eq!(Local::load(dir.path()).policy_days_for("b2"), 20);
     }
 
     #[test]

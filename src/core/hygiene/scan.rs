@@ -1,5 +1,5 @@
 //! The leak scan: finds the secrets Keydeck holds (API keys, management secrets, Ably access
-//! tokens, Cometly keys, auth tokens the caller adds) in the files under a folder.
+//! tokens, Cometly keys, auth tokens issued in this session) in the files under a folder.
 //!
 //! The folder is walked with ripgrep's walker (the `ignore` crate), in parallel: `.gitignore`,
 //! `.ignore` and git's exclude files are honoured (also outside a git checkout: a `.gitignore`
@@ -36,7 +36,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
 use crate::config::{Connection, ConnectionKind, FIELD_KEY, FIELD_SECRET};
-use crate::core::recorder::Recorder;
+use crate::core::recorder::{IssuedToken, Recorder};
 use crate::secret::Secret;
 
 /// Secrets shorter than this many bytes are refused: they would match all over a folder.
@@ -581,9 +581,28 @@ pub fn kind_label(kind: &ConnectionKind, field: &str) -> &'static str {
     }
 }
 
+/// What an auth token issued in this session is called in a finding.
+pub const AUTH_TOKEN: &str = "auth token";
+
 /// The secrets this session holds for every connection (by the vault's account names, as
-/// [`crate::core::session::Session::secrets`] keeps them), each with its kind and origin.
-pub fn held_secrets(connections: &[Connection], secrets: &HashMap<String, Secret>) -> Vec<Target> {
+/// [`crate::core::session::Session::secrets`] keeps them), each with its kind and origin, and
+/// the auth tokens issued in this session ([`Recorder::issued_tokens`]).
+pub fn held_secrets(
+    connections: &[Connection],
+    secrets: &HashMap<String, Secret>,
+    issued: &[IssuedToken],
+) -> Vec<Target> {
+    let tokens = issued.iter().map(|t| {
+        Target::new(
+            t.token.clone(),
+            AUTH_TOKEN,
+            Origin {
+                connection_id: t.connection_id.clone(),
+                connection: t.connection.clone(),
+                item: format!("auth token of user {}, issued this session", t.uid),
+            },
+        )
+    });
     connections
         .iter()
         .flat_map(|c| {
@@ -601,5 +620,6 @@ pub fn held_secrets(connections: &[Connection], secrets: &HashMap<String, Secret
                     )
                 })
         })
+        .chain(tokens)
         .collect()
 }

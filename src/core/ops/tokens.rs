@@ -26,6 +26,7 @@ pub async fn list(client: &CometChatClient, uid: &str) -> Result<Vec<AuthToken>,
         .map(|p| p.items)
 }
 
+/// Issues a token and remembers it for this run's leak scans ([`Recorder::remember_issued`]).
 pub async fn issue(
     client: &CometChatClient,
     rec: &Recorder,
@@ -38,6 +39,9 @@ pub async fn issue(
         Err(_) => format!("user {uid}"),
     };
     rec.outcome("token.issued", &what, &result);
+    if let Ok(t) = &result {
+        rec.remember_issued(uid, &t.auth_token);
+    }
     result
 }
 
@@ -69,7 +73,8 @@ pub async fn revoke_all(
 /// Issues a token (forced: a new one even when the user has some) for each uid, `concurrency`
 /// at a time, until done or until `stop` is set. Each result goes to `on_result` with the
 /// uid's index as it arrives; `on_result` returns false when nobody listens any more. One
-/// audit record sums the run up (how many were issued, and whether it was cancelled).
+/// audit record sums the run up (how many were issued, and whether it was cancelled); each
+/// token issued is remembered for the leak scan ([`Recorder::remember_issued`]).
 pub async fn issue_many(
     client: &CometChatClient,
     rec: &Recorder,
@@ -95,14 +100,17 @@ pub async fn issue_many(
                     .create_auth_token(&uid, &new)
                     .await
                     .map(|t| t.auth_token);
-                (i, r)
+                (i, uid, r)
             }
         })
         .buffer_unordered(concurrency.max(1));
     let mut issued = 0usize;
     let mut listening = true;
-    while let Some((i, r)) = results.next().await {
-        issued += usize::from(r.is_ok());
+    while let Some((i, uid, r)) = results.next().await {
+        if let Ok(token) = &r {
+            issued += 1;
+            rec.remember_issued(&uid, token);
+        }
         if listening && !on_result(i, r) {
             listening = false;
             stop.store(true, Ordering::SeqCst);

@@ -31,13 +31,14 @@ pub async fn create(
     };
     rec.outcome("user.created", &format!("user {uid}"), &result);
     if let Ok(u) = &result
-        && u.auth_token.is_some()
+        && let Some(token) = &u.auth_token
     {
         rec.record(
             "token.issued",
             &format!("first auth token of {uid}"),
             Ok(()),
         );
+        rec.remember_issued(&uid, token);
     }
     result
 }

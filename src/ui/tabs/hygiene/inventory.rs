@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -10,9 +11,10 @@ use poll_promise::Promise;
 
 use crate::core::connect;
 use crate::core::hygiene::inventory::{self, Finding, Fix, KeyRow, Local, Part};
+use crate::core::hygiene::remind::{self, DesktopNotifier, Notifier};
 use crate::ui::context::{Command, Tab, TabContext};
 use crate::ui::file_dialog::{self, PathPrompt, Picked, PromptOutcome};
-use crate::ui::remote::spawn;
+use crate::ui::remote::{spawn, spawn_blocking};
 use crate::ui::theme::{self, Tone};
 use crate::ui::toasts::Toast;
 use crate::ui::widgets;
@@ -33,13 +35,51 @@ pub struct InventoryView {
     gathered_for: Option<u64>,
     local: Option<Local>,
     filter: String,
+    /// The findings past the first few are listed.
+    more_findings_open: bool,
+    /// Each row's text as the filter searches it (lowercase), made with the rows.
+    row_texts: Vec<String>,
+    /// The rows the filter shows: (the filter they were found for, their indices).
+    shown: Option<(String, Vec<usize>)>,
     /// The row whose "rotate by" date is being edited: (key hash, the text typed).
     editing_date: Option<(String, String)>,
     policy_text: String,
+    /// The per-connection age policies are being edited (under the global one).
+    per_connection_open: bool,
+    /// What is typed for each connection's own policy, by connection id (empty: the global).
+    connection_policy_text: HashMap<String, String>,
     export: Option<(ExportKind, Promise<Picked>)>,
     prompt: Option<(ExportKind, PathPrompt)>,
     /// The start-up banner about findings due within a week was dismissed.
     pub banner_dismissed: bool,
+    reminders: Reminders,
+}
+
+/// What sending a batch of reminders gave: the keys announced, or why it stopped and the keys
+/// announced before.
+type Sent = Result<Vec<String>, (String, Vec<String>)>;
+
+/// Rotate-by reminders as desktop notifications, sent off the UI thread, at most once a key a
+/// day. Where no notification service answers, the start-up banner (which lists the same
+/// findings) is all the user gets, and no notification is tried again in this run.
+struct Reminders {
+    notifier: Arc<dyn Notifier>,
+    sending: Option<Promise<Sent>>,
+    /// The rows changed: look for reminders due.
+    check: bool,
+    /// No notification service answered in this run.
+    unavailable: bool,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self {
+            notifier: Arc::new(DesktopNotifier),
+            sending: None,
+            check: false,
+            unavailable: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +100,16 @@ impl ExportKind {
 impl InventoryView {
     pub fn is_gathering(&self) -> bool {
         self.gathering.is_some()
+    }
+
+    /// Replaces the desktop notifications (tests).
+    pub fn set_notifier(&mut self, notifier: Arc<dyn Notifier>) {
+        self.reminders.notifier = notifier;
+    }
+
+    /// Reminders are being sent.
+    pub fn is_notifying(&self) -> bool {
+        self.reminders.sending.is_some()
     }
 
     fn config_dir(cx: &TabContext<'_>) -> Option<PathBuf> {
@@ -133,12 +183,62 @@ impl InventoryView {
             }
         }
         self.settle_export(cx);
+        self.settle_reminders(cx);
+    }
+
+    /// Records the reminders a finished send announced; sends the ones due and not yet
+    /// announced today, off the UI thread.
+    fn settle_reminders(&mut self, cx: &mut TabContext<'_>) {
+        if let Some(p) = self.reminders.sending.take() {
+            let sent = match p.try_take() {
+                Ok(Ok(sent)) => sent,
+                Ok(Err((why, sent))) => {
+                    tracing::debug!(
+                        "no desktop notification for the rotate-by reminders (the start-up banner lists them): {why}"
+                    );
+                    self.reminders.unavailable = true;
+                    sent
+                }
+                Err(p) => {
+                    self.reminders.sending = Some(p);
+                    return;
+                }
+            };
+            if !sent.is_empty() {
+                let now = cx.now_unix;
+                remind::mark_notified(self.local(cx), &sent, now);
+                if let Some(e) = self.save_local(cx) {
+                    cx.toasts.push(Toast::error(e));
+                }
+            }
+        }
+        if !self.reminders.check || self.reminders.unavailable || self.gathering.is_some() {
+            return;
+        }
+        self.reminders.check = false;
+        let local = self.local(cx).clone();
+        let due = remind::due_reminders(&self.rows, &local, cx.now_unix);
+        if due.is_empty() {
+            return;
+        }
+        let notifier = Arc::clone(&self.reminders.notifier);
+        self.reminders.sending = Some(spawn_blocking(
+            cx.rt,
+            &cx.egui_ctx,
+            move || remind::send(notifier.as_ref(), &due),
+            || Err(("the notifier stopped".to_owned(), Vec::new())),
+        ));
     }
 
     fn recompute(&mut self, cx: &TabContext<'_>) {
         let local = self.local(cx).clone();
         self.rows = inventory::assemble(&self.parts, &cx.config.retiring_keys, &local, &self.usage);
         self.findings = inventory::findings(&self.rows, &self.parts, &local, cx.now_unix);
+        // Those due soon first: only the first few are shown in full.
+        self.findings.sort_by_key(|f| !f.due_soon);
+        self.row_texts = self.rows.iter().map(|r| row_text(r, cx.now_unix)).collect();
+        self.shown = None;
+        self.reminders.check = true;
     }
 
     /// Findings due within a week (or past due), for the start-up banner.
@@ -161,6 +261,8 @@ impl InventoryView {
                 self.start(cx);
             }
             self.policy_ui(ui, cx);
+            ui.toggle_value(&mut self.per_connection_open, "Per connection…")
+                .on_hover_text("An age policy of its own for a connection");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 self.export_buttons_ui(ui, cx);
             });
@@ -180,9 +282,84 @@ impl InventoryView {
                 },
             }
         }
+        if self.per_connection_open {
+            self.connection_policies_ui(ui, cx);
+        }
         self.findings_ui(ui, out);
         ui.add_space(theme::SPACE_S);
         self.table_ui(ui, cx);
+    }
+
+    /// Each connection's own age policy: a number of days, or empty to follow the global one.
+    fn connection_policies_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
+        let global = self.local(cx).policy_days();
+        let own = self.local(cx).connection_policy_days.clone();
+        widgets::muted(
+            ui,
+            format!(
+                "A connection's own policy replaces the {global} days above for its keys; empty follows them"
+            ),
+        );
+        let mut change: Option<(String, Option<i64>)> = None;
+        let mut refused = false;
+        egui::Grid::new("connection_policies")
+            .num_columns(4)
+            .spacing([theme::SPACE_S, theme::SPACE_XS])
+            .show(ui, |ui| {
+                for c in &cx.config.connections {
+                    ui.label(&c.label);
+                    let saved = own.get(&c.id).map(i64::to_string).unwrap_or_default();
+                    let text = self
+                        .connection_policy_text
+                        .entry(c.id.clone())
+                        .or_insert_with(|| saved.clone());
+                    let r = ui.add(
+                        egui::TextEdit::singleline(text)
+                            .hint_text(global.to_string())
+                            .desired_width(40.0),
+                    );
+                    widgets::name_widget(ui, &r, &format!("Age policy of {} in days", c.label));
+                    ui.label("days");
+                    if r.lost_focus() && *text != saved {
+                        match parse_policy(text) {
+                            Ok(days) => change = Some((c.id.clone(), days)),
+                            Err(()) => {
+                                *text = saved.clone();
+                                refused = true;
+                            }
+                        }
+                    }
+                    if own.contains_key(&c.id) {
+                        let b = ui.small_button("Use the default");
+                        let name = format!("Use the default policy for {}", c.label);
+                        ui.ctx().accesskit_node_builder(b.id, |n| n.set_label(name));
+                        if b.clicked() {
+                            change = Some((c.id.clone(), None));
+                        }
+                    } else {
+                        ui.label("");
+                    }
+                    ui.end_row();
+                }
+            });
+        if refused {
+            cx.toasts.push(Toast::error(
+                "An age policy is a number of days, 1 to 3650 (empty: the default)",
+            ));
+        }
+        if let Some((id, days)) = change {
+            let text = days.map(|d| d.to_string()).unwrap_or_default();
+            self.connection_policy_text.insert(id.clone(), text);
+            let own = &mut self.local(cx).connection_policy_days;
+            match days {
+                Some(d) => own.insert(id, d),
+                None => own.remove(&id),
+            };
+            if let Some(e) = self.save_local(cx) {
+                cx.toasts.push(Toast::error(e));
+            }
+            self.recompute(cx);
+        }
     }
 
     fn policy_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -216,7 +393,10 @@ impl InventoryView {
         }
     }
 
-    fn findings_ui(&self, ui: &mut Ui, out: &mut Vec<Command>) {
+    /// The first findings in full (those due soon first), the rest as a scrolled list of one
+    /// line each that draws only the lines in view: thousands of old keys are thousands of
+    /// findings, and laying each out as a message every frame made the tab crawl.
+    fn findings_ui(&mut self, ui: &mut Ui, out: &mut Vec<Command>) {
         if self.findings.is_empty() {
             if !self.rows.is_empty() {
                 widgets::muted(ui, "No findings: every key is within the policy.");
@@ -224,7 +404,7 @@ impl InventoryView {
             return;
         }
         ui.add_space(theme::SPACE_XS);
-        for f in &self.findings {
+        for f in self.findings.iter().take(FINDINGS_IN_FULL) {
             let (action, commands) = fix_commands(&f.fix);
             let tone = if f.due_soon {
                 Tone::Warning
@@ -236,6 +416,35 @@ impl InventoryView {
             }
             ui.add_space(theme::SPACE_XS);
         }
+        let rest = self.findings.get(FINDINGS_IN_FULL..).unwrap_or_default();
+        if rest.is_empty() {
+            return;
+        }
+        let label = match rest.len() {
+            1 => "1 more finding".to_owned(),
+            n => format!("{} more findings", crate::words::thousands(n as u64)),
+        };
+        ui.toggle_value(&mut self.more_findings_open, label);
+        if !self.more_findings_open {
+            return;
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("more_findings")
+            .max_height(MORE_FINDINGS_HEIGHT)
+            .auto_shrink([false, true])
+            .show_rows(ui, theme::ROW_HEIGHT, rest.len(), |ui, range| {
+                for f in &rest[range] {
+                    ui.horizontal(|ui| {
+                        ui.set_height(theme::ROW_HEIGHT);
+                        let (action, commands) = fix_commands(&f.fix);
+                        if ui.small_button(action).clicked() {
+                            out.extend(commands);
+                        }
+                        ui.add(egui::Label::new(&f.title).truncate())
+                            .on_hover_text(&f.detail);
+                    });
+                }
+            });
     }
 
     fn table_ui(&mut self, ui: &mut Ui, cx: &mut TabContext<'_>) {
@@ -253,9 +462,15 @@ impl InventoryView {
         });
         let needle = self.filter.trim().to_lowercase();
         let now = cx.now_unix;
-        let shown: Vec<usize> = (0..self.rows.len())
-            .filter(|i| needle.is_empty() || row_text(&self.rows[*i], now).contains(&needle))
-            .collect();
+        // Filtered once per change of the filter (or of the rows), not every frame.
+        let shown = match self.shown.take() {
+            Some((n, shown)) if n == needle => shown,
+            _ => (0..self.rows.len())
+                .filter(|i| {
+                    needle.is_empty() || self.row_texts.get(*i).is_some_and(|t| t.contains(&needle))
+                })
+                .collect(),
+        };
         let mut set_date: Option<(String, Option<i64>)> = None;
         TableBuilder::new(ui)
             .striped(true)
@@ -291,7 +506,13 @@ impl InventoryView {
                 body.rows(theme::ROW_HEIGHT, shown.len(), |mut row| {
                     let r = &self.rows[shown[row.index()]];
                     row.col(|ui| {
-                        ui.label(&r.connection).on_hover_text(r.provider);
+                        // An Ably account lists the keys of all its apps: which one, on hover.
+                        let r2 = ui.label(&r.connection);
+                        if r.app.is_empty() {
+                            r2.on_hover_text(r.provider);
+                        } else {
+                            r2.on_hover_text(format!("{}, app {}", r.provider, r.app));
+                        }
                     });
                     row.col(|ui| {
                         ui.label(&r.name);
@@ -329,6 +550,7 @@ impl InventoryView {
                     });
                 });
             });
+        self.shown = Some((needle, shown));
         if let Some((hash, by)) = set_date {
             match by {
                 Some(t) => self.local(cx).rotate_by.insert(hash, t),
@@ -411,6 +633,10 @@ impl InventoryView {
     }
 }
 
+/// Findings shown in full; the rest are one line each, in a list of this height.
+const FINDINGS_IN_FULL: usize = 8;
+const MORE_FINDINGS_HEIGHT: f32 = 240.0;
+
 /// The button a finding offers, and what it does.
 fn fix_commands(fix: &Fix) -> (&'static str, Vec<Command>) {
     match fix {
@@ -432,6 +658,18 @@ fn fix_commands(fix: &Fix) -> (&'static str, Vec<Command>) {
             "Edit connection…",
             vec![Command::EditConnection(connection_id.clone())],
         ),
+    }
+}
+
+/// A connection's own age policy as typed: empty is none (the global one applies).
+fn parse_policy(text: &str) -> Result<Option<i64>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(d) if (1..=3650).contains(&d) => Ok(Some(d)),
+        _ => Err(()),
     }
 }
 

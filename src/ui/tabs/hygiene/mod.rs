@@ -66,9 +66,9 @@ pub struct HygieneTab {
     report: Option<ScanReport>,
     /// Why the last scan could not run, or a note about the folder dialog.
     problem: Option<String>,
-    /// How many secrets a scan would look for, for the session generation it was counted in
-    /// (counted when the connections or their secrets change, not every frame).
-    held: Option<(u64, usize)>,
+    /// How many secrets a scan would look for, for the session generation and the number of
+    /// tokens issued it was counted at (counted when those change, not every frame).
+    held: Option<(u64, usize, usize)>,
 }
 
 impl Default for HygieneTab {
@@ -107,7 +107,8 @@ impl HygieneTab {
             self.problem = Some("Type or choose the folder to scan".to_owned());
             return;
         }
-        let targets = scan::held_secrets(&cx.config.connections, cx.stored);
+        let issued = cx.recorder.issued_tokens();
+        let targets = scan::held_secrets(&cx.config.connections, cx.stored, &issued);
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
         let (p, c) = (Arc::clone(&progress), Arc::clone(&cancel));
@@ -160,20 +161,30 @@ impl HygieneTab {
 
     /// The folder field, Browse…, Scan or (while scanning) the progress and Cancel.
     fn controls_ui(&mut self, ui: &mut Ui, cx: &TabContext<'_>) {
+        let issued = cx.recorder.issued_count();
         let held = match self.held {
-            Some((generation, n)) if generation == cx.generation => n,
+            Some((generation, tokens, n)) if generation == cx.generation && tokens == issued => n,
             _ => {
-                let n = scan::held_secrets(&cx.config.connections, cx.stored).len();
-                self.held = Some((cx.generation, n));
+                let tokens = cx.recorder.issued_tokens();
+                let n = scan::held_secrets(&cx.config.connections, cx.stored, &tokens).len();
+                self.held = Some((cx.generation, issued, n));
                 n
             }
         };
         widgets::muted(
             ui,
             format!(
-                "Looks in the files of a folder (a repository checkout, a home folder) for every secret Keydeck holds: {} of {}. .gitignore is respected; binary files and files over 8 MiB are skipped. Only the place and the masked prefix are shown, never the text found.",
+                "Looks in the files of a folder (a repository checkout, a home folder) for every secret Keydeck holds: {} of {}{}. .gitignore is respected; binary files and files over 8 MiB are skipped. Only the place and the masked prefix are shown, never the text found.",
                 crate::words::count(held, "secret", "secrets"),
-                crate::words::count(cx.config.connections.len(), "connection", "connections")
+                crate::words::count(cx.config.connections.len(), "connection", "connections"),
+                if issued > 0 {
+                    format!(
+                        ", {} issued this session among them",
+                        crate::words::count(issued, "auth token", "auth tokens")
+                    )
+                } else {
+                    String::new()
+                }
             ),
         );
         ui.add_space(theme::SPACE_S);
@@ -360,7 +371,13 @@ fn origin_ui(ui: &mut Ui, f: &scan::Finding, out: &mut Vec<Command>) {
         .accesskit_node_builder(r.id, |n| n.set_label(label.clone()));
     if r.on_hover_text(&label).clicked() {
         out.push(Command::SelectConnection(o.connection_id.clone()));
-        out.push(Command::SelectTab(Tab::Keys));
+        // An issued token is revoked on its user's tokens; a key is rotated on API keys.
+        let tab = if f.kind == scan::AUTH_TOKEN {
+            Tab::Users
+        } else {
+            Tab::Keys
+        };
+        out.push(Command::SelectTab(tab));
     }
     let more = if f.origins.len() > 1 {
         format!(" (+{} more)", f.origins.len() - 1)
