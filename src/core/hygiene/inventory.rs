@@ -333,7 +333,7 @@ pub struct Local {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub connection_policy_days: BTreeMap<String, i64>,
     /// Key SHA-256 → the day (`YYYY-MM-DD`, UTC) its rotate-by reminder was last shown as a
-    /// desktop notification: at most one a day ([`super::remind`]).
+    /// desktop notification: at most one a day (the `remind` module).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub notified: BTreeMap<String, String>,
 }
