@@ -60,6 +60,21 @@ fn listing(env: &Env, index: u64) -> (u64, String) {
     (page.pagination.total, uid)
 }
 
+/// What the sandbox counts for `searchKey`.
+fn search_total(env: &Env, key: &str) -> u64 {
+    env.rt
+        .block_on(env.client.list_users(
+            &UserQuery {
+                search_key: Some(key.to_owned()),
+                ..UserQuery::default()
+            },
+            None,
+        ))
+        .unwrap()
+        .pagination
+        .total
+}
+
 /// The app on a sandbox of 2,500 users, paged from 1,000.
 fn paged_app(env: &Env) -> Harness<'static, KeydeckApp> {
     env.rt.block_on(env.sb.seed_users(None, USERS)).unwrap();
@@ -141,18 +156,7 @@ fn a_large_app_is_paged_jumped_through_searched_on_the_server_and_exported() {
     h.get_by_label("Search users").click();
     h.step();
     h.get_by_label("Search users").type_text("user-00019");
-    let expected = env
-        .rt
-        .block_on(env.client.list_users(
-            &UserQuery {
-                search_key: Some("user-00019".to_owned()),
-                ..UserQuery::default()
-            },
-            None,
-        ))
-        .unwrap()
-        .pagination
-        .total;
+    let expected = search_total(&env, "user-00019");
     step_until_label_contains(
         &mut h,
         &format!(
@@ -258,22 +262,9 @@ fn a_search_that_failed_is_retried_and_a_refresh_keeps_asking_the_server() {
         Duration::from_secs(30),
     );
     let (total, _) = listing(&env, 0);
-    let expected = |env: &Env| {
-        env.rt
-            .block_on(env.client.list_users(
-                &UserQuery {
-                    search_key: Some("user-00023".to_owned()),
-                    ..UserQuery::default()
-                },
-                None,
-            ))
-            .unwrap()
-            .pagination
-            .total
-    };
     let matched = format!(
         "{} of all {} users match (searched on the server)",
-        thousands(expected(&env)),
+        thousands(search_total(&env, "user-00023")),
         thousands(total)
     );
 

@@ -11,6 +11,7 @@ use egui::{
 use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::sandbox::Sandbox;
 use keydeck::secret::Secret;
+use keydeck::ui::tabs::users::UsersTab;
 use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab, ThemeChoice, UiState};
 use keydeck::vault::Vault;
 use tokio::runtime::Handle;
@@ -29,45 +30,7 @@ pub struct Headless {
 impl Headless {
     /// The app on the Users & tokens tab, connected to the sandbox's demo app.
     pub fn new(rt: &Handle, sb: &Sandbox) -> Headless {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let app_info = &sb.info().cometchat.apps[0];
-        let config_dir = dir.path().join("config");
-        Config {
-            connections: vec![Connection {
-                id: "bench".to_owned(),
-                label: "Bench".to_owned(),
-                kind: ConnectionKind::CometChatApp {
-                    app_id: app_info.app_id.clone(),
-                    region: app_info.region.clone(),
-                },
-                environment: Environment::Dev,
-                base_url: Some(app_info.base_url.clone()),
-                embedded_sandbox: false,
-            }],
-            retiring_keys: Vec::new(),
-            selected_connection: Some("bench".to_owned()),
-        }
-        .save(&config_dir)
-        .expect("config saved");
-        let vault = Vault::memory();
-        vault
-            .store(
-                &Vault::account("bench", FIELD_API_KEY),
-                &Secret::new(app_info.rest_api_key.clone()),
-            )
-            .expect("key stored");
-        let mut app = KeydeckApp::new(AppEnv {
-            rt: rt.clone(),
-            config_dir,
-            data_dir: dir.path().join("data"),
-            keychain: Keychain::Given(vault),
-            start_embedded_sandbox: false,
-        });
-        app.restore_ui_state(UiState {
-            tab: Tab::Users,
-            theme: ThemeChoice::Light,
-            ..UiState::default()
-        });
+        let (app, dir) = bench_app(rt, sb, Tab::Users);
         Headless {
             ctx: egui::Context::default(),
             app,
@@ -159,22 +122,32 @@ impl Headless {
         }
     }
 
+    /// Steps (without input) until `done` says so of the Users tab, for at most 60 s.
+    fn step_until(&mut self, what: &str, mut done: impl FnMut(&UsersTab) -> bool) {
+        let started = Instant::now();
+        loop {
+            self.frame(Vec::new());
+            if done(&self.app.tabs.users) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{what}: not in 60 s ({:?})",
+                self.app.tabs.users.drawn_rows()
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+
     /// Steps from the app's first frame until the Users tab has painted a first screenful
     /// of users (`rows` of them, no placeholder). Returns the wall time.
     pub fn first_screen(&mut self, rows: usize) -> Duration {
         let started = Instant::now();
-        loop {
-            self.frame(Vec::new());
-            let d = self.app.tabs.users.drawn_rows();
-            if d.rows >= rows && d.placeholders == 0 {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no first screenful in 60 s ({d:?})"
-            );
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        self.step_until("a first screenful", |u| {
+            let d = u.drawn_rows();
+            d.rows >= rows && d.placeholders == 0
+        });
+        started.elapsed()
     }
 
     /// Pastes `text` into the (focused) search field, then steps until the server's matches
@@ -183,19 +156,10 @@ impl Headless {
     pub fn paste_search(&mut self, text: &str, matches: impl Fn(u64) -> bool) -> Duration {
         let started = Instant::now();
         self.frame(vec![Event::Paste(text.to_owned())]);
-        loop {
-            self.frame(Vec::new());
-            let users = &self.app.tabs.users;
-            let d = users.drawn_rows();
-            if users.paged_rows().is_some_and(&matches) && d.rows > 0 && d.placeholders == 0 {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the search for {text} never painted"
-            );
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        self.step_until(&format!("the search for {text} painted"), |u| {
+            u.paged_rows().is_some_and(&matches) && all_drawn(u)
+        });
+        started.elapsed()
     }
 
     /// Ctrl+A and Backspace in the focused search field, then frames until the whole list
@@ -210,16 +174,7 @@ impl Headless {
 
     /// Frames until every row drawn is a user.
     pub fn settle(&mut self) {
-        let started = Instant::now();
-        loop {
-            self.frame(Vec::new());
-            let d = self.app.tabs.users.drawn_rows();
-            if d.rows > 0 && d.placeholders == 0 {
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "never settled");
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        self.step_until("settled", all_drawn);
     }
 
     /// The users table's vertical scroll bar, from the last frame's widgets: the tall, thin
@@ -262,20 +217,65 @@ impl Headless {
         self.frame(vec![Event::PointerMoved(at), button(true)]);
         self.frame(vec![button(false)]);
         let mut blank = false;
-        loop {
-            self.frame(Vec::new());
-            let d = self.app.tabs.users.drawn_rows();
+        self.step_until(&format!("the jump to {fraction} painted"), |u| {
+            let d = u.drawn_rows();
             blank |= d.rows + d.placeholders == 0;
-            if d.rows > 0 && d.placeholders == 0 {
-                return (started.elapsed(), blank);
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the jump to {fraction} never painted"
-            );
-            std::thread::sleep(Duration::from_micros(500));
-        }
+            all_drawn(u)
+        });
+        (started.elapsed(), blank)
     }
+}
+
+/// Every row drawn is a user: no placeholder left.
+fn all_drawn(u: &UsersTab) -> bool {
+    let d = u.drawn_rows();
+    d.rows > 0 && d.placeholders == 0
+}
+
+/// The whole app on `tab`, with one connection to the sandbox's demo app (its fullAccess key in
+/// an in-memory keychain) and its config and data in the returned folder: what each headless
+/// figure drives.
+pub fn bench_app(rt: &Handle, sb: &Sandbox, tab: Tab) -> (KeydeckApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app_info = &sb.info().cometchat.apps[0];
+    let config_dir = dir.path().join("config");
+    Config {
+        connections: vec![Connection {
+            id: "bench".to_owned(),
+            label: "Bench".to_owned(),
+            kind: ConnectionKind::CometChatApp {
+                app_id: app_info.app_id.clone(),
+                region: app_info.region.clone(),
+            },
+            environment: Environment::Dev,
+            base_url: Some(app_info.base_url.clone()),
+            embedded_sandbox: false,
+        }],
+        retiring_keys: Vec::new(),
+        selected_connection: Some("bench".to_owned()),
+    }
+    .save(&config_dir)
+    .expect("config saved");
+    let vault = Vault::memory();
+    vault
+        .store(
+            &Vault::account("bench", FIELD_API_KEY),
+            &Secret::new(app_info.rest_api_key.clone()),
+        )
+        .expect("key stored");
+    let mut app = KeydeckApp::new(AppEnv {
+        rt: rt.clone(),
+        config_dir,
+        data_dir: dir.path().join("data"),
+        keychain: Keychain::Given(vault),
+        start_embedded_sandbox: false,
+    });
+    app.restore_ui_state(UiState {
+        tab,
+        theme: ThemeChoice::Light,
+        ..UiState::default()
+    });
+    (app, dir)
 }
 
 pub struct Keystroke {
@@ -296,7 +296,7 @@ pub fn key(key: Key, modifiers: Modifiers, pressed: bool) -> Event {
 }
 
 /// A cheap fingerprint of the tessellated picture: vertex positions and counts.
-fn checksum(primitives: &[egui::ClippedPrimitive]) -> u64 {
+pub fn checksum(primitives: &[egui::ClippedPrimitive]) -> u64 {
     let mut sum = 0u64;
     for p in primitives {
         if let egui::epaint::Primitive::Mesh(mesh) = &p.primitive {

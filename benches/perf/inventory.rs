@@ -17,11 +17,8 @@ use egui::{
     Event, Key, Modifiers, MouseWheelSource, MouseWheelUnit, PointerButton, Pos2, RawInput, Rect,
     TouchPhase, vec2,
 };
-use keydeck::config::{Config, Connection, ConnectionKind, Environment, FIELD_API_KEY};
 use keydeck::sandbox::{Sandbox, SandboxOptions};
-use keydeck::secret::Secret;
-use keydeck::ui::{AppEnv, Keychain, KeydeckApp, Tab, ThemeChoice, UiState};
-use keydeck::vault::Vault;
+use keydeck::ui::{KeydeckApp, Tab};
 use tokio::runtime::{Handle, Runtime};
 
 use super::{Row, median, pass};
@@ -47,45 +44,7 @@ struct Headless {
 impl Headless {
     /// The app on the Hygiene tab, connected to the sandbox's demo app with its fullAccess key.
     fn new(rt: &Handle, sb: &Sandbox) -> Headless {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let app_info = &sb.info().cometchat.apps[0];
-        let config_dir = dir.path().join("config");
-        Config {
-            connections: vec![Connection {
-                id: "bench".to_owned(),
-                label: "Bench".to_owned(),
-                kind: ConnectionKind::CometChatApp {
-                    app_id: app_info.app_id.clone(),
-                    region: app_info.region.clone(),
-                },
-                environment: Environment::Dev,
-                base_url: Some(app_info.base_url.clone()),
-                embedded_sandbox: false,
-            }],
-            retiring_keys: Vec::new(),
-            selected_connection: Some("bench".to_owned()),
-        }
-        .save(&config_dir)
-        .expect("config saved");
-        let vault = Vault::memory();
-        vault
-            .store(
-                &Vault::account("bench", FIELD_API_KEY),
-                &Secret::new(app_info.rest_api_key.clone()),
-            )
-            .expect("key stored");
-        let mut app = KeydeckApp::new(AppEnv {
-            rt: rt.clone(),
-            config_dir,
-            data_dir: dir.path().join("data"),
-            keychain: Keychain::Given(vault),
-            start_embedded_sandbox: false,
-        });
-        app.restore_ui_state(UiState {
-            tab: Tab::Hygiene,
-            theme: ThemeChoice::Light,
-            ..UiState::default()
-        });
+        let (app, dir) = super::frames::bench_app(rt, sb, Tab::Hygiene);
         let ctx = egui::Context::default();
         ctx.enable_accesskit();
         Headless {
@@ -132,7 +91,7 @@ impl Headless {
                 })
                 .collect();
         }
-        (spent, checksum(&primitives))
+        (spent, super::frames::checksum(&primitives))
     }
 
     fn inventory_len(&self) -> usize {
@@ -236,24 +195,6 @@ fn key(key: Key, pressed: bool) -> Event {
         repeat: false,
         modifiers: Modifiers::NONE,
     }
-}
-
-/// A cheap fingerprint of the tessellated picture: vertex positions and counts.
-fn checksum(primitives: &[egui::ClippedPrimitive]) -> u64 {
-    let mut sum = 0u64;
-    for p in primitives {
-        if let egui::epaint::Primitive::Mesh(mesh) = &p.primitive {
-            sum = sum
-                .wrapping_mul(31)
-                .wrapping_add(mesh.vertices.len() as u64);
-            for v in mesh.vertices.iter().step_by(7) {
-                sum = sum
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(u64::from(v.pos.y.to_bits()));
-            }
-        }
-    }
-    sum
 }
 
 fn ms(d: Duration) -> f64 {

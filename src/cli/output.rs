@@ -137,6 +137,22 @@ pub fn time(unix_secs: i64) -> String {
     format!("{} {}", &t[..10], &t[11..16])
 }
 
+/// A bar on stderr, "{pos}/{len} `what` ({eta} left)", when stderr is a terminal; hidden
+/// otherwise (a pipe, a log file).
+pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} ({{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,5 @@
 //! `keydeck tokens …`: auth tokens of CometChat users, through `core::ops::tokens`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -234,7 +233,7 @@ fn bulk(
             first_problem(&rows)
         )));
     }
-    let bar = progress_bar(targets.len());
+    let bar = super::output::progress_bar(targets.len() as u64, "tokens issued");
     let stop = Arc::new(AtomicBool::new(false));
     let results: std::sync::Mutex<Vec<(usize, Result<Secret, ApiError>)>> = Default::default();
     ctx.rt.block_on(tokens::issue_many(
@@ -275,19 +274,6 @@ fn first_problem(rows: &[Row]) -> String {
             )
         })
         .unwrap_or_default()
-}
-
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tokens issued ({eta} left)")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Prints one result per row; the exit status is the first failure's.

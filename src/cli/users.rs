@@ -3,8 +3,6 @@
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use std::io::IsTerminal;
-
 use crate::core::ops::user_export::{self, ExportError, ExportFormat, ExportProgress};
 use crate::core::ops::users;
 use crate::model::uid::{check_name, check_role, check_uid, parse_tags};
@@ -242,17 +240,7 @@ fn export(
         None => ExportFormat::for_path(file),
     };
     let progress = ExportProgress::new();
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} users exported ({eta} left)",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = super::output::progress_bar(0, "users exported");
     let result = ctx.rt.block_on(async {
         let watch = {
             let (progress, bar) = (std::sync::Arc::clone(&progress), bar.clone());

@@ -430,6 +430,24 @@ async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {
 /// Opens the store and lets each surface seed itself once (so a store made before a surface
 /// existed gains it). The seeding is called from here, not from the store, so that the store
 /// does not depend on the routes' modules.
+/// The live app `app_id`, or the first live app (the demo app) when none is named: where a
+/// seed puts its `what` ("users", "keys").
+fn live_app(
+    tx: &rusqlite::Connection,
+    app_id: Option<&str>,
+    what: &str,
+) -> anyhow::Result<store::AppRow> {
+    Ok(match app_id {
+        Some(id) => store::get_app(tx, id)?
+            .filter(|a| a.deleted_at.is_none())
+            .with_context(|| format!("no live app {id} to seed {what} into"))?,
+        None => store::live_apps(tx)?
+            .into_iter()
+            .next()
+            .with_context(|| format!("no live app to seed {what} into"))?,
+    })
+}
+
 fn open_store(data: Option<&std::path::Path>, seed_demo_users: bool) -> anyhow::Result<Store> {
     let store = Store::open(data)?;
     store.with_tx(|tx| store::seed(tx, seed_demo_users))?;
@@ -665,15 +683,7 @@ impl Sandbox {
         let app_id = app_id.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
             store.with_tx(|tx| {
-                let app = match app_id {
-                    Some(id) => store::get_app(tx, &id)?
-                        .filter(|a| a.deleted_at.is_none())
-                        .with_context(|| format!("no live app {id} to seed users into"))?,
-                    None => store::live_apps(tx)?
-                        .into_iter()
-                        .next()
-                        .context("no live app to seed users into")?,
-                };
+                let app = live_app(tx, app_id.as_deref(), "users")?;
                 user_blocks::seed_many(tx, &app.id, n)
             })
         })
@@ -690,15 +700,7 @@ impl Sandbox {
         let app_id = app_id.map(str::to_owned);
         tokio::task::spawn_blocking(move || {
             store.with_tx(|tx| {
-                let app = match app_id {
-                    Some(id) => store::get_app(tx, &id)?
-                        .filter(|a| a.deleted_at.is_none())
-                        .with_context(|| format!("no live app {id} to seed keys into"))?,
-                    None => store::live_apps(tx)?
-                        .into_iter()
-                        .next()
-                        .context("no live app to seed keys into")?,
-                };
+                let app = live_app(tx, app_id.as_deref(), "keys")?;
                 let now = store::now();
                 for i in 1..=n {
                     let scope = if i % 2 == 0 { "fullAccess" } else { "authOnly" };
